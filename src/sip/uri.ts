@@ -1,0 +1,333 @@
+import { isIPv4, isIPv6 } from 'node:net';
+import { HNV, PARAM, PASSWORD, SCHEME, URIC, USER, isEscapedRun, isIn } from './charsets.js';
+import { SipParseError } from './errors.js';
+
+/** A `name[=value]` URI parameter or header, as written (escapes kept). */
+export interface UriParam {
+  readonly name: string;
+  /** null when the parameter has no `=value` (e.g. `;lr`). */
+  readonly value: string | null;
+}
+
+export type HostKind = 'domain' | 'ipv4' | 'ipv6';
+
+/** A sip: or sips: URI (RFC 3261 section 19.1). Every part is kept as written, %-escapes included. */
+export class SipUri {
+  readonly type = 'sip' as const;
+  constructor(
+    readonly scheme: 'sip' | 'sips',
+    readonly user: string | undefined,
+    readonly password: string | undefined,
+    /** Host as written; an IPv6 reference without its brackets. */
+    readonly host: string,
+    readonly hostKind: HostKind,
+    readonly port: number | undefined,
+    readonly params: readonly UriParam[],
+    readonly headers: readonly UriParam[],
+  ) {}
+
+  /** The value of a URI parameter: undefined when absent, null when present without a value. */
+  param(name: string): string | null | undefined {
+    return findParam(this.params, name);
+  }
+
+  /** `host` or `[v6]`, followed by `:port` when the URI has one. */
+  hostport(): string {
+    const host = this.hostKind === 'ipv6' ? `[${this.host}]` : this.host;
+    return this.port === undefined ? host : `${host}:${this.port}`;
+  }
+
+  toString(): string {
+    let out = `${this.scheme}:`;
+    if (this.user !== undefined) {
+      out += this.user;
+      if (this.password !== undefined) out += `:${this.password}`;
+      out += '@';
+    }
+    out += this.hostport();
+    out += serializeParams(this.params);
+    if (this.headers.length > 0) {
+      out += `?${this.headers.map((h) => (h.value === null ? h.name : `${h.name}=${h.value}`)).join('&')}`;
+    }
+    return out;
+  }
+}
+
+/** A tel: URI (RFC 3966): the number as written and its parameters. */
+export class TelUri {
+  readonly type = 'tel' as const;
+  readonly scheme = 'tel' as const;
+  constructor(
+    readonly number: string,
+    readonly params: readonly UriParam[],
+  ) {}
+
+  param(name: string): string | null | undefined {
+    return findParam(this.params, name);
+  }
+
+  toString(): string {
+    return `tel:${this.number}${serializeParams(this.params)}`;
+  }
+}
+
+/** Any other absolute URI (RFC 3261 absoluteURI), kept whole. */
+export class AbsoluteUri {
+  readonly type = 'absolute' as const;
+  constructor(
+    /** Lower-case scheme. */
+    readonly scheme: string,
+    readonly text: string,
+  ) {}
+
+  toString(): string {
+    return this.text;
+  }
+}
+
+export type Uri = SipUri | TelUri | AbsoluteUri;
+
+function findParam(params: readonly UriParam[], name: string): string | null | undefined {
+  const wanted = name.toLowerCase();
+  for (const p of params) {
+    if (p.name.toLowerCase() === wanted) return p.value;
+  }
+  return undefined;
+}
+
+function serializeParams(params: readonly UriParam[]): string {
+  let out = '';
+  for (const p of params) out += p.value === null ? `;${p.name}` : `;${p.name}=${p.value}`;
+  return out;
+}
+
+function fail(detail: string): never {
+  throw new SipParseError('SIP_ERR_BAD_URI', detail);
+}
+
+/** Parses any URI that may appear in a SIP message; throws SipParseError (SIP_ERR_BAD_URI). */
+export function parseUri(text: string): Uri {
+  const colon = text.indexOf(':');
+  if (colon <= 0) fail(`no scheme in '${text}'`);
+  const scheme = text.slice(0, colon).toLowerCase();
+  if (!/^[a-z]/.test(scheme)) fail(`scheme must start with a letter in '${text}'`);
+  for (let i = 0; i < scheme.length; i++) {
+    if (!isIn(SCHEME, scheme.charCodeAt(i))) fail(`bad character in scheme of '${text}'`);
+  }
+  const rest = text.slice(colon + 1);
+  if (scheme === 'sip' || scheme === 'sips') return parseSipUriBody(scheme, rest);
+  if (scheme === 'tel') return parseTelUriBody(rest);
+  if (rest.length === 0 || !isEscapedRun(rest, URIC)) fail(`bad characters in '${text}'`);
+  return new AbsoluteUri(scheme, text);
+}
+
+/** Parses a sip: or sips: URI; anything else is an error. */
+export function parseSipUri(text: string): SipUri {
+  const uri = parseUri(text);
+  if (uri.type !== 'sip') fail(`not a sip: or sips: URI: '${text}'`);
+  return uri;
+}
+
+function parseSipUriBody(scheme: 'sip' | 'sips', body: string): SipUri {
+  let user: string | undefined;
+  let password: string | undefined;
+  let rest = body;
+  // userinfo cannot contain an unescaped '@', and nothing before the host may: the first one ends it.
+  const at = body.indexOf('@');
+  if (at >= 0) {
+    const userinfo = body.slice(0, at);
+    rest = body.slice(at + 1);
+    const pw = userinfo.indexOf(':');
+    user = pw >= 0 ? userinfo.slice(0, pw) : userinfo;
+    if (pw >= 0) {
+      password = userinfo.slice(pw + 1);
+      if (!isEscapedRun(password, PASSWORD, true)) fail(`bad character in password of '${scheme}:${body}'`);
+    }
+    if (!isEscapedRun(user, USER)) fail(`bad or empty user part in '${scheme}:${body}'`);
+  }
+
+  let host: string;
+  let hostKind: HostKind;
+  let i: number;
+  if (rest.startsWith('[')) {
+    const close = rest.indexOf(']');
+    if (close < 0) fail(`unterminated IPv6 reference in '${scheme}:${body}'`);
+    host = rest.slice(1, close);
+    if (!isIPv6(host)) fail(`'${host}' is not an IPv6 address`);
+    hostKind = 'ipv6';
+    i = close + 1;
+  } else {
+    i = 0;
+    while (i < rest.length) {
+      const c = rest.charCodeAt(i);
+      if (c === 58 /* : */ || c === 59 /* ; */ || c === 63 /* ? */) break;
+      i++;
+    }
+    host = rest.slice(0, i);
+    hostKind = classifyHost(host, `${scheme}:${body}`);
+  }
+
+  let port: number | undefined;
+  if (rest.charCodeAt(i) === 58 /* : */) {
+    let j = i + 1;
+    while (j < rest.length && rest.charCodeAt(j) >= 48 && rest.charCodeAt(j) <= 57) j++;
+    const digits = rest.slice(i + 1, j);
+    if (digits.length === 0 || digits.length > 5 || Number(digits) > 65535) {
+      fail(`bad port in '${scheme}:${body}'`);
+    }
+    port = Number(digits);
+    i = j;
+  }
+
+  const params: UriParam[] = [];
+  while (rest.charCodeAt(i) === 59 /* ; */) {
+    let j = i + 1;
+    while (j < rest.length && rest.charCodeAt(j) !== 59 && rest.charCodeAt(j) !== 63) j++;
+    params.push(splitParam(rest.slice(i + 1, j), PARAM, `${scheme}:${body}`));
+    i = j;
+  }
+
+  const headers: UriParam[] = [];
+  if (rest.charCodeAt(i) === 63 /* ? */) {
+    for (const part of rest.slice(i + 1).split('&')) {
+      const h = splitParam(part, HNV, `${scheme}:${body}`);
+      if (h.value === null) fail(`URI header '${h.name}' has no '=' in '${scheme}:${body}'`);
+      headers.push(h);
+    }
+    i = rest.length;
+  }
+  if (i !== rest.length) fail(`unexpected '${rest.slice(i, i + 1)}' in '${scheme}:${body}'`);
+  return new SipUri(scheme, user, password, host, hostKind, port, params, headers);
+}
+
+function splitParam(text: string, chars: Uint8Array, uri: string): UriParam {
+  const eq = text.indexOf('=');
+  const name = eq >= 0 ? text.slice(0, eq) : text;
+  const value = eq >= 0 ? text.slice(eq + 1) : null;
+  if (!isEscapedRun(name, chars)) fail(`bad parameter name '${name}' in '${uri}'`);
+  // hvalue may be empty (RFC 3261 hvalue = *( hnv-unreserved / unreserved / escaped )).
+  if (value !== null && !isEscapedRun(value, chars, chars === HNV)) fail(`bad value for '${name}' in '${uri}'`);
+  return { name, value };
+}
+
+const LABEL = /^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/i;
+
+function classifyHost(host: string, uri: string): HostKind {
+  if (host.length === 0) fail(`no host in '${uri}'`);
+  if (isIPv4(host)) return 'ipv4';
+  const name = host.endsWith('.') ? host.slice(0, -1) : host;
+  const labels = name.split('.');
+  for (const label of labels) {
+    if (!LABEL.test(label)) fail(`'${host}' is not a host name, IPv4 address or [IPv6] reference`);
+  }
+  // toplabel = ALPHA / ALPHA *( alphanum / "-" ) alphanum: an all-numeric name is a bad IPv4 address.
+  const top = labels[labels.length - 1] ?? '';
+  if (!/^[a-z]/i.test(top)) fail(`'${host}' is not a valid host name or IPv4 address`);
+  return 'domain';
+}
+
+function parseTelUriBody(body: string): TelUri {
+  const semi = body.indexOf(';');
+  const number = semi >= 0 ? body.slice(0, semi) : body;
+  // global-number-digits = "+" *phonedigit DIGIT *phonedigit; local numbers add hex digits, * and #.
+  if (!/^(?:\+[0-9().-]*[0-9][0-9().-]*|[0-9a-fA-F*#().-]*[0-9a-fA-F*#][0-9a-fA-F*#().-]*)$/.test(number)) {
+    fail(`'${number}' is not a telephone number`);
+  }
+  const params: UriParam[] = [];
+  if (semi >= 0) {
+    for (const part of body.slice(semi + 1).split(';')) params.push(splitParam(part, PARAM, `tel:${body}`));
+  }
+  return new TelUri(number, params);
+}
+
+/**
+ * Normalises %-escapes for comparison: an escaped unreserved character equals the character itself,
+ * other escapes compare by value whatever the case of their hex digits (RFC 3261 section 19.1.4).
+ */
+export function normalizeEscapes(text: string): string {
+  if (!text.includes('%')) return text;
+  return text.replace(/%([0-9a-fA-F]{2})/g, (_m, hex: string) => {
+    const ch = String.fromCharCode(parseInt(hex, 16));
+    return /[A-Za-z0-9\-_.!~*'()]/.test(ch) ? ch : `%${hex.toUpperCase()}`;
+  });
+}
+
+/** Parameters that, present in one URI, must be present and equal in the other (19.1.4). */
+const SIGNIFICANT_PARAMS = ['user', 'ttl', 'method', 'maddr', 'transport'];
+
+/** URI equality as RFC 3261 section 19.1.4 defines it for sip/sips; exact text otherwise. */
+export function uriEquals(a: Uri, b: Uri): boolean {
+  if (a.type === 'sip' && b.type === 'sip') return sipUriEquals(a, b);
+  if (a.type === 'tel' && b.type === 'tel') {
+    return (
+      a.number.replace(/[().-]/g, '').toLowerCase() === b.number.replace(/[().-]/g, '').toLowerCase() &&
+      paramsMatchAll(a.params, b.params)
+    );
+  }
+  if (a.type === 'absolute' && b.type === 'absolute') {
+    return normalizeEscapes(a.text).toLowerCase() === normalizeEscapes(b.text).toLowerCase();
+  }
+  return false;
+}
+
+function sipUriEquals(a: SipUri, b: SipUri): boolean {
+  if (a.scheme !== b.scheme) return false;
+  if ((a.user === undefined) !== (b.user === undefined)) return false;
+  if (a.user !== undefined && normalizeEscapes(a.user) !== normalizeEscapes(b.user ?? '')) return false;
+  if (normalizeEscapes(a.password ?? '') !== normalizeEscapes(b.password ?? '')) return false;
+  if (a.hostKind !== b.hostKind || !hostsEqual(a, b)) return false;
+  if (a.port !== b.port) return false;
+  for (const name of SIGNIFICANT_PARAMS) {
+    const va = a.param(name);
+    const vb = b.param(name);
+    if ((va === undefined) !== (vb === undefined)) return false;
+  }
+  // A parameter present in both must match; one present in only one URI is ignored.
+  for (const p of a.params) {
+    const other = b.param(p.name);
+    if (other === undefined) continue;
+    if (!valuesEqualIgnoringCase(p.value, other)) return false;
+  }
+  // Header components are never ignored: every one must be present in both and match.
+  if (a.headers.length !== b.headers.length) return false;
+  for (const h of a.headers) {
+    const match = b.headers.find((o) => normalizeEscapes(o.name).toLowerCase() === normalizeEscapes(h.name).toLowerCase());
+    if (match === undefined || normalizeEscapes(match.value ?? '') !== normalizeEscapes(h.value ?? '')) return false;
+  }
+  return true;
+}
+
+function hostsEqual(a: SipUri, b: SipUri): boolean {
+  const ha = a.host.toLowerCase().replace(/\.$/, '');
+  const hb = b.host.toLowerCase().replace(/\.$/, '');
+  if (a.hostKind === 'ipv6') return expandIPv6(ha) === expandIPv6(hb);
+  return ha === hb;
+}
+
+function valuesEqualIgnoringCase(a: string | null, b: string | null): boolean {
+  if (a === null || b === null) return a === b;
+  return normalizeEscapes(a).toLowerCase() === normalizeEscapes(b).toLowerCase();
+}
+
+function paramsMatchAll(a: readonly UriParam[], b: readonly UriParam[]): boolean {
+  if (a.length !== b.length) return false;
+  return a.every((p) => {
+    const other = findParam(b, p.name);
+    return other !== undefined && valuesEqualIgnoringCase(p.value, other);
+  });
+}
+
+/** Expands an IPv6 address to eight groups of four hex digits, for comparison only. */
+export function expandIPv6(address: string): string {
+  let text = address.toLowerCase();
+  const v4 = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(text);
+  if (v4 !== null) {
+    const [, a, b, c, d] = v4.map(Number) as [number, number, number, number, number];
+    text = text.slice(0, v4.index) + `${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
+  }
+  const [head = '', tail] = text.split('::');
+  const left = head === '' ? [] : head.split(':');
+  const right = tail === undefined || tail === '' ? [] : tail.split(':');
+  const fill = tail === undefined ? [] : new Array<string>(8 - left.length - right.length).fill('0');
+  return [...left, ...fill, ...right].map((g) => g.padStart(4, '0')).join(':');
+}
