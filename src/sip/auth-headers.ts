@@ -1,0 +1,42 @@
+import { isIn, TOKEN } from './charsets.js';
+import { HeaderScanner, type HeaderParam } from './header-scanner.js';
+
+/**
+ * Authorization, Proxy-Authorization (credentials) and WWW-Authenticate, Proxy-Authenticate
+ * (challenges), RFC 3261 sections 20.7, 20.27, 20.28, 20.44: a scheme and auth-params. Commas
+ * separate parameters, not header values, so each header field holds one of these.
+ */
+export interface AuthValue {
+  readonly scheme: string;
+  /** auth-param = name EQUAL (token / quoted-string); values as written. */
+  readonly params: readonly HeaderParam[];
+  /** The token68-like blob of a scheme that does not use name=value pairs (e.g. Basic). */
+  readonly token: string | undefined;
+}
+
+export function parseAuthValue(text: string, header: string): AuthValue {
+  const s = new HeaderScanner(text, header);
+  const scheme = s.token('an authentication scheme');
+  s.skipWs();
+  const params: HeaderParam[] = [];
+  if (s.atEnd()) return { scheme, params, token: undefined };
+  const save = s.pos;
+  // Not name=value: take the rest as one opaque token (RFC 7235 token68 form).
+  const probe = /^[A-Za-z0-9\-.!%*_+`'~]+[ \t]*=/.test(text.slice(save));
+  if (!probe) {
+    const rest = text.slice(save).trim();
+    for (let i = 0; i < rest.length; i++) {
+      const c = rest.charCodeAt(i);
+      if (!isIn(TOKEN, c) && c !== 47 /* / */ && c !== 61 /* = */) s.fail('malformed credentials');
+    }
+    return { scheme, params, token: rest };
+  }
+  do {
+    const name = s.token('an auth-param name');
+    s.expect('=', `after ${name}`);
+    const value = s.genericValue(name);
+    params.push({ name, value });
+  } while (s.accept(','));
+  s.end('the auth-params');
+  return { scheme, params, token: undefined };
+}

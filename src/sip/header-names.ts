@@ -1,0 +1,72 @@
+/**
+ * Header names: compact forms (RFC 3261 section 7.3.3 and the extensions that define one) and
+ * the canonical spelling used when sipsec writes a header itself.
+ */
+const COMPACT_FORMS: Readonly<Record<string, string>> = {
+  a: 'accept-contact',
+  b: 'referred-by',
+  c: 'content-type',
+  d: 'request-disposition',
+  e: 'content-encoding',
+  f: 'from',
+  i: 'call-id',
+  j: 'reject-contact',
+  k: 'supported',
+  l: 'content-length',
+  m: 'contact',
+  o: 'event',
+  r: 'refer-to',
+  s: 'subject',
+  t: 'to',
+  u: 'allow-events',
+  v: 'via',
+  x: 'session-expires',
+  y: 'identity',
+};
+
+const CANONICAL: Readonly<Record<string, string>> = {
+  'call-id': 'Call-ID',
+  cseq: 'CSeq',
+  'www-authenticate': 'WWW-Authenticate',
+  'mime-version': 'MIME-Version',
+};
+
+// Interned keys of the headers every message carries, so the common case allocates nothing.
+const INTERNED = new Map<string, string>();
+for (const name of ['Via', 'From', 'To', 'Call-ID', 'CSeq', 'Contact', 'Max-Forwards', 'Content-Length',
+  'Content-Type', 'Route', 'Record-Route', 'Expires', 'User-Agent', 'Allow', 'Supported', 'Require',
+  'Proxy-Require', 'Authorization', 'Proxy-Authorization', 'WWW-Authenticate', 'Proxy-Authenticate',
+  'Server', 'Accept', 'Date', 'Subject', 'Warning', 'Reason', 'Event', 'Unsupported']) {
+  INTERNED.set(name, name.toLowerCase());
+  INTERNED.set(name.toLowerCase(), name.toLowerCase());
+}
+for (const [short, long] of Object.entries(COMPACT_FORMS)) {
+  INTERNED.set(short, long);
+  INTERNED.set(short.toUpperCase(), long);
+}
+
+/** The lower-case long form of a header name, the key sipsec looks headers up by. */
+export function headerKey(name: string): string {
+  const interned = INTERNED.get(name);
+  if (interned !== undefined) return interned;
+  const lower = name.toLowerCase();
+  return COMPACT_FORMS[lower] ?? lower;
+}
+
+/** How sipsec spells a header it writes: `Call-ID`, `CSeq`, `Record-Route`. */
+export function canonicalHeaderName(key: string): string {
+  return CANONICAL[key] ?? key.replace(/(^|-)([a-z])/g, (_m, dash: string, c: string) => dash + c.toUpperCase());
+}
+
+/** Headers whose value is a comma-separated list (RFC 3261 section 7.3.1). */
+export const LIST_HEADERS: ReadonlySet<string> = new Set([
+  'via', 'contact', 'route', 'record-route', 'require', 'proxy-require', 'supported', 'unsupported',
+  'warning', 'reason', 'allow', 'accept', 'accept-encoding', 'accept-language', 'content-encoding',
+  'content-language', 'alert-info', 'call-info', 'error-info', 'in-reply-to', 'path', 'service-route',
+  'allow-events',
+]);
+
+/** Headers that may appear once only (RFC 3261 section 7.3.1 and table 2). */
+export const SINGLE_HEADERS: ReadonlySet<string> = new Set([
+  'call-id', 'cseq', 'from', 'to', 'max-forwards', 'content-length', 'content-type', 'expires',
+]);

@@ -1,0 +1,367 @@
+import { SIP_LIMITS } from '../limits.js';
+import { parseAuthValue, type AuthValue } from './auth-headers.js';
+import { parseContentType, type ContentType } from './content-type.js';
+import { SipParseError } from './errors.js';
+import { splitHeaderValues } from './header-scanner.js';
+import { canonicalHeaderName, headerKey, LIST_HEADERS } from './header-names.js';
+import { parseContact, parseNameAddr, tagOf, type ContactValue, type NameAddr } from './name-addr.js';
+import {
+  parseCallId, parseContentLength, parseCSeq, parseDate, parseDeltaSeconds, parseMaxForwards, parseOptionTags, parseRetryAfter,
+  type CSeq,
+} from './scalar-headers.js';
+import type { Uri } from './uri.js';
+import { parseVia, type Via } from './via.js';
+import { parseReason, parseWarning, type Reason, type Warning } from './warning-reason.js';
+
+/** One header field as received (or added), in message order. */
+export interface HeaderField {
+  /** The name as written, e.g. `v` or `MaX-fOrWaRdS`. */
+  readonly name: string;
+  /** Lower-case long form used for look-ups, e.g. `via`, `max-forwards`. */
+  readonly key: string;
+  /** The value with line folding replaced by one SP and outer white space trimmed. */
+  readonly value: string;
+  /** The field exactly as received, without its final CRLF; absent for fields built by code. */
+  readonly raw?: string;
+}
+
+/** How header text was decoded, so that serialization gives back the received bytes. */
+export type HeaderEncoding = 'utf8' | 'latin1';
+
+/**
+ * What a SIP message is made of, shared by requests and responses. Typed accessors parse a header
+ * the first time they are called and cache the result; they throw SipParseError for a malformed
+ * or duplicated header, so a message that passed full validation never throws from them.
+ */
+abstract class SipMessageBase {
+  readonly headers: HeaderField[];
+  body: Uint8Array;
+  headerEncoding: HeaderEncoding;
+  readonly #typed = new Map<string, unknown>();
+
+  constructor(headers: HeaderField[], body: Uint8Array, headerEncoding: HeaderEncoding) {
+    this.headers = headers;
+    this.body = body;
+    this.headerEncoding = headerEncoding;
+  }
+
+  /** The first value of a header (by any spelling, compact or long), or undefined. */
+  header(name: string): string | undefined {
+    const key = headerKey(name);
+    for (const h of this.headers) if (h.key === key) return h.value;
+    return undefined;
+  }
+
+  /** Every field of a header, in order. */
+  fields(name: string): HeaderField[] {
+    const key = headerKey(name);
+    return this.headers.filter((h) => h.key === key);
+  }
+
+  /** Every value of a header: list headers split on commas, others one value per field. */
+  headerValues(name: string): string[] {
+    const key = headerKey(name);
+    const out: string[] = [];
+    for (const h of this.headers) {
+      if (h.key !== key) continue;
+      if (LIST_HEADERS.has(key)) out.push(...splitHeaderValues(h.value, SIP_LIMITS.maxHeaderValues, key));
+      else out.push(h.value);
+    }
+    return out;
+  }
+
+  /** Adds a field at the end, or at the top of its kind with `prepend` (as a proxy adds Via). */
+  addHeader(name: string, value: string, options: { prepend?: boolean } = {}): void {
+    const key = headerKey(name);
+    const field: HeaderField = { name: canonicalHeaderName(key), key, value };
+    this.#typed.delete(key);
+    if (options.prepend === true) {
+      const first = this.headers.findIndex((h) => h.key === key);
+      this.headers.splice(first < 0 ? 0 : first, 0, field);
+    } else {
+      this.headers.push(field);
+    }
+  }
+
+  /** Replaces every field of a header with one field (or removes them when value is undefined). */
+  setHeader(name: string, value: string | undefined): void {
+    const key = headerKey(name);
+    const first = this.headers.findIndex((h) => h.key === key);
+    this.removeHeader(key);
+    if (value === undefined) return;
+    const field: HeaderField = { name: canonicalHeaderName(key), key, value };
+    this.headers.splice(first < 0 ? this.headers.length : first, 0, field);
+  }
+
+  /** Removes every field of a header; returns how many were removed. */
+  removeHeader(name: string): number {
+    const key = headerKey(name);
+    this.#typed.delete(key);
+    let removed = 0;
+    for (let i = this.headers.length - 1; i >= 0; i--) {
+      if (this.headers[i]?.key === key) {
+        this.headers.splice(i, 1);
+        removed++;
+      }
+    }
+    return removed;
+  }
+
+  /** Removes the first value of a list header (the top Via, the first Route). */
+  removeFirstValue(name: string): string | undefined {
+    const key = headerKey(name);
+    const index = this.headers.findIndex((h) => h.key === key);
+    const field = this.headers[index];
+    if (field === undefined) return undefined;
+    this.#typed.delete(key);
+    const values = splitHeaderValues(field.value, SIP_LIMITS.maxHeaderValues, key);
+    const first = values.shift();
+    if (values.length === 0) this.headers.splice(index, 1);
+    else this.headers[index] = { name: field.name, key, value: values.join(', ') };
+    return first;
+  }
+
+  /** Sets the body and the Content-Length (and Content-Type when given) to match it. */
+  setBody(body: Uint8Array, contentType?: string): void {
+    this.body = body;
+    this.setHeader('content-length', String(body.length));
+    if (contentType !== undefined) this.setHeader('content-type', contentType);
+  }
+
+  protected typedList<T>(key: string, parse: (value: string, key: string) => T): T[] {
+    const cached = this.#typed.get(key) as T[] | undefined;
+    if (cached !== undefined) return cached;
+    const parsed = this.headerValues(key).map((value) => {
+      if (value === '') throw new SipParseError('SIP_ERR_BAD_HEADER_VALUE', 'empty value in a list', key);
+      return parse(value, key);
+    });
+    this.#typed.set(key, parsed);
+    return parsed;
+  }
+
+  protected typedSingle<T>(key: string, parse: (value: string, key: string) => T): T | undefined {
+    if (this.#typed.has(key)) return this.#typed.get(key) as T | undefined;
+    let found: HeaderField | undefined;
+    for (const h of this.headers) {
+      if (h.key !== key) continue;
+      if (found !== undefined) throw new SipParseError('SIP_ERR_DUPLICATE_HEADER', 'appears more than once', key);
+      found = h;
+    }
+    const parsed = found === undefined ? undefined : parse(found.value, key);
+    this.#typed.set(key, parsed);
+    return parsed;
+  }
+
+  protected required<T>(key: string, parse: (value: string, key: string) => T): T {
+    const value = this.typedSingle(key, parse);
+    if (value === undefined) throw new SipParseError('SIP_ERR_MISSING_HEADER', 'required header is missing', key);
+    return value;
+  }
+
+  /** Every Via value, top first. */
+  via(): Via[] {
+    return this.typedList('via', parseVia);
+  }
+
+  /** The top Via, parsed without touching the others (the transaction key needs only this one). */
+  topVia(): Via | undefined {
+    const cached = this.#typed.get('via') as Via[] | undefined;
+    if (cached !== undefined) return cached[0];
+    const field = this.headers.find((h) => h.key === 'via');
+    if (field === undefined) return undefined;
+    const comma = field.value.indexOf(',');
+    return parseVia(comma < 0 ? field.value : field.value.slice(0, comma));
+  }
+
+  from(): NameAddr {
+    return this.required('from', parseNameAddr);
+  }
+
+  to(): NameAddr {
+    return this.required('to', parseNameAddr);
+  }
+
+  fromTag(): string | undefined {
+    return tagOf(this.from());
+  }
+
+  toTag(): string | undefined {
+    return tagOf(this.to());
+  }
+
+  callId(): string {
+    return this.required('call-id', parseCallId);
+  }
+
+  cseq(): CSeq {
+    return this.required('cseq', parseCSeq);
+  }
+
+  maxForwards(): number | undefined {
+    return this.typedSingle('max-forwards', parseMaxForwards);
+  }
+
+  contentLength(): number | undefined {
+    return this.typedSingle('content-length', parseContentLength);
+  }
+
+  contentType(): ContentType | undefined {
+    return this.typedSingle('content-type', parseContentType);
+  }
+
+  expires(): number | undefined {
+    return this.typedSingle('expires', parseDeltaSeconds);
+  }
+
+  date(): Date | undefined {
+    return this.typedSingle('date', parseDate);
+  }
+
+  /** Retry-After seconds (RFC 3261 section 20.33); the comment and parameters are not kept. */
+  retryAfter(): number | undefined {
+    return this.typedSingle('retry-after', parseRetryAfter);
+  }
+
+  contacts(): ContactValue[] {
+    return this.typedList('contact', parseContact);
+  }
+
+  routes(): NameAddr[] {
+    return this.typedList('route', parseNameAddr);
+  }
+
+  recordRoutes(): NameAddr[] {
+    return this.typedList('record-route', parseNameAddr);
+  }
+
+  require(): string[] {
+    return this.optionTags('require');
+  }
+
+  proxyRequire(): string[] {
+    return this.optionTags('proxy-require');
+  }
+
+  supported(): string[] {
+    return this.optionTags('supported');
+  }
+
+  unsupported(): string[] {
+    return this.optionTags('unsupported');
+  }
+
+  warnings(): Warning[] {
+    return this.typedList('warning', parseWarning);
+  }
+
+  reasons(): Reason[] {
+    return this.typedList('reason', parseReason);
+  }
+
+  authorizations(): AuthValue[] {
+    return this.authValues('authorization');
+  }
+
+  proxyAuthorizations(): AuthValue[] {
+    return this.authValues('proxy-authorization');
+  }
+
+  wwwAuthenticates(): AuthValue[] {
+    return this.authValues('www-authenticate');
+  }
+
+  proxyAuthenticates(): AuthValue[] {
+    return this.authValues('proxy-authenticate');
+  }
+
+  private optionTags(key: string): string[] {
+    const cached = this.#typed.get(key) as string[] | undefined;
+    if (cached !== undefined) return cached;
+    const tags = parseOptionTags(this.headerValues(key), key);
+    this.#typed.set(key, tags);
+    return tags;
+  }
+
+  private authValues(key: string): AuthValue[] {
+    const cached = this.#typed.get(key) as AuthValue[] | undefined;
+    if (cached !== undefined) return cached;
+    const values = this.fields(key).map((h) => parseAuthValue(h.value, key));
+    this.#typed.set(key, values);
+    return values;
+  }
+}
+
+export class SipRequest extends SipMessageBase {
+  readonly kind = 'request' as const;
+  constructor(
+    public method: string,
+    public uri: Uri,
+    headers: HeaderField[] = [],
+    body: Uint8Array = new Uint8Array(0),
+    public version = 'SIP/2.0',
+    headerEncoding: HeaderEncoding = 'utf8',
+  ) {
+    super(headers, body, headerEncoding);
+  }
+}
+
+export class SipResponse extends SipMessageBase {
+  readonly kind = 'response' as const;
+  constructor(
+    public status: number,
+    public reason: string,
+    headers: HeaderField[] = [],
+    body: Uint8Array = new Uint8Array(0),
+    public version = 'SIP/2.0',
+    headerEncoding: HeaderEncoding = 'utf8',
+  ) {
+    super(headers, body, headerEncoding);
+  }
+}
+
+export type SipMessage = SipRequest | SipResponse;
+
+/**
+ * Parses every typed header of a message, so that later accessors cannot throw. Returns the faults
+ * found; an empty list means every header sipsec knows is well-formed.
+ */
+export function parseAllTypedHeaders(message: SipMessage): SipParseError[] {
+  const faults: SipParseError[] = [];
+  for (const read of TYPED_READERS) {
+    try {
+      read(message);
+    } catch (err) {
+      if (!(err instanceof SipParseError)) throw err;
+      faults.push(err);
+    }
+  }
+  return faults;
+}
+
+// Each reader touches one header; a missing required header is checked separately by the validator.
+const TYPED_READERS: ReadonlyArray<(m: SipMessage) => unknown> = [
+  (m) => m.via(),
+  (m) => m.header('from') !== undefined && m.from(),
+  (m) => m.header('to') !== undefined && m.to(),
+  (m) => m.header('call-id') !== undefined && m.callId(),
+  (m) => m.header('cseq') !== undefined && m.cseq(),
+  (m) => m.maxForwards(),
+  (m) => m.contentLength(),
+  (m) => m.contentType(),
+  (m) => m.expires(),
+  (m) => m.date(),
+  (m) => m.contacts(),
+  (m) => m.routes(),
+  (m) => m.recordRoutes(),
+  (m) => m.require(),
+  (m) => m.proxyRequire(),
+  (m) => m.supported(),
+  (m) => m.unsupported(),
+  (m) => m.warnings(),
+  (m) => m.reasons(),
+  (m) => m.authorizations(),
+  (m) => m.proxyAuthorizations(),
+  (m) => m.wwwAuthenticates(),
+  (m) => m.proxyAuthenticates(),
+  (m) => m.retryAfter(),
+];

@@ -1,0 +1,97 @@
+import { HeaderScanner, paramValue, quote, serializeHeaderParams, unquote, type HeaderParam } from './header-scanner.js';
+import { SipParseError } from './errors.js';
+import { parseUri, type Uri } from './uri.js';
+
+/**
+ * The value of From, To, Contact, Route, Record-Route (RFC 3261 section 20): an optional display
+ * name, a URI, and header parameters (tag, expires, q, lr ...).
+ */
+export interface NameAddr {
+  /** Unquoted display name, or undefined when there is none. */
+  readonly displayName: string | undefined;
+  readonly uri: Uri;
+  /** True when the URI was written in angle brackets (name-addr rather than addr-spec). */
+  readonly bracketed: boolean;
+  readonly params: readonly HeaderParam[];
+}
+
+/** A Contact value: a name-addr or the `*` of a REGISTER that removes every binding. */
+export type ContactValue = NameAddr | { readonly star: true };
+
+export function tagOf(value: NameAddr): string | undefined {
+  const tag = paramValue(value.params, 'tag');
+  return tag === null ? undefined : tag;
+}
+
+/**
+ * Parses one name-addr or addr-spec with its parameters. Without angle brackets the URI ends at
+ * the first ';' (which starts header parameters) and may contain no ',', '?' or ';' of its own
+ * (RFC 3261 section 20.10).
+ */
+export function parseNameAddr(text: string, header: string): NameAddr {
+  const s = new HeaderScanner(text, header);
+  s.skipWs();
+  let displayName: string | undefined;
+  let uriText: string;
+  let bracketed = false;
+  const c = s.peek();
+  if (c === 34 /* " */) {
+    displayName = unquote(s.quotedString());
+    s.skipWs();
+    if (s.peek() !== 60) s.fail('expected <URI> after the display name');
+  } else if (c !== 60) {
+    // Either an addr-spec, or an unquoted display name (tokens separated by LWS) before '<'.
+    const lt = text.indexOf('<', s.pos);
+    if (lt >= 0) {
+      const words = text.slice(s.pos, lt).trim();
+      if (words.length > 0) {
+        for (const word of words.split(/[ \t]+/)) {
+          if (!/^[A-Za-z0-9\-.!%*_+`'~]+$/.test(word)) s.fail(`'${word}' is not a token: quote the display name`);
+        }
+        displayName = words;
+      }
+      s.pos = lt;
+    }
+  }
+  if (s.peek() === 60 /* < */) {
+    const close = text.indexOf('>', s.pos);
+    if (close < 0) s.fail('unterminated <URI>');
+    uriText = text.slice(s.pos + 1, close);
+    if (/[ \t]/.test(uriText)) s.fail('white space inside <URI>');
+    s.pos = close + 1;
+    bracketed = true;
+  } else {
+    const start = s.pos;
+    while (!s.atEnd() && s.peek() !== 59 /* ; */ && s.peek() !== 32 && s.peek() !== 9) s.pos++;
+    uriText = text.slice(start, s.pos);
+    if (uriText.includes('?') || uriText.includes(',')) {
+      s.fail('a URI with headers or commas must be enclosed in <>');
+    }
+  }
+  let uri: Uri;
+  try {
+    uri = parseUri(uriText);
+  } catch (err) {
+    if (err instanceof SipParseError) throw new SipParseError('SIP_ERR_BAD_URI', err.detail, header);
+    throw err;
+  }
+  const params = s.params();
+  s.end('the URI and its parameters');
+  return { displayName, uri, bracketed, params };
+}
+
+export function parseContact(text: string, header: string): ContactValue {
+  if (text.trim() === '*') return { star: true };
+  return parseNameAddr(text, header);
+}
+
+export function serializeNameAddr(value: NameAddr): string {
+  const uri = value.uri.toString();
+  const display = value.displayName === undefined ? '' : `${quote(value.displayName)} `;
+  // A URI containing , ; or ? must be bracketed, so always bracket when writing anew.
+  return `${display}<${uri}>${serializeHeaderParams(value.params)}`;
+}
+
+export function serializeContact(value: ContactValue): string {
+  return 'star' in value ? '*' : serializeNameAddr(value);
+}

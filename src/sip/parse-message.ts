@@ -1,0 +1,299 @@
+import { isUtf8 } from 'node:buffer';
+import { SIP_LIMITS, type SipLimits } from '../limits.js';
+import { isToken } from './charsets.js';
+import { responseForFault, SipParseError, type FaultResponse, type SipFault } from './errors.js';
+import { headerKey } from './header-names.js';
+import { parseAllTypedHeaders, SipRequest, SipResponse, type HeaderEncoding, type HeaderField, type SipMessage } from './message.js';
+import { parseContentLength } from './scalar-headers.js';
+import { parseUri, type Uri } from './uri.js';
+
+export interface ParseOptions {
+  /**
+   * `datagram` (default): RFC 3261 section 18.3 for UDP, octets past Content-Length ignored and
+   * Content-Length optional. `stream`: the bytes are exactly one framed message (see StreamFramer).
+   */
+  readonly framing?: 'datagram' | 'stream';
+  /**
+   * `full` (default) parses and checks every header sipsec types; `lazy` only the start line and
+   * what a transaction needs (top Via, CSeq, Call-ID, From and To tags). Other headers are then
+   * parsed on first access and may throw there.
+   */
+  readonly depth?: 'full' | 'lazy';
+  readonly limits?: Partial<SipLimits>;
+}
+
+/** The outcome of reading one message: a message, or the faults with what a server should answer. */
+export type ParseResult =
+  | { readonly ok: true; readonly message: SipMessage }
+  | {
+      readonly ok: false;
+      readonly faults: readonly SipFault[];
+      /** What could be read, for building the error response; undefined when the start line failed. */
+      readonly message: SipMessage | undefined;
+      readonly kind: 'request' | 'response' | undefined;
+      /** For a request, the response to send; responses with faults are dropped (RFC 3261 18.1.2). */
+      readonly response: FaultResponse | undefined;
+    };
+
+/** Thrown by parseMessage: the first fault's code, every fault, and the response to send. */
+export class InvalidMessageError extends Error {
+  readonly code: SipFault['code'];
+  constructor(
+    readonly faults: readonly SipFault[],
+    readonly partial: SipMessage | undefined,
+    readonly response: FaultResponse | undefined,
+  ) {
+    const first = faults[0] ?? { code: 'SIP_ERR_EMPTY' as const, detail: 'no fault recorded' };
+    super(`invalid SIP message: ${faults.map((f) => (f.header === undefined ? f.detail : `${f.header}: ${f.detail}`)).join('; ')}`);
+    this.name = 'InvalidMessageError';
+    this.code = first.code;
+  }
+}
+
+/** Parses one SIP message; throws InvalidMessageError naming every fault found. */
+export function parseMessage(bytes: Uint8Array, options: ParseOptions = {}): SipMessage {
+  const result = inspectMessage(bytes, options);
+  if (result.ok) return result.message;
+  throw new InvalidMessageError(result.faults, result.message, result.response);
+}
+
+const CRLF_CRLF = Buffer.from('\r\n\r\n');
+
+/** Reads one message and reports every fault as a value; never throws on any input. */
+export function inspectMessage(bytes: Uint8Array, options: ParseOptions = {}): ParseResult {
+  const limits: SipLimits = options.limits === undefined ? SIP_LIMITS : { ...SIP_LIMITS, ...options.limits };
+  const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const faults: SipFault[] = [];
+  const framing = options.framing ?? 'datagram';
+
+  let start = 0;
+  // RFC 3261 section 7.5: CRLFs before the start line are ignored.
+  while (buf[start] === 13 && buf[start + 1] === 10) start += 2;
+  if (start >= buf.length) return failed([{ code: 'SIP_ERR_EMPTY', detail: 'no message, only line breaks' }], undefined, undefined);
+  if (buf.length > limits.maxMessageBytes) {
+    faults.push({ code: 'SIP_ERR_MESSAGE_TOO_LARGE', detail: `${buf.length} bytes, limit ${limits.maxMessageBytes}` });
+  }
+
+  let headEnd = buf.indexOf(CRLF_CRLF, start);
+  let bodyStart: number;
+  if (headEnd < 0) {
+    faults.push({ code: 'SIP_ERR_NO_HEADER_END', detail: 'no empty line ends the header section' });
+    headEnd = buf.length;
+    while (headEnd > start && (buf[headEnd - 1] === 10 || buf[headEnd - 1] === 13)) headEnd--;
+    bodyStart = buf.length;
+  } else {
+    bodyStart = headEnd + 4;
+  }
+  if (headEnd - start > limits.maxHeaderSectionBytes) {
+    faults.push({ code: 'SIP_ERR_MESSAGE_TOO_LARGE', detail: `header section over ${limits.maxHeaderSectionBytes} bytes` });
+    return failed(faults, undefined, undefined);
+  }
+
+  const headBytes = buf.subarray(start, headEnd);
+  const encoding: HeaderEncoding = isUtf8(headBytes) ? 'utf8' : 'latin1';
+  const head = headBytes.toString(encoding);
+  const firstEnd = head.indexOf('\r\n');
+  const startLine = firstEnd < 0 ? head : head.slice(0, firstEnd);
+
+  let message: SipMessage;
+  const headers: HeaderField[] = [];
+  try {
+    message = parseStartLine(startLine, headers, encoding);
+  } catch (err) {
+    if (!(err instanceof SipParseError)) throw err;
+    faults.push(err.toFault());
+    return failed(faults, undefined, startLine.startsWith('SIP/') ? 'response' : 'request');
+  }
+
+  if (firstEnd >= 0) splitHeaderFields(head, firstEnd + 2, headers, faults, limits);
+
+  // Framing by Content-Length (RFC 3261 sections 18.3 and 20.14).
+  const available = buf.length - bodyStart;
+  let bodyLength = available;
+  const lengthFields = headers.filter((h) => h.key === 'content-length');
+  if (lengthFields.length > 0) {
+    const lengths = new Set<number>();
+    for (const field of lengthFields) {
+      try {
+        lengths.add(parseContentLength(field.value));
+      } catch (err) {
+        if (!(err instanceof SipParseError)) throw err;
+        faults.push(err.toFault());
+      }
+    }
+    if (lengths.size > 1) {
+      faults.push({ code: 'SIP_ERR_BAD_CONTENT_LENGTH', header: 'content-length', detail: `conflicting values ${[...lengths].join(', ')}` });
+    } else if (lengthFields.length > 1) {
+      faults.push({ code: 'SIP_ERR_DUPLICATE_HEADER', header: 'content-length', detail: 'appears more than once' });
+    }
+    const [declared] = lengths;
+    if (declared !== undefined && lengths.size === 1) {
+      if (declared > available) {
+        faults.push({ code: 'SIP_ERR_BODY_TRUNCATED', header: 'content-length', detail: `declares ${declared} bytes, ${available} present` });
+      } else {
+        bodyLength = declared;
+      }
+    }
+  } else if (framing === 'stream') {
+    faults.push({ code: 'SIP_ERR_MISSING_HEADER', header: 'content-length', detail: 'required on stream transports' });
+  }
+  // A copy, not a view: the message outlives the receive buffer, which transports reuse.
+  message.body = Uint8Array.prototype.slice.call(buf, bodyStart, bodyStart + bodyLength);
+
+  if (options.depth === 'lazy') checkLazy(message, faults);
+  else checkFull(message, faults);
+
+  return faults.length === 0 ? { ok: true, message } : failed(faults, message, message.kind);
+}
+
+function failed(faults: SipFault[], message: SipMessage | undefined, kind: 'request' | 'response' | undefined): ParseResult {
+  let response: FaultResponse | undefined;
+  if (kind === 'request') {
+    const method = message?.kind === 'request' ? message.method : undefined;
+    const decisive =
+      faults.find((f) => f.code === 'SIP_ERR_BAD_VERSION') ??
+      faults.find((f) => f.code === 'SIP_ERR_MESSAGE_TOO_LARGE') ??
+      faults[0];
+    if (decisive !== undefined) response = responseForFault(decisive, method);
+  }
+  return { ok: false, faults, message, kind, response };
+}
+
+const SIP_VERSION = /^SIP\/(\d+)\.(\d+)$/i;
+
+function checkVersion(version: string): void {
+  const m = SIP_VERSION.exec(version);
+  if (m === null) throw new SipParseError('SIP_ERR_BAD_START_LINE', `'${version}' is not a SIP version`);
+  if (m[1] !== '2' || m[2] !== '0') throw new SipParseError('SIP_ERR_BAD_VERSION', `${version} is not supported, only SIP/2.0`);
+}
+
+/** Request-Line = Method SP Request-URI SP SIP-Version; Status-Line = SIP-Version SP Status-Code SP Reason-Phrase. */
+function parseStartLine(line: string, headers: HeaderField[], encoding: HeaderEncoding): SipMessage {
+  if (line.startsWith('SIP/') || line.startsWith('sip/')) {
+    const sp1 = line.indexOf(' ');
+    const sp2 = sp1 < 0 ? -1 : line.indexOf(' ', sp1 + 1);
+    if (sp1 < 0 || sp2 < 0) throw new SipParseError('SIP_ERR_BAD_START_LINE', 'a status line needs version, code and reason');
+    const version = line.slice(0, sp1);
+    checkVersion(version);
+    const code = line.slice(sp1 + 1, sp2);
+    if (!/^[1-6]\d\d$/.test(code)) throw new SipParseError('SIP_ERR_BAD_STATUS', `'${code.slice(0, 20)}' is not a status code 100-699`);
+    const reason = line.slice(sp2 + 1);
+    if (/[\r\n]/.test(reason)) throw new SipParseError('SIP_ERR_BAD_START_LINE', 'line break in the reason phrase');
+    return new SipResponse(Number(code), reason, headers, new Uint8Array(0), version.toUpperCase(), encoding);
+  }
+  const parts = line.split(' ');
+  if (parts.length !== 3) {
+    throw new SipParseError('SIP_ERR_BAD_START_LINE', `a request line is 'METHOD URI SIP/2.0' with single spaces; got ${parts.length} fields`);
+  }
+  const [method = '', uriText = '', version = ''] = parts;
+  if (!isToken(method)) throw new SipParseError('SIP_ERR_BAD_METHOD', `'${method.slice(0, 40)}' is not a token`);
+  checkVersion(version);
+  let uri: Uri;
+  try {
+    uri = parseUri(uriText);
+  } catch (err) {
+    if (err instanceof SipParseError) throw new SipParseError('SIP_ERR_BAD_REQUEST_URI', err.detail);
+    throw err;
+  }
+  if (uri.type === 'sip' && uri.headers.length > 0) {
+    // RFC 3261 section 19.1.1 (table 1): headers are not allowed in a Request-URI; never forward them.
+    throw new SipParseError('SIP_ERR_BAD_REQUEST_URI', 'URI headers (?...) are not allowed in a Request-URI');
+  }
+  return new SipRequest(method, uri, headers, new Uint8Array(0), version.toUpperCase(), encoding);
+}
+
+/** Splits header lines at CRLF, joins folded continuation lines, and checks names and limits. */
+function splitHeaderFields(head: string, from: number, headers: HeaderField[], faults: SipFault[], limits: SipLimits): void {
+  let pos = from;
+  while (pos < head.length) {
+    // A field runs to the first CRLF not followed by white space (a folded continuation).
+    let end = head.indexOf('\r\n', pos);
+    while (end >= 0 && (head.charCodeAt(end + 2) === 32 || head.charCodeAt(end + 2) === 9)) end = head.indexOf('\r\n', end + 2);
+    if (end < 0) end = head.length;
+    const raw = head.slice(pos, end);
+    pos = end + 2;
+    if (raw.length > limits.maxLineBytes) {
+      faults.push({ code: 'SIP_ERR_LINE_TOO_LONG', detail: `a header field of ${raw.length} characters, limit ${limits.maxLineBytes}` });
+      continue;
+    }
+    if (headers.length >= limits.maxHeaderCount) {
+      faults.push({ code: 'SIP_ERR_TOO_MANY_HEADERS', detail: `more than ${limits.maxHeaderCount} header fields` });
+      return;
+    }
+    const colon = raw.indexOf(':');
+    if (colon <= 0 || raw.charCodeAt(0) === 32 || raw.charCodeAt(0) === 9) {
+      faults.push({ code: 'SIP_ERR_BAD_HEADER_NAME', detail: `'${raw.slice(0, 40)}' is not 'Name: value'` });
+      continue;
+    }
+    // HCOLON = *( SP / HTAB ) ":" SWS
+    let nameEnd = colon;
+    while (nameEnd > 0 && (raw.charCodeAt(nameEnd - 1) === 32 || raw.charCodeAt(nameEnd - 1) === 9)) nameEnd--;
+    const name = raw.slice(0, nameEnd);
+    if (!isToken(name)) {
+      faults.push({ code: 'SIP_ERR_BAD_HEADER_NAME', detail: `'${name.slice(0, 40)}' is not a token` });
+      continue;
+    }
+    let value = raw.slice(colon + 1);
+    if (value.includes('\r') || value.includes('\n')) {
+      value = value.replace(/\r\n[ \t]+/g, ' ');
+      if (/[\r\n]/.test(value)) {
+        faults.push({ code: 'SIP_ERR_BAD_HEADER_VALUE', header: headerKey(name), detail: 'a bare CR or LF inside the value' });
+        continue;
+      }
+    }
+    headers.push({ name, key: headerKey(name), value: value.trim(), raw });
+  }
+}
+
+const REQUIRED_IN_REQUESTS = ['to', 'from', 'cseq', 'call-id', 'via'] as const;
+
+/** Full check: every typed header, required headers, CSeq method (RFC 3261 section 8.1.1). */
+function checkFull(message: SipMessage, faults: SipFault[]): void {
+  for (const err of parseAllTypedHeaders(message)) {
+    // Content-Length faults were already recorded by framing.
+    if (err.header === 'content-length') continue;
+    faults.push(err.toFault());
+  }
+  checkRequired(message, faults);
+}
+
+function checkRequired(message: SipMessage, faults: SipFault[]): void {
+  // Max-Forwards is required by RFC 3261 but absent from RFC 2543 requests, which RFC 4475
+  // section 3.4.1 asks elements to accept: a proxy adds it when forwarding.
+  for (const key of REQUIRED_IN_REQUESTS) {
+    if (!message.headers.some((h) => h.key === key)) {
+      faults.push({ code: 'SIP_ERR_MISSING_HEADER', header: key, detail: 'required header is missing' });
+    }
+  }
+  if (message.kind === 'request' && message.headers.some((h) => h.key === 'cseq')) {
+    try {
+      const cseq = message.cseq();
+      if (cseq.method !== message.method) {
+        faults.push({ code: 'SIP_ERR_CSEQ_METHOD_MISMATCH', header: 'cseq', detail: `CSeq method ${cseq.method} in a ${message.method} request` });
+      }
+    } catch (err) {
+      if (!(err instanceof SipParseError)) throw err;
+      // already reported by the typed pass, or reported below for the lazy pass
+    }
+  }
+}
+
+/** Lazy check: only what the transaction layer reads on every message. */
+function checkLazy(message: SipMessage, faults: SipFault[]): void {
+  const readers: Array<() => unknown> = [
+    () => message.topVia(),
+    () => message.headers.some((h) => h.key === 'cseq') && message.cseq(),
+    () => message.headers.some((h) => h.key === 'call-id') && message.callId(),
+    () => message.headers.some((h) => h.key === 'from') && message.fromTag(),
+    () => message.headers.some((h) => h.key === 'to') && message.toTag(),
+  ];
+  for (const read of readers) {
+    try {
+      read();
+    } catch (err) {
+      if (!(err instanceof SipParseError)) throw err;
+      faults.push(err.toFault());
+    }
+  }
+  checkRequired(message, faults);
+}

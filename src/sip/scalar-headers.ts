@@ -1,0 +1,96 @@
+import { isToken } from './charsets.js';
+import { SipParseError } from './errors.js';
+import { HeaderScanner } from './header-scanner.js';
+
+/** CSeq (RFC 3261 section 20.16): sequence number below 2**31 is what a UAC sends, 2**32-1 the limit. */
+export interface CSeq {
+  readonly seq: number;
+  readonly method: string;
+}
+
+const MAX_UINT32 = 0xffff_ffff;
+
+/** Parses 1*DIGIT with an upper bound, failing with SIP_ERR_VALUE_OUT_OF_RANGE beyond it. */
+export function parseBoundedInt(text: string, max: number, header: string): number {
+  const digits = text.trim();
+  if (!/^\d+$/.test(digits)) throw new SipParseError('SIP_ERR_BAD_HEADER_VALUE', `'${digits}' is not a number`, header);
+  // Leading zeros are legal (RFC 4475 section 3.1.1.1); compare without them so that length works as a bound.
+  const significant = digits.replace(/^0+(?=\d)/, '');
+  if (significant.length > 10 || Number(significant) > max) {
+    throw new SipParseError('SIP_ERR_VALUE_OUT_OF_RANGE', `${significant} exceeds ${max}`, header);
+  }
+  return Number(significant);
+}
+
+export function parseCSeq(text: string): CSeq {
+  const s = new HeaderScanner(text, 'cseq');
+  s.skipWs();
+  const start = s.pos;
+  while (s.peek() >= 48 && s.peek() <= 57) s.pos++;
+  if (s.pos === start) s.fail('CSeq must start with a sequence number');
+  const seq = parseBoundedInt(text.slice(start, s.pos), MAX_UINT32, 'cseq');
+  if (!/^[ \t]/.test(text.slice(s.pos, s.pos + 1))) s.fail('expected white space before the CSeq method');
+  const method = s.token('the CSeq method');
+  s.end('the CSeq method');
+  return { seq, method };
+}
+
+/** Max-Forwards: 0 to 255 (RFC 3261 section 20.22). */
+export function parseMaxForwards(text: string): number {
+  return parseBoundedInt(text, 255, 'max-forwards');
+}
+
+/** Content-Length (section 20.14); larger than any message we accept, but not a framing lie. */
+export function parseContentLength(text: string): number {
+  try {
+    return parseBoundedInt(text, MAX_UINT32, 'content-length');
+  } catch (err) {
+    if (err instanceof SipParseError) throw new SipParseError('SIP_ERR_BAD_CONTENT_LENGTH', err.detail, 'content-length');
+    throw err;
+  }
+}
+
+/** Expires and other delta-seconds values: 0 to 2**32-1 (section 20.19). */
+export function parseDeltaSeconds(text: string, header: string): number {
+  return parseBoundedInt(text, MAX_UINT32, header);
+}
+
+/** Call-ID = word [ "@" word ] (section 20.8); word excludes white space and a few separators. */
+export function parseCallId(text: string): string {
+  const value = text.trim();
+  if (!/^[A-Za-z0-9\-.!%*_+`'~()<>:\\"/[\]?{}]+(?:@[A-Za-z0-9\-.!%*_+`'~()<>:\\"/[\]?{}]+)?$/.test(value)) {
+    throw new SipParseError('SIP_ERR_BAD_HEADER_VALUE', `'${value}' is not a Call-ID`, 'call-id');
+  }
+  return value;
+}
+
+/** A comma-separated list of option tags (Require, Proxy-Require, Supported, Unsupported). */
+export function parseOptionTags(values: readonly string[], header: string): string[] {
+  const tags: string[] = [];
+  for (const value of values) {
+    // Supported may be empty (section 20.37); an empty element anywhere else is malformed.
+    if (value === '' && header === 'supported' && values.length === 1) continue;
+    if (!isToken(value)) throw new SipParseError('SIP_ERR_BAD_HEADER_VALUE', `'${value}' is not an option tag`, header);
+    tags.push(value);
+  }
+  return tags;
+}
+
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+/** Date (section 20.17): rfc1123-date, and only in GMT. */
+export function parseDate(text: string): Date {
+  const m = /^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), (\d{2}) (\w{3}) (\d{4}) (\d{2}):(\d{2}):(\d{2}) GMT$/.exec(text.trim());
+  const month = m === null ? -1 : MONTHS.indexOf(m[3] ?? '');
+  if (m === null || month < 0) {
+    throw new SipParseError('SIP_ERR_BAD_HEADER_VALUE', `'${text.trim()}' is not an RFC 1123 date in GMT`, 'date');
+  }
+  return new Date(Date.UTC(Number(m[4]), month, Number(m[2]), Number(m[5]), Number(m[6]), Number(m[7])));
+}
+
+/** Retry-After = delta-seconds [ comment ] *( SEMI retry-param ) (RFC 3261 section 20.33). */
+export function parseRetryAfter(text: string): number {
+  const m = /^\s*(\d+)\s*(?:\([^)]*\))?\s*((?:;\s*[A-Za-z0-9\-.!%*_+`'~]+\s*(?:=\s*[^;]+)?)*)$/.exec(text);
+  if (m === null) throw new SipParseError('SIP_ERR_BAD_HEADER_VALUE', `'${text.trim()}' is not a Retry-After value`, 'retry-after');
+  return parseDeltaSeconds(m[1] ?? '', 'retry-after');
+}

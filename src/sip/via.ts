@@ -1,0 +1,84 @@
+import { isIPv4, isIPv6 } from 'node:net';
+import { HeaderScanner, paramValue, serializeHeaderParams, type HeaderParam } from './header-scanner.js';
+import type { HostKind } from './uri.js';
+
+/** One Via value (RFC 3261 section 20.42, RFC 3581 rport). */
+export interface Via {
+  readonly protocol: string;
+  readonly version: string;
+  /** Transport as written, upper-cased: UDP, TCP, TLS, SCTP, WS, WSS or an unknown token. */
+  readonly transport: string;
+  /** sent-by host; an IPv6 reference without brackets. */
+  readonly host: string;
+  readonly hostKind: HostKind;
+  readonly port: number | undefined;
+  readonly params: readonly HeaderParam[];
+}
+
+/** The RFC 3261 magic cookie that marks a branch as globally unique (section 8.1.1.7). */
+export const BRANCH_MAGIC_COOKIE = 'z9hG4bK';
+
+export function branchOf(via: Via): string | undefined {
+  const branch = paramValue(via.params, 'branch');
+  return branch === null ? undefined : branch;
+}
+
+export function parseVia(text: string): Via {
+  const s = new HeaderScanner(text, 'via');
+  const protocol = s.token('the protocol name');
+  s.expect('/', 'after the protocol name');
+  const version = s.token('the protocol version');
+  s.expect('/', 'after the protocol version');
+  const transport = s.token('the transport').toUpperCase();
+  s.skipWs();
+  let host: string;
+  let hostKind: HostKind;
+  if (s.peek() === 91 /* [ */) {
+    const close = text.indexOf(']', s.pos);
+    if (close < 0) s.fail('unterminated IPv6 reference in sent-by');
+    host = text.slice(s.pos + 1, close);
+    if (!isIPv6(host)) s.fail(`'${host}' is not an IPv6 address`);
+    hostKind = 'ipv6';
+    s.pos = close + 1;
+  } else {
+    const start = s.pos;
+    while (/[A-Za-z0-9.-]/.test(text[s.pos] ?? '')) s.pos++;
+    host = text.slice(start, s.pos);
+    if (host.length === 0) s.fail('missing sent-by host');
+    hostKind = isIPv4(host) ? 'ipv4' : 'domain';
+    if (hostKind === 'domain' && !/^(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)*[a-z](?:[a-z0-9-]*[a-z0-9])?\.?$/i.test(host)) {
+      s.fail(`'${host}' is not a host name or IPv4 address`);
+    }
+  }
+  let port: number | undefined;
+  if (s.accept(':')) {
+    s.skipWs();
+    const start = s.pos;
+    while (s.peek() >= 48 && s.peek() <= 57) s.pos++;
+    const digits = text.slice(start, s.pos);
+    if (digits.length === 0 || digits.length > 5 || Number(digits) > 65535) s.fail('bad sent-by port');
+    port = Number(digits);
+  }
+  const params = s.params();
+  s.end('the Via parameters');
+  for (const p of params) {
+    const name = p.name.toLowerCase();
+    if (name === 'received' && p.value !== null) {
+      const addr = p.value.startsWith('[') ? p.value.slice(1, -1) : p.value;
+      if (!isIPv4(addr) && !isIPv6(addr)) s.fail(`received=${p.value} is not an IP address`);
+    } else if (name === 'ttl' && (p.value === null || !/^\d{1,3}$/.test(p.value) || Number(p.value) > 255)) {
+      s.fail('ttl must be 0 to 255');
+    } else if (name === 'rport' && p.value !== null && !/^\d{1,5}$/.test(p.value)) {
+      s.fail('rport must be a port number');
+    } else if ((name === 'branch' || name === 'maddr') && p.value === null) {
+      s.fail(`${name} needs a value`);
+    }
+  }
+  return { protocol, version, transport, host, hostKind, port, params };
+}
+
+export function serializeVia(via: Via): string {
+  const host = via.hostKind === 'ipv6' ? `[${via.host}]` : via.host;
+  const sentBy = via.port === undefined ? host : `${host}:${via.port}`;
+  return `${via.protocol}/${via.version}/${via.transport} ${sentBy}${serializeHeaderParams(via.params)}`;
+}
