@@ -1,0 +1,95 @@
+/**
+ * Why a peer was or was not authenticated: one structured value per finding, in the project's
+ * verdict vocabulary (docs/TLS-VERIFICATION.md, DESIGN.md "One vocabulary for verdicts").
+ * The list of codes is append-only; text is rendered from the fields, never parsed.
+ */
+
+/** The TLSA certificate usages by their RFC 7218 acronyms, lower-cased (RFC 6698 section 2.1.1). */
+export type TlsaUsageName = 'pkix-ta' | 'pkix-ee' | 'dane-ta' | 'dane-ee';
+
+export type Reason =
+  // RFC 5922 identity
+  | { readonly code: 'name-mismatch'; readonly referenceIdentities: readonly string[]; readonly presentedIdentities: readonly string[]; readonly detail?: string }
+  | { readonly code: 'no-identity'; readonly referenceIdentities: readonly string[] }
+  | { readonly code: 'wildcard-refused'; readonly presented: string; readonly referenceIdentity: string }
+  /** Informational: the policy's allowWildcard opt-in let a single left-most `*` label match. */
+  | { readonly code: 'wildcard-accepted'; readonly presented: string; readonly referenceIdentity: string }
+  | { readonly code: 'cn-ignored-san-present'; readonly commonName: string }
+  | { readonly code: 'uri-san-has-user'; readonly uri: string }
+  | { readonly code: 'uri-san-not-sip'; readonly uri: string }
+  // PKIX path
+  | { readonly code: 'expired'; readonly depth: number; readonly subject: string; readonly notAfter: string }
+  | { readonly code: 'not-yet-valid'; readonly depth: number; readonly subject: string; readonly notBefore: string }
+  | { readonly code: 'unknown-ca'; readonly depth: number; readonly issuer: string; readonly detail?: string }
+  | { readonly code: 'chain-too-deep'; readonly depth: number; readonly maxDepth: number; readonly subject?: string }
+  | { readonly code: 'bad-signature'; readonly depth: number; readonly subject: string }
+  | { readonly code: 'not-a-ca'; readonly depth: number; readonly subject: string; readonly detail: string }
+  | { readonly code: 'wrong-purpose'; readonly depth: number; readonly subject: string; readonly detail: string }
+  | { readonly code: 'unsupported-critical-extension'; readonly depth: number; readonly subject: string; readonly oid: string }
+  // DANE
+  | { readonly code: 'dane-match'; readonly usage: TlsaUsageName; readonly depth: number; readonly record: string }
+  | { readonly code: 'dane-no-match'; readonly usableRecords: number }
+  | { readonly code: 'dane-no-usable-records'; readonly ignoredRecords: number }
+  | { readonly code: 'dnssec-bogus'; readonly what: DnsLookupRole; readonly why?: string }
+  | { readonly code: 'dnssec-indeterminate'; readonly what: DnsLookupRole; readonly why?: string }
+  // transport
+  | { readonly code: 'tls-handshake-failed'; readonly detail: string }
+  | { readonly code: 'tls-timeout'; readonly timeoutMs: number }
+  | { readonly code: 'no-client-certificate' };
+
+export type ReasonCode = Reason['code'];
+
+/** Which lookup a DNSSEC failure concerns: the NAPTR/SRV/address chain or the TLSA RRset. */
+export type DnsLookupRole = 'dns-chain' | 'tlsa';
+
+/** One line of text for a reason, e.g. for logs, `sipsec cert verify` and Warning headers. */
+export function renderReason(reason: Reason): string {
+  switch (reason.code) {
+    case 'name-mismatch':
+      return `name-mismatch: none of [${reason.referenceIdentities.join(', ')}] matches the certificate's identities [${reason.presentedIdentities.join(', ')}]${reason.detail ? ` (${reason.detail})` : ''}`;
+    case 'no-identity':
+      return `no-identity: the certificate holds no SIP domain identity (reference: ${reason.referenceIdentities.join(', ')})`;
+    case 'wildcard-refused':
+      return `wildcard-refused: ${reason.presented} is a wildcard and does not match ${reason.referenceIdentity} (RFC 5922 section 7.2)`;
+    case 'wildcard-accepted':
+      return `wildcard-accepted: ${reason.presented} matched ${reason.referenceIdentity} because the policy allows a left-most wildcard`;
+    case 'cn-ignored-san-present':
+      return `cn-ignored-san-present: CN ${reason.commonName} is not an identity because the certificate has a subjectAltName`;
+    case 'uri-san-has-user':
+      return `uri-san-has-user: ${reason.uri} names a user, not a domain`;
+    case 'uri-san-not-sip':
+      return `uri-san-not-sip: ${reason.uri} is not a sip URI`;
+    case 'expired':
+      return `expired: certificate at depth ${reason.depth} (${reason.subject}) expired at ${reason.notAfter}`;
+    case 'not-yet-valid':
+      return `not-yet-valid: certificate at depth ${reason.depth} (${reason.subject}) is valid from ${reason.notBefore}`;
+    case 'unknown-ca':
+      return `unknown-ca: no trusted issuer for the certificate at depth ${reason.depth} (issuer ${reason.issuer})${reason.detail ? `: ${reason.detail}` : ''}`;
+    case 'chain-too-deep':
+      return `chain-too-deep: the trust anchor would sit at depth ${reason.depth}, more than ${reason.maxDepth}${reason.subject ? ` (${reason.subject})` : ''}`;
+    case 'bad-signature':
+      return `bad-signature: the signature of the certificate at depth ${reason.depth} (${reason.subject}) does not verify`;
+    case 'not-a-ca':
+      return `not-a-ca: the certificate at depth ${reason.depth} (${reason.subject}) may not issue certificates: ${reason.detail}`;
+    case 'wrong-purpose':
+      return `wrong-purpose: the certificate at depth ${reason.depth} (${reason.subject}): ${reason.detail}`;
+    case 'unsupported-critical-extension':
+      return `unsupported-critical-extension: the certificate at depth ${reason.depth} (${reason.subject}) has critical extension ${reason.oid}`;
+    case 'dane-match':
+      return `dane-match: ${reason.usage} record ${reason.record} matched the certificate at depth ${reason.depth}`;
+    case 'dane-no-match':
+      return `dane-no-match: none of ${reason.usableRecords} usable TLSA records matched`;
+    case 'dane-no-usable-records':
+      return `dane-no-usable-records: the secure TLSA RRset has no usable record (${reason.ignoredRecords} ignored)`;
+    case 'dnssec-bogus':
+      return `dnssec-bogus: the ${reason.what === 'tlsa' ? 'TLSA RRset' : 'NAPTR/SRV/address chain'} failed DNSSEC validation${reason.why ? `: ${reason.why}` : ''}`;
+    case 'dnssec-indeterminate':
+      return `dnssec-indeterminate: the DNSSEC state of the ${reason.what === 'tlsa' ? 'TLSA RRset' : 'NAPTR/SRV/address chain'} is unknown${reason.why ? `: ${reason.why}` : ''}`;
+    case 'tls-handshake-failed':
+      return `tls-handshake-failed: ${reason.detail}`;
+    case 'tls-timeout':
+      return `tls-timeout: no TLS handshake within ${reason.timeoutMs} ms`;
+    case 'no-client-certificate':
+      return 'no-client-certificate: the peer presented no certificate';
+  }
+}
