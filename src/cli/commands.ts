@@ -5,4 +5,5 @@ import type { Command } from './command.js';
  * One line per command, sorted by name.
  */
 export const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
+  lint: async () => (await import('./lint-command.js')).lintCommand,
 };

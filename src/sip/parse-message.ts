@@ -98,7 +98,7 @@ export function inspectMessage(bytes: Uint8Array, options: ParseOptions = {}): P
   let message: SipMessage;
   const headers: HeaderField[] = [];
   try {
-    message = parseStartLine(startLine, headers, encoding);
+    message = parseStartLine(startLine, headers, encoding, faults);
   } catch (err) {
     if (!(err instanceof SipParseError)) throw err;
     faults.push(err.toFault());
@@ -161,20 +161,26 @@ function failed(faults: SipFault[], message: SipMessage | undefined, kind: 'requ
 
 const SIP_VERSION = /^SIP\/(\d+)\.(\d+)$/i;
 
-function checkVersion(version: string): void {
+/**
+ * Throws when the version is malformed; returns a fault when it is well-formed but not 2.0, so
+ * that the rest of the message is still read and a 505 can be addressed to its sender.
+ */
+function checkVersion(version: string): SipFault | undefined {
   const m = SIP_VERSION.exec(version);
   if (m === null) throw new SipParseError('SIP_ERR_BAD_START_LINE', `'${version}' is not a SIP version`);
-  if (m[1] !== '2' || m[2] !== '0') throw new SipParseError('SIP_ERR_BAD_VERSION', `${version} is not supported, only SIP/2.0`);
+  if (m[1] !== '2' || m[2] !== '0') return { code: 'SIP_ERR_BAD_VERSION', detail: `${version} is not supported, only SIP/2.0` };
+  return undefined;
 }
 
 /** Request-Line = Method SP Request-URI SP SIP-Version; Status-Line = SIP-Version SP Status-Code SP Reason-Phrase. */
-function parseStartLine(line: string, headers: HeaderField[], encoding: HeaderEncoding): SipMessage {
+function parseStartLine(line: string, headers: HeaderField[], encoding: HeaderEncoding, faults: SipFault[]): SipMessage {
   if (line.startsWith('SIP/') || line.startsWith('sip/')) {
     const sp1 = line.indexOf(' ');
     const sp2 = sp1 < 0 ? -1 : line.indexOf(' ', sp1 + 1);
     if (sp1 < 0 || sp2 < 0) throw new SipParseError('SIP_ERR_BAD_START_LINE', 'a status line needs version, code and reason');
     const version = line.slice(0, sp1);
-    checkVersion(version);
+    const versionFault = checkVersion(version);
+    if (versionFault !== undefined) faults.push(versionFault);
     const code = line.slice(sp1 + 1, sp2);
     if (!/^[1-6]\d\d$/.test(code)) throw new SipParseError('SIP_ERR_BAD_STATUS', `'${code.slice(0, 20)}' is not a status code 100-699`);
     const reason = line.slice(sp2 + 1);
@@ -187,7 +193,8 @@ function parseStartLine(line: string, headers: HeaderField[], encoding: HeaderEn
   }
   const [method = '', uriText = '', version = ''] = parts;
   if (!isToken(method)) throw new SipParseError('SIP_ERR_BAD_METHOD', `'${method.slice(0, 40)}' is not a token`);
-  checkVersion(version);
+  const versionFault = checkVersion(version);
+  if (versionFault !== undefined) faults.push(versionFault);
   let uri: Uri;
   try {
     uri = parseUri(uriText);

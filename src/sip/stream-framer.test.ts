@@ -1,0 +1,62 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { FramingError, StreamFramer, type FramedItem } from './stream-framer.js';
+import { parseMessage } from './parse-message.js';
+
+const OPTIONS = (n: number, body = ''): string =>
+  `OPTIONS sip:bob@example.com SIP/2.0\r\nVia: SIP/2.0/TCP h.example.com;branch=z9hG4bK${n}\r\n` +
+  `From: <sip:a@example.com>;tag=${n}\r\nTo: <sip:bob@example.com>\r\nCall-ID: c${n}\r\nCSeq: ${n} OPTIONS\r\n` +
+  `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+
+function kinds(items: FramedItem[]): string[] {
+  return items.map((i) => (i.type === 'message' ? `message:${parseMessage(i.bytes, { framing: 'stream' }).callId()}` : i.type));
+}
+
+test('pipelined messages in one read come out one by one', () => {
+  const framer = new StreamFramer();
+  assert.deepEqual(kinds(framer.push(Buffer.from(OPTIONS(1) + OPTIONS(2, 'hello') + OPTIONS(3)))), ['message:c1', 'message:c2', 'message:c3']);
+  assert.equal(framer.bufferedBytes, 0);
+});
+
+test('a message split at every byte is framed once, with its body', () => {
+  const framer = new StreamFramer();
+  const bytes = Buffer.from(OPTIONS(7, 'v=0\r\n'));
+  const items: FramedItem[] = [];
+  for (let i = 0; i < bytes.length; i++) items.push(...framer.push(bytes.subarray(i, i + 1)));
+  assert.equal(items.length, 1);
+  const [item] = items;
+  assert.ok(item?.type === 'message');
+  assert.equal(parseMessage(item.bytes, { framing: 'stream' }).body.toString(), 'v=0\r\n');
+});
+
+test('RFC 5626 keep-alives: CRLFCRLF is a ping, CRLF a pong, even split across reads', () => {
+  const framer = new StreamFramer();
+  assert.deepEqual(kinds(framer.push(Buffer.from('\r\n\r\n'))), ['ping']);
+  assert.deepEqual(kinds(framer.push(Buffer.from('\r\n'))), ['pong']);
+  assert.deepEqual(kinds(framer.push(Buffer.from('\r\n'))), ['ping']);
+  assert.deepEqual(kinds(framer.push(Buffer.from(`\r\n${OPTIONS(4)}`))), ['pong', 'message:c4']);
+});
+
+test('framing is lost without a usable Content-Length, and the head is kept for a 400', () => {
+  for (const [head, code] of [
+    ['OPTIONS sip:x SIP/2.0\r\nCall-ID: a\r\n\r\n', 'SIP_ERR_MISSING_HEADER'],
+    ['OPTIONS sip:x SIP/2.0\r\nContent-Length: -999\r\n\r\n', 'SIP_ERR_BAD_CONTENT_LENGTH'],
+    ['OPTIONS sip:x SIP/2.0\r\nContent-Length: 13\r\nl: 5\r\n\r\n', 'SIP_ERR_BAD_CONTENT_LENGTH'],
+  ] as const) {
+    assert.throws(() => new StreamFramer().push(Buffer.from(head)), (err: unknown) => {
+      assert.ok(err instanceof FramingError);
+      assert.equal(err.code, code);
+      assert.equal(err.head?.toString('latin1'), head);
+      return true;
+    });
+  }
+});
+
+test('limits are enforced as bytes arrive, before a whole message is buffered', () => {
+  const framer = new StreamFramer({ maxHeaderSectionBytes: 100 });
+  assert.deepEqual(framer.push(Buffer.from('OPTIONS sip:x SIP/2.0\r\n')), []);
+  assert.throws(() => framer.push(Buffer.alloc(200, 0x41)), (err: unknown) => err instanceof FramingError && err.code === 'SIP_ERR_MESSAGE_TOO_LARGE');
+  const small = new StreamFramer({ maxMessageBytes: 300 });
+  assert.throws(() => small.push(Buffer.from(OPTIONS(1).replace('Content-Length: 0', 'Content-Length: 100000'))),
+    (err: unknown) => err instanceof FramingError && err.code === 'SIP_ERR_MESSAGE_TOO_LARGE');
+});
