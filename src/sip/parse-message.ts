@@ -166,6 +166,7 @@ const SIP_VERSION = /^SIP\/(\d+)\.(\d+)$/i;
  * that the rest of the message is still read and a 505 can be addressed to its sender.
  */
 function checkVersion(version: string): SipFault | undefined {
+  if (version === 'SIP/2.0') return undefined;
   const m = SIP_VERSION.exec(version);
   if (m === null) throw new SipParseError('SIP_ERR_BAD_START_LINE', `'${version}' is not a SIP version`);
   if (m[1] !== '2' || m[2] !== '0') return { code: 'SIP_ERR_BAD_VERSION', detail: `${version} is not supported, only SIP/2.0` };
@@ -285,18 +286,20 @@ function checkRequired(message: SipMessage, faults: SipFault[]): void {
   }
 }
 
+// What the transaction layer reads on every message (RFC 3261 section 17.1.3 and 17.2.3 keys).
+const LAZY_READERS: ReadonlyArray<(m: SipMessage) => unknown> = [
+  (m) => m.topVia(),
+  (m) => m.header('cseq') !== undefined && m.cseq(),
+  (m) => m.header('call-id') !== undefined && m.callId(),
+  (m) => m.header('from') !== undefined && m.fromTag(),
+  (m) => m.header('to') !== undefined && m.toTag(),
+];
+
 /** Lazy check: only what the transaction layer reads on every message. */
 function checkLazy(message: SipMessage, faults: SipFault[]): void {
-  const readers: Array<() => unknown> = [
-    () => message.topVia(),
-    () => message.headers.some((h) => h.key === 'cseq') && message.cseq(),
-    () => message.headers.some((h) => h.key === 'call-id') && message.callId(),
-    () => message.headers.some((h) => h.key === 'from') && message.fromTag(),
-    () => message.headers.some((h) => h.key === 'to') && message.toTag(),
-  ];
-  for (const read of readers) {
+  for (const read of LAZY_READERS) {
     try {
-      read();
+      read(message);
     } catch (err) {
       if (!(err instanceof SipParseError)) throw err;
       faults.push(err.toFault());

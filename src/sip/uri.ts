@@ -1,6 +1,7 @@
-import { isIPv4, isIPv6 } from 'node:net';
+import { isIPv6 } from 'node:net';
 import { HNV, PARAM, PASSWORD, SCHEME, URIC, USER, isEscapedRun, isIn } from './charsets.js';
 import { SipParseError } from './errors.js';
+import { classifyHost } from './host.js';
 
 /** A `name[=value]` URI parameter or header, as written (escapes kept). */
 export interface UriParam {
@@ -164,7 +165,11 @@ function parseSipUriBody(scheme: 'sip' | 'sips', body: string): SipUri {
       i++;
     }
     host = rest.slice(0, i);
-    hostKind = classifyHost(host, `${scheme}:${body}`);
+    const kind = classifyHost(host);
+    if (kind === undefined) {
+      fail(host.length === 0 ? `no host in '${scheme}:${body}'` : `'${host}' is not a host name, IPv4 address or [IPv6] reference`);
+    }
+    hostKind = kind;
   }
 
   let port: number | undefined;
@@ -208,22 +213,6 @@ function splitParam(text: string, chars: Uint8Array, uri: string): UriParam {
   // hvalue may be empty (RFC 3261 hvalue = *( hnv-unreserved / unreserved / escaped )).
   if (value !== null && !isEscapedRun(value, chars, chars === HNV)) fail(`bad value for '${name}' in '${uri}'`);
   return { name, value };
-}
-
-const LABEL = /^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/i;
-
-function classifyHost(host: string, uri: string): HostKind {
-  if (host.length === 0) fail(`no host in '${uri}'`);
-  if (isIPv4(host)) return 'ipv4';
-  const name = host.endsWith('.') ? host.slice(0, -1) : host;
-  const labels = name.split('.');
-  for (const label of labels) {
-    if (!LABEL.test(label)) fail(`'${host}' is not a host name, IPv4 address or [IPv6] reference`);
-  }
-  // toplabel = ALPHA / ALPHA *( alphanum / "-" ) alphanum: an all-numeric name is a bad IPv4 address.
-  const top = labels[labels.length - 1] ?? '';
-  if (!/^[a-z]/i.test(top)) fail(`'${host}' is not a valid host name or IPv4 address`);
-  return 'domain';
 }
 
 function parseTelUriBody(body: string): TelUri {

@@ -1,4 +1,5 @@
 import { isIPv4, isIPv6 } from 'node:net';
+import { classifyHost } from './host.js';
 import { HeaderScanner, paramValue, serializeHeaderParams, type HeaderParam } from './header-scanner.js';
 import type { HostKind } from './uri.js';
 
@@ -42,13 +43,12 @@ export function parseVia(text: string): Via {
     s.pos = close + 1;
   } else {
     const start = s.pos;
-    while (/[A-Za-z0-9.-]/.test(text[s.pos] ?? '')) s.pos++;
+    for (let c = s.peek(); (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 45 || c === 46; c = s.peek()) s.pos++;
     host = text.slice(start, s.pos);
     if (host.length === 0) s.fail('missing sent-by host');
-    hostKind = isIPv4(host) ? 'ipv4' : 'domain';
-    if (hostKind === 'domain' && !/^(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)*[a-z](?:[a-z0-9-]*[a-z0-9])?\.?$/i.test(host)) {
-      s.fail(`'${host}' is not a host name or IPv4 address`);
-    }
+    const kind = classifyHost(host);
+    if (kind === undefined) return s.fail(`'${host}' is not a host name or IPv4 address`);
+    hostKind = kind;
   }
   let port: number | undefined;
   if (s.accept(':')) {
