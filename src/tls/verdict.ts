@@ -88,3 +88,22 @@ export function renderVerdict(verdict: PeerVerdict): string {
 function isoOrInvalid(date: Date): string {
   return Number.isNaN(date.getTime()) ? 'invalid' : date.toISOString();
 }
+
+/** The verdict when no certificate could be examined: handshake failure, timeout, no client certificate. */
+export function transportFailureVerdict(reason: Reason): PeerVerdict {
+  return {
+    ok: false,
+    authenticated: false,
+    proceed: false,
+    method: 'none',
+    attempted: 'none',
+    matchedIdentity: null,
+    identitySource: null,
+    wildcard: false,
+    peerIdentities: [],
+    reasons: [reason],
+    chain: [],
+    anchorDepth: null,
+    dane: null,
+  };
+}

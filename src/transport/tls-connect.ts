@@ -1,0 +1,127 @@
+/**
+ * Connect, handshake, verify: the socket side of TLS peer verification. The handshake runs with an
+ * empty OpenSSL trust store and rejectUnauthorized false, because sipsec verifies the presented
+ * chain itself (src/tls/verify-peer.ts); the socket is closed at once unless the verdict lets the
+ * hop proceed. Used by the tests, the benchmark and (later) the TLS transport.
+ */
+import { isIP } from 'node:net';
+import { connect, type TLSSocket, type PeerCertificate, type DetailedPeerCertificate } from 'node:tls';
+import { TLS_LIMITS } from '../limits.js';
+import type { TlsPolicy } from '../tls/policy.js';
+import type { TrustStore } from '../tls/trust-store.js';
+import type { Reason } from '../tls/reasons.js';
+import { transportFailureVerdict, type PeerVerdict } from '../tls/verdict.js';
+import { verifyClient, verifyServer, type ServerTarget } from '../tls/verify-peer.js';
+import { SecureContextCache } from './secure-context-cache.js';
+
+export interface ConnectAndVerifyOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly target: ServerTarget;
+  readonly trustStore: TrustStore;
+  readonly policy?: Partial<TlsPolicy>;
+  /** Verification time; defaults to now. */
+  readonly time?: Date;
+  /** SNI; default: the SRV host when DANE applies (RFC 7671 4.2), else the SIP domain; never an IP. */
+  readonly servername?: string;
+  /** Our certificate chain and key for mutual TLS. */
+  readonly clientCertificate?: { readonly cert: string; readonly key: string };
+  readonly timeoutMs?: number;
+  /** Shared context cache; a module-wide cache is used when absent. */
+  readonly contexts?: SecureContextCache;
+}
+
+export interface VerifiedConnection {
+  /** The open socket when the verdict lets the hop proceed; null after it was closed. */
+  readonly socket: TLSSocket | null;
+  readonly verdict: PeerVerdict;
+  /** The DER certificates the server presented, leaf first. */
+  readonly presentedChain: readonly Buffer[];
+}
+
+const defaultContexts = new SecureContextCache();
+
+/** Opens a TLS connection and verifies the server; resolves (never rejects) with the verdict. */
+export function connectAndVerify(options: ConnectAndVerifyOptions): Promise<VerifiedConnection> {
+  const contexts = options.contexts ?? defaultContexts;
+  const secureContext = contexts.get(options.clientCertificate ? { cert: options.clientCertificate.cert, key: options.clientCertificate.key } : {});
+  const servername = options.servername ?? defaultServername(options.target);
+  const timeoutMs = options.timeoutMs ?? TLS_LIMITS.handshakeTimeoutMs;
+  return new Promise((resolve) => {
+    let settled = false;
+    const socket = connect({
+      host: options.host,
+      port: options.port,
+      secureContext,
+      rejectUnauthorized: false,
+      ...(servername !== undefined && isIP(servername) === 0 ? { servername } : {}),
+    });
+    const finish = (result: VerifiedConnection): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      socket.removeListener('error', onError);
+      resolve(result);
+    };
+    const fail = (reason: Reason): void => {
+      socket.destroy();
+      finish({ socket: null, verdict: transportFailureVerdict(reason), presentedChain: [] });
+    };
+    const onError = (err: Error): void => fail({ code: 'tls-handshake-failed', detail: err.message });
+    const timer = setTimeout(() => fail({ code: 'tls-timeout', timeoutMs }), timeoutMs);
+    socket.once('error', onError);
+    socket.once('secureConnect', () => {
+      const presentedChain = peerChain(socket);
+      if (presentedChain.length === 0) {
+        fail({ code: 'tls-handshake-failed', detail: 'the server presented no certificate' });
+        return;
+      }
+      let verdict: PeerVerdict;
+      try {
+        verdict = verifyServer({
+          chain: presentedChain,
+          target: options.target,
+          trustStore: options.trustStore,
+          ...(options.policy ? { policy: options.policy } : {}),
+          ...(options.time ? { time: options.time } : {}),
+        });
+      } catch (err) {
+        fail({ code: 'tls-handshake-failed', detail: `certificate does not parse: ${err instanceof Error ? err.message : String(err)}` });
+        return;
+      }
+      // A failed hop is closed immediately (draft-gurbani A.2.1, RFC 5922 7.3).
+      if (!verdict.proceed) socket.destroy();
+      // Keep a late socket error from becoming an unhandled 'error' event.
+      else socket.on('error', () => undefined);
+      finish({ socket: verdict.proceed ? socket : null, verdict, presentedChain });
+    });
+  });
+}
+
+/**
+ * The chain the peer presented, leaf first, as DER. With a context whose trust store is empty
+ * (SecureContextCache's default), Node links only the presented certificates; with a populated
+ * store it would append issuers from that store, which is why sipsec connects without one.
+ */
+export function peerChain(socket: TLSSocket): Buffer[] {
+  const chain: Buffer[] = [];
+  let cert: PeerCertificate | DetailedPeerCertificate | undefined = socket.getPeerCertificate(true);
+  const seen = new Set<string>();
+  while (cert !== undefined && cert.raw !== undefined && !seen.has(cert.fingerprint256)) {
+    seen.add(cert.fingerprint256);
+    chain.push(cert.raw);
+    const next: DetailedPeerCertificate | undefined = 'issuerCertificate' in cert ? cert.issuerCertificate : undefined;
+    cert = next;
+  }
+  return chain;
+}
+
+/** Verifies the client certificate of an inbound connection (RFC 5922 7.4). */
+export function verifyInboundPeer(socket: TLSSocket, options: { readonly trustStore: TrustStore; readonly acceptedDomains?: readonly string[]; readonly policy?: Partial<TlsPolicy>; readonly time?: Date }): PeerVerdict {
+  return verifyClient({ chain: peerChain(socket), ...options });
+}
+
+function defaultServername(target: ServerTarget): string | undefined {
+  const daneLikely = target.dnsState === 'secure' && target.tlsa?.state === 'secure' && target.tlsa.records.length > 0;
+  return daneLikely && target.srvHost !== undefined ? target.srvHost : target.sipDomain;
+}
