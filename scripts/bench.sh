@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Runs every benchmark in bench/ and rewrites its section of docs/BENCHMARKS.md.
+# SIPSEC_BENCH_MS sets the time per measured cell (default 600 ms).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+for bench in dist/bench/*.bench.js; do
+  echo "bench: $bench" >&2
+  node "$bench"
+done
