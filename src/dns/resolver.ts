@@ -82,7 +82,7 @@ export class CachingResolver implements DnsResolver {
     try {
       normalized = checkDnsName(name);
     } catch (err) {
-      return Promise.reject(err);
+      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
     }
     const key = `${type} ${normalized}`;
     const cached = this.#cache.get(key);
