@@ -1,0 +1,77 @@
+import type { PeerVerdict } from '../tls/verdict.js';
+
+/** The wire protocols sipsec speaks (RFC 3261 section 18, RFC 7118 for WebSocket). */
+export type TransportProtocol = 'udp' | 'tcp' | 'tls' | 'ws' | 'wss';
+
+/** Reliable transports carry no retransmissions (RFC 3261 section 17.1.1.2 timer A). */
+export function isReliable(transport: TransportProtocol): boolean {
+  return transport !== 'udp';
+}
+
+/** Transports whose hop is encrypted and may be verified. */
+export function isSecureTransport(transport: TransportProtocol): boolean {
+  return transport === 'tls' || transport === 'wss';
+}
+
+/** An IP address literal (no brackets) and port. */
+export interface Endpoint {
+  readonly address: string;
+  readonly port: number;
+}
+
+/**
+ * Where a received message came from, as every layer above the transport sees it (DESIGN rule 1):
+ * Via-trail checks, e2e-sec and connection reuse read this, and nothing re-derives it.
+ */
+export interface TransportContext {
+  readonly transport: TransportProtocol;
+  readonly local: Endpoint;
+  readonly remote: Endpoint;
+  /** The connection the message arrived on, for stream transports; responses go back on it. */
+  readonly connectionId: string | undefined;
+  /** For TLS and WSS: the verdict on the peer's certificate (client certificates on inbound connections). */
+  readonly peer: PeerVerdict | undefined;
+  /** When the bytes were received (ms since the epoch). */
+  readonly receivedAtMs: number;
+}
+
+/** Where to send a message: a transport, an address and port, optionally an existing connection. */
+export interface Destination {
+  readonly transport: TransportProtocol;
+  readonly address: string;
+  readonly port: number;
+  /** Send on this connection (responses, in-dialog requests over a flow) instead of choosing one. */
+  readonly connectionId?: string;
+  /** For TLS: the host name and identities to verify the server against (from the locator). */
+  readonly tlsTarget?: { readonly sipDomain: string; readonly srvHost?: string };
+}
+
+/**
+ * Why a message could not be sent, in the verdict vocabulary (DESIGN "One vocabulary"): the
+ * transaction layer turns it into a 503 with Warning 399 at once instead of waiting for a timer.
+ */
+export type TransportFailureReason =
+  | 'tls-handshake-failed'
+  | 'tls-timeout'
+  | 'tls-required-not-offered'
+  | 'no-client-certificate'
+  | 'peer-not-authenticated'
+  | 'connection-refused'
+  | 'connection-reset'
+  | 'connection-limit'
+  | 'message-too-large'
+  | 'unreachable';
+
+/** Thrown (or rejected) by a transport send; `reason` is a vocabulary word, `verdict` the TLS evidence. */
+export class TransportError extends Error {
+  readonly code = 'TRANSPORT_ERR_SEND' as const;
+  constructor(
+    readonly reason: TransportFailureReason,
+    readonly detail: string,
+    readonly verdict?: PeerVerdict,
+    options?: ErrorOptions,
+  ) {
+    super(`${reason}: ${detail}`, options);
+    this.name = 'TransportError';
+  }
+}
