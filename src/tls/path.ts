@@ -141,6 +141,8 @@ function extend(path: ParsedCertificate[], pool: readonly ParsedCertificate[], a
   }
   // 2. An anchor issued the current certificate.
   for (const anchor of anchors.certificatesNamed(current.raw.issuer)) {
+    // A self-signed leaf is not its own issuer unless the leaf may be the anchor (DANE-TA: never).
+    if (depth === 0 && !options.leafMayBeAnchor && sameKey(anchor.cert, current)) continue;
     if (!keyIdsAgree(current, anchor.cert) || !signedBy(current, anchor.cert.x509.publicKey, state, options)) continue;
     const result = finish(path, anchor, depth + 1, options, state);
     if (result !== undefined) return result;
