@@ -82,7 +82,8 @@ export function issueCertificate(spec: CertificateSpec): TestCertificate {
     extensions.push(new Extension({ extnID: oid, critical: true, extnValue: new OctetString(Buffer.from([0x05, 0x00])) }));
   }
   const serial = randomBytes(16);
-  serial[0] = (serial[0] as number) & 0x7f;
+  // Positive and minimal DER: top bit clear (not negative), next bit set (no leading zero octet).
+  serial[0] = ((serial[0] as number) & 0x7f) | 0x40;
   const algorithm = new AlgorithmIdentifier({ algorithm: ECDSA_SHA256 });
   const tbs = new TBSCertificate({
     version: Version.v3,
