@@ -6,4 +6,5 @@ import type { Command } from './command.js';
  */
 export const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
   lint: async () => (await import('./lint-command.js')).lintCommand,
+  resolve: async () => (await import('./resolve-command.js')).resolveCommand,
 };

@@ -44,5 +44,8 @@ export async function createResolver(config: DnsConfig = {}, deps: CreateResolve
       throw new DnsConfigError('backend', `unknown backend ${JSON.stringify(backendName)}: use 'libunbound', 'ad-bit' or 'system'`);
     }
   }
-  return new CachingResolver(backend, config);
+  // libunbound retries upstream itself; a second ub_resolve() after a deadline would only hold a
+  // second worker thread for the same question.
+  const retries = config.queryRetries ?? (backend.name === 'libunbound' ? 0 : undefined);
+  return new CachingResolver(backend, retries === undefined ? config : { ...config, queryRetries: retries });
 }

@@ -84,6 +84,7 @@ export async function createUnboundBackend(
   try {
     ub.setOption('infra-cache-max-rtt', String(DNS_LIMITS.unboundMaxRttMs));
     ub.setOption('outbound-msg-retry', String(DNS_LIMITS.unboundOutboundRetries));
+    ub.setOption('max-sent-count', String(DNS_LIMITS.unboundMaxSentCount));
     if (rootAnchorFile !== null) ub.addTrustAnchorFile(rootAnchorFile);
     for (const anchor of config.trustAnchors ?? []) ub.addTrustAnchor(anchor);
     // Read last so that the operator's file overrides sipsec's options.

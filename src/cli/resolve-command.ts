@@ -1,0 +1,143 @@
+import { createResolver, type DnsConfig } from '../dns/create-resolver.js';
+import { DnsError } from '../dns/errors.js';
+import { locateInputOf } from '../dns/locate-uri.js';
+import { locate, type LocateResult, type LookupStep } from '../dns/locator.js';
+import { SipParseError } from '../sip/errors.js';
+import { parseUri } from '../sip/uri.js';
+import { EXIT_FINDINGS, EXIT_OK, parseCommandArgs, UsageError, type Command } from './command.js';
+
+const USAGE = `usage: sipsec resolve URI [--dns-config FILE] [--json] [--tls-first] [--backend NAME] [--server ADDR]
+  Locates the servers of a sip: or sips: URI (RFC 3263: NAPTR, SRV, A/AAAA) and prints the
+  targets in failover order with the DNSSEC state of every lookup.
+  --dns-config FILE  Unbound-syntax config for the in-process validator (stub zones, trust anchors)
+  --json             one JSON object: {"uri","targets":[...],"lookups":[...]}
+  --tls-first        try _sips._tcp first for a sip: URI without NAPTR (as a proxy does)
+  --backend NAME     libunbound (default: validates in-process from the root trust anchor),
+                     ad-bit (trust the AD bit of --server), system (no validation)
+  --server ADDR      the validating resolver for ad-bit, or the server for system (ip[:port])
+exit: 0 at least one target, 1 none, 2 usage or configuration error`;
+
+interface JsonTarget {
+  transport: string;
+  address: string;
+  port: number;
+  srvHost?: string;
+  dnssec: string;
+  identities: readonly string[];
+}
+
+interface JsonLookup {
+  name: string;
+  type: string;
+  state: string;
+  why?: string;
+}
+
+export const resolveCommand: Command = {
+  name: 'resolve',
+  summary: 'locate the servers of a SIP URI (RFC 3263) with the DNSSEC state of each lookup',
+  usage: USAGE,
+  async run(argv, io) {
+    const { values, positionals } = parseCommandArgs({
+      args: [...argv],
+      allowPositionals: true,
+      options: {
+        'dns-config': { type: 'string' },
+        json: { type: 'boolean' },
+        'tls-first': { type: 'boolean' },
+        backend: { type: 'string' },
+        server: { type: 'string' },
+      },
+    });
+    if (positionals.length !== 1) throw new UsageError(positionals.length === 0 ? 'no URI given' : 'one URI only');
+    const text = positionals[0] ?? '';
+    let input;
+    try {
+      const uri = parseUri(text);
+      if (uri.type !== 'sip') throw new UsageError(`not a sip: or sips: URI: ${text}`);
+      input = locateInputOf(uri);
+    } catch (err) {
+      if (err instanceof SipParseError || err instanceof DnsError) throw new UsageError(`bad URI ${text}: ${err.message}`, { cause: err });
+      throw err;
+    }
+    const config = dnsConfigOf(values.backend, values.server, values['dns-config']);
+
+    let resolver;
+    try {
+      resolver = await createResolver(config);
+    } catch (err) {
+      if (err instanceof DnsError) throw new UsageError(err.message, { cause: err });
+      throw err;
+    }
+    let result: LocateResult;
+    try {
+      result = await locate(resolver, input, { tlsFirst: values['tls-first'] === true });
+    } catch (err) {
+      if (err instanceof DnsError) throw new UsageError(`${text}: ${err.message}`, { cause: err });
+      throw err;
+    } finally {
+      await resolver.close();
+    }
+    io.stdout(values.json === true ? `${JSON.stringify(toJson(text, result))}\n` : toText(text, resolver.backend, result));
+    return result.targets.length > 0 ? EXIT_OK : EXIT_FINDINGS;
+  },
+};
+
+function dnsConfigOf(backend: string | undefined, server: string | undefined, configFile: string | undefined): DnsConfig {
+  switch (backend) {
+    case undefined:
+    case 'libunbound':
+      if (server !== undefined) throw new UsageError('--server goes with --backend ad-bit or system');
+      return configFile === undefined ? { backend: 'libunbound' } : { backend: 'libunbound', configFile };
+    case 'ad-bit':
+      if (server === undefined) throw new UsageError('--backend ad-bit needs --server');
+      if (configFile !== undefined) throw new UsageError('--dns-config goes with --backend libunbound');
+      return { backend: 'ad-bit', server };
+    case 'system':
+      if (configFile !== undefined) throw new UsageError('--dns-config goes with --backend libunbound');
+      return server === undefined ? { backend: 'system' } : { backend: 'system', servers: [server] };
+    default:
+      throw new UsageError(`unknown backend '${backend}': use libunbound, ad-bit or system`);
+  }
+}
+
+function toJson(uri: string, result: LocateResult): { uri: string; targets: JsonTarget[]; lookups: JsonLookup[] } {
+  return {
+    uri,
+    targets: result.targets.map((t) => ({
+      transport: t.transport,
+      address: t.address,
+      port: t.port,
+      ...(t.srvHost === undefined ? {} : { srvHost: t.srvHost }),
+      dnssec: t.dnssec,
+      identities: t.identities,
+    })),
+    lookups: result.lookups.map(jsonLookup),
+  };
+}
+
+function jsonLookup(step: LookupStep): JsonLookup {
+  const line: JsonLookup = { name: step.name, type: step.type, state: step.state };
+  if (step.why !== undefined) line.why = step.why;
+  return line;
+}
+
+function toText(uri: string, backend: string, result: LocateResult): string {
+  const lines = [`${uri}: SIP domain ${result.domain}, resolver ${backend}`];
+  if (result.targets.length === 0) {
+    lines.push('no target');
+  } else {
+    lines.push('targets, in failover order:');
+    result.targets.forEach((t, i) => {
+      const address = t.family === 6 ? `[${t.address}]` : t.address;
+      const via = t.srvHost === undefined ? '' : ` via ${t.srvHost}`;
+      lines.push(`  ${i + 1}. ${t.transport} ${address}:${t.port}${via}  dnssec ${t.dnssec}  identities ${t.identities.join(', ')}`);
+    });
+  }
+  lines.push('lookups:');
+  for (const step of result.lookups) {
+    const why = step.why === undefined ? '' : `  (${step.why})`;
+    lines.push(`  ${step.type} ${step.name}: ${step.result}, ${step.state}${why}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
