@@ -70,6 +70,9 @@ export const TEST_ZONES: readonly ZoneSpec[] = [
       // SRV whose first target times out and second is good.
       '_sips._tcp.slow IN SRV 10 0 5061 sip.timeout.test.',
       '_sips._tcp.slow IN SRV 20 0 5061 sip2.secure.test.',
+      // An SRV RRset too large for a 1232-byte UDP answer: truncated, then asked over TCP.
+      ...Array.from({ length: 30 }, (_, i) =>
+        `_sips._tcp.big IN SRV 10 ${i} 5061 server-number-${i}-with-a-rather-long-host-name.secure.test.`),
     ],
   },
   {
