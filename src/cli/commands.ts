@@ -5,6 +5,9 @@ import type { Command } from './command.js';
  * One line per command, sorted by name.
  */
 export const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
+  cert: async () => (await import('./cert-verify-command.js')).certCommand,
+  dane: async () => (await import('./dane-verify-command.js')).daneCommand,
   lint: async () => (await import('./lint-command.js')).lintCommand,
   resolve: async () => (await import('./resolve-command.js')).resolveCommand,
+  tlsa: async () => (await import('./tlsa-generate-command.js')).tlsaCommand,
 };
