@@ -103,3 +103,60 @@ export const DNS_LIMITS = Object.freeze({
 });
 
 export type DnsLimits = { readonly [K in keyof typeof DNS_LIMITS]: number };
+
+/** RFC 3261 section 17.1.1.1 and Table 4: the base timers every transaction timer derives from. */
+const T1_MS = 500;
+const T2_MS = 4_000;
+const T4_MS = 5_000;
+
+/**
+ * Transaction timers (src/transaction, docs/TRANSACTIONS.md), RFC 3261 Table 4 and RFC 6026.
+ * Timers A, E and G start at T1 and double (E and G capped at T2); the others are below. Over a
+ * reliable transport D, I, J and K are zero and A, E, G never run. Derived values are recomputed
+ * from t1Ms/t2Ms/t4Ms by the transaction layer when only those are overridden (resolveTxTimers).
+ */
+export const TX_TIMERS = Object.freeze({
+  /** T1: RTT estimate (section 17.1.1.1); 500 ms default. */
+  t1Ms: T1_MS,
+  /** T2: longest retransmit interval for non-INVITE requests and INVITE responses. */
+  t2Ms: T2_MS,
+  /** T4: longest time a message stays in the network. */
+  t4Ms: T4_MS,
+  /** Timer B: INVITE transaction timeout, 64*T1 (section 17.1.1.2). */
+  timerBMs: 64 * T1_MS,
+  /** Timer C: proxy INVITE transaction timeout, > 3 min (section 16.6 step 11); run by the proxy core, not here. */
+  timerCMs: 180_000,
+  /**
+   * Timer D: wait for response retransmits, > 32 s for UDP (section 17.1.1.2). 32 s is 64*T1 at the
+   * default T1; sipsec derives it as 64*T1 so that short test timers stay consistent.
+   */
+  timerDMs: 64 * T1_MS,
+  /** Timer F: non-INVITE transaction timeout, 64*T1 (section 17.1.2.2). */
+  timerFMs: 64 * T1_MS,
+  /** Timer H: wait time for ACK receipt, 64*T1 (section 17.2.1). */
+  timerHMs: 64 * T1_MS,
+  /** Timer I: wait time for ACK retransmits, T4 for UDP (section 17.2.1). */
+  timerIMs: T4_MS,
+  /** Timer J: wait time for non-INVITE request retransmits, 64*T1 for UDP (section 17.2.2). */
+  timerJMs: 64 * T1_MS,
+  /** Timer K: wait time for response retransmits, T4 for UDP (section 17.1.2.2). */
+  timerKMs: T4_MS,
+  /** Timer L (RFC 6026 section 8.7): INVITE server transaction in Accepted, 64*T1. */
+  timerLMs: 64 * T1_MS,
+});
+
+export type TxTimers = { readonly [K in keyof typeof TX_TIMERS]: number };
+
+/** Limits of the transaction layer (src/transaction). */
+export const TX_LIMITS = Object.freeze({
+  /**
+   * Live transactions, client and server together. Each holds a request (up to maxMessageBytes) and
+   * timers for up to 64*T1; beyond this a new client transaction is refused with TX_ERR_LIMIT and a
+   * new server request is answered 503 with Retry-After statelessly (RFC 3261 section 21.5.4).
+   */
+  maxTransactions: 32_768,
+  /** Retry-After seconds of the 503 sent when the transaction table is full or the layer is closing. */
+  overloadRetryAfterSeconds: 5,
+});
+
+export type TxLimits = { readonly [K in keyof typeof TX_LIMITS]: number };

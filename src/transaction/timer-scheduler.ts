@@ -1,0 +1,131 @@
+import type { Clock, ClockTimer } from './clock.js';
+
+/** A scheduled callback; `cancel` removes it lazily (it is skipped when it reaches the top). */
+export interface ScheduledTimer {
+  cancel(): void;
+}
+
+interface Entry {
+  readonly atMs: number;
+  readonly seq: number;
+  readonly callback: () => void;
+  cancelled: boolean;
+}
+
+/**
+ * One scheduler for every transaction timer (STYLE "One scheduler", undici util/timers.js): a
+ * binary min-heap ordered by due time, with a single clock timeout armed for the earliest entry.
+ * Entries due at the same time fire in the order they were scheduled.
+ */
+export class TimerScheduler {
+  readonly #clock: Clock;
+  readonly #heap: Entry[] = [];
+  #seq = 0;
+  #live = 0;
+  #armed: { readonly atMs: number; readonly timer: ClockTimer } | undefined = undefined;
+
+  constructor(clock: Clock) {
+    this.#clock = clock;
+  }
+
+  /** Entries scheduled and neither fired nor cancelled. */
+  get size(): number {
+    return this.#live;
+  }
+
+  /** Whether a clock timeout is armed (none when nothing is scheduled). */
+  get armed(): boolean {
+    return this.#armed !== undefined;
+  }
+
+  schedule(delayMs: number, callback: () => void): ScheduledTimer {
+    const entry: Entry = { atMs: this.#clock.now() + Math.max(0, delayMs), seq: this.#seq++, callback, cancelled: false };
+    this.#push(entry);
+    this.#live++;
+    this.#arm();
+    return {
+      cancel: () => {
+        if (entry.cancelled) return;
+        entry.cancelled = true;
+        this.#live--;
+        if (this.#live === 0) this.#disarm();
+      },
+    };
+  }
+
+  /** Cancels everything and disarms the clock: no timer is left behind. */
+  clear(): void {
+    for (const e of this.#heap) e.cancelled = true;
+    this.#heap.length = 0;
+    this.#live = 0;
+    this.#disarm();
+  }
+
+  #fire(): void {
+    this.#armed = undefined;
+    const now = this.#clock.now();
+    while (true) {
+      const top = this.#heap[0];
+      if (top === undefined || top.atMs > now) break;
+      this.#pop();
+      if (top.cancelled) continue;
+      top.cancelled = true;
+      this.#live--;
+      top.callback();
+    }
+    this.#arm();
+  }
+
+  #arm(): void {
+    while (this.#heap[0]?.cancelled === true) this.#pop();
+    const top = this.#heap[0];
+    if (top === undefined) {
+      this.#disarm();
+      return;
+    }
+    if (this.#armed !== undefined && this.#armed.atMs <= top.atMs) return;
+    this.#disarm();
+    this.#armed = { atMs: top.atMs, timer: this.#clock.setTimer(() => this.#fire(), top.atMs - this.#clock.now()) };
+  }
+
+  #disarm(): void {
+    this.#armed?.timer.cancel();
+    this.#armed = undefined;
+  }
+
+  #less(a: Entry, b: Entry): boolean {
+    return a.atMs < b.atMs || (a.atMs === b.atMs && a.seq < b.seq);
+  }
+
+  #push(entry: Entry): void {
+    const heap = this.#heap;
+    heap.push(entry);
+    let i = heap.length - 1;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      const p = heap[parent] as Entry;
+      if (!this.#less(entry, p)) break;
+      heap[i] = p;
+      i = parent;
+    }
+    heap[i] = entry;
+  }
+
+  #pop(): void {
+    const heap = this.#heap;
+    const last = heap.pop();
+    if (last === undefined || heap.length === 0) return;
+    let i = 0;
+    while (true) {
+      const l = 2 * i + 1;
+      if (l >= heap.length) break;
+      const r = l + 1;
+      const child = r < heap.length && this.#less(heap[r] as Entry, heap[l] as Entry) ? r : l;
+      const c = heap[child] as Entry;
+      if (!this.#less(c, last)) break;
+      heap[i] = c;
+      i = child;
+    }
+    heap[i] = last;
+  }
+}
