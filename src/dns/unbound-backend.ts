@@ -67,13 +67,6 @@ export async function createUnboundBackend(
   config: UnboundBackendConfig,
   load: UnboundLoader = loadUnboundModule,
 ): Promise<DnsBackend> {
-  let Unbound: UnboundConstructor;
-  try {
-    Unbound = await load();
-  } catch (err) {
-    throw new DnsError('DNS_ERR_BACKEND_UNAVAILABLE', INSTALL_UNBOUND_HINT, { cause: err });
-  }
-  const ub = new Unbound();
   const rootAnchorFile = config.rootAnchorFile === undefined ? DEBIAN_ROOT_ANCHOR_FILE : config.rootAnchorFile;
   if (config.configFile !== undefined && !existsSync(config.configFile)) {
     throw new DnsConfigError('configFile', `no such file: ${config.configFile}`);
@@ -81,6 +74,13 @@ export async function createUnboundBackend(
   if (rootAnchorFile !== null && !existsSync(rootAnchorFile)) {
     throw new DnsConfigError('rootAnchorFile', `no such file: ${rootAnchorFile} (Debian package dns-root-data)`);
   }
+  let Unbound: UnboundConstructor;
+  try {
+    Unbound = await load();
+  } catch (err) {
+    throw new DnsError('DNS_ERR_BACKEND_UNAVAILABLE', INSTALL_UNBOUND_HINT, { cause: err });
+  }
+  const ub = new Unbound();
   try {
     ub.setOption('infra-cache-max-rtt', String(DNS_LIMITS.unboundMaxRttMs));
     ub.setOption('outbound-msg-retry', String(DNS_LIMITS.unboundOutboundRetries));
@@ -89,6 +89,9 @@ export async function createUnboundBackend(
     for (const anchor of config.trustAnchors ?? []) ub.addTrustAnchor(anchor);
     // Read last so that the operator's file overrides sipsec's options.
     if (config.configFile !== undefined) ub.setConfig(config.configFile);
+    // libunbound reads its configuration (and checks trust anchors) at the first question: ask
+    // one it answers locally (RFC 6761 localhost), so that a bad configuration fails here.
+    await ub.resolve('localhost', RECORD_TYPE_CODES.A);
   } catch (err) {
     throw new DnsError('DNS_ERR_BACKEND_CONFIG', `libunbound refused the configuration: ${errorText(err)}`, { cause: err });
   }
@@ -101,12 +104,7 @@ export async function createUnboundBackend(
       try {
         result = await ub.resolve(name, RECORD_TYPE_CODES[type]);
       } catch (err) {
-        // libunbound fails a resolve() for a bad config file too: it reads it lazily.
-        const text = errorText(err);
-        if (/syntax|config|read|parse/i.test(text)) {
-          throw new DnsError('DNS_ERR_BACKEND_CONFIG', `libunbound refused the configuration: ${text}`, { cause: err });
-        }
-        return { kind: 'failure', name, type, cnames: [], state: 'indeterminate', failure: 'network', why: `libunbound: ${text}` };
+        return { kind: 'failure', name, type, cnames: [], state: 'indeterminate', failure: 'network', why: errorText(err) };
       }
       return answerFromUnbound(result, name, type);
     },

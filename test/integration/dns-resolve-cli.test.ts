@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { writeFile } from 'node:fs/promises';
 import { after, before, describe, test } from 'node:test';
 import { runCli } from '../../src/cli/run-cli.js';
 import { startDnsFixture, type DnsFixture } from '../support/dns-fixture.js';
@@ -79,8 +80,14 @@ describe('sipsec resolve', () => {
     assert.ok(json.targets.every((t) => t.dnssec === 'insecure' && t.identities.length === 1));
   });
 
-  test('usage errors exit 2', async () => {
+  test('usage and configuration errors exit 2', async () => {
+    const badAnchor = `${fixture.dir}/bad-anchor.conf`;
+    await writeFile(badAnchor, 'server:\n  trust-anchor: "test. DS 1 2 3 zz"\n');
+    const badSyntax = `${fixture.dir}/bad-syntax.conf`;
+    await writeFile(badSyntax, 'server:\n  no-such-option: yes\n');
     for (const argv of [
+      ['resolve', 'sip:secure.test', '--dns-config', badAnchor],
+      ['resolve', 'sip:secure.test', '--dns-config', badSyntax],
       ['resolve'],
       ['resolve', 'tel:+15551234'],
       ['resolve', 'sip:'],
