@@ -43,6 +43,8 @@ export const TLS_LIMITS = Object.freeze({
   handshakeTimeoutMs: 10_000,
   /** Secure contexts kept by the context cache (contexts cost ~30 ms to build with system roots). */
   maxCachedSecureContexts: 64,
+  /** Parsed peer certificates kept by the verifier (parsing one costs about a millisecond). */
+  maxCachedCertificates: 1_024,
 });
 
 export type TlsLimits = { readonly [K in keyof typeof TLS_LIMITS]: number };

@@ -10,7 +10,8 @@
  */
 import type { DnssecState } from '../dns/dnssec-state.js';
 import type { TlsaRecord, TlsaRrset } from '../dns/tlsa-record.js';
-import { parseCertificate, type ParsedCertificate } from './certificate.js';
+import { CertificateCache, type ParsedCertificate } from './certificate.js';
+import { TLS_LIMITS } from '../limits.js';
 import { EmptyChainError } from './errors.js';
 import {
   extractSipDomainIdentities, matchAnyIdentity, matchSipDomain,
@@ -266,9 +267,12 @@ interface Base {
   readonly policy: TlsPolicy;
 }
 
+/** Shared by every verification: peers present the same chains again and again. */
+const certificates = new CertificateCache(TLS_LIMITS.maxCachedCertificates);
+
 function parseChain(chain: PresentedChain): ParsedCertificate[] {
   if (chain.length === 0) throw new EmptyChainError();
-  return chain.map((c) => (c instanceof Uint8Array ? parseCertificate(c) : c));
+  return chain.map((c) => (c instanceof Uint8Array ? certificates.parse(c) : c));
 }
 
 function presentedLimit(chain: readonly ParsedCertificate[], policy: TlsPolicy): Reason | undefined {
