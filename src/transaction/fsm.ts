@@ -53,7 +53,7 @@ export function isFinal(status: number): boolean {
   return status >= 200 && status < 700;
 }
 
-/** The actions that enter a wait state: start the timer, or terminate at once when it is zero. */
+/** The actions that enter a wait state: start the timer, or terminate at once when it is zero (reliable transports); the reducer then names the state terminated. */
 export function waitOrTerminate(timer: TimerName, delayMs: number): TxAction[] {
   return delayMs > 0 ? [{ type: 'startTimer', timer, delayMs }] : [{ type: 'terminate' }];
 }

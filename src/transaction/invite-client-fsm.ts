@@ -79,13 +79,14 @@ function onResponse(state: InviteClientState, response: SipResponse, config: Cli
   }
   if (status >= 300 && status < 700) {
     const ack = buildAckForNon2xx(config.request, response);
+    const timerDMs = config.reliable ? 0 : config.timers.timerDMs;
     return {
-      state: { ...state, name: 'completed', ack },
+      state: { ...state, name: timerDMs > 0 ? 'completed' : 'terminated', ack },
       actions: [
         { type: 'stopTimer', timer: 'timerA' },
         { type: 'stopTimer', timer: 'timerB' },
         { type: 'send', message: ack },
-        ...waitOrTerminate('timerD', config.reliable ? 0 : config.timers.timerDMs),
+        ...waitOrTerminate('timerD', timerDMs),
         { type: 'deliverResponse', response },
       ],
     };

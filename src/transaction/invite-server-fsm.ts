@@ -59,12 +59,13 @@ function onRequest(state: InviteServerState, request: SipRequest, config: TxConf
   if (request.method === 'ACK') {
     // Section 17.2.1: an ACK in Completed stops G and H and starts Timer I (zero on reliable transports).
     if (state.name === 'completed') {
+      const timerIMs = config.reliable ? 0 : config.timers.timerIMs;
       return {
-        state: { ...state, name: 'confirmed' },
+        state: { ...state, name: timerIMs > 0 ? 'confirmed' : 'terminated' },
         actions: [
           { type: 'stopTimer', timer: 'timerG' },
           { type: 'stopTimer', timer: 'timerH' },
-          ...waitOrTerminate('timerI', config.reliable ? 0 : config.timers.timerIMs),
+          ...waitOrTerminate('timerI', timerIMs),
         ],
       };
     }

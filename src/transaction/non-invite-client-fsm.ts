@@ -48,12 +48,13 @@ export function reduceNonInviteClient(
         return { state: { ...state, name: 'proceeding' }, actions: [{ type: 'deliverResponse', response }] };
       }
       if (response.status >= 200 && response.status < 700) {
+        const timerKMs = config.reliable ? 0 : config.timers.timerKMs;
         return {
-          state: { ...state, name: 'completed' },
+          state: { ...state, name: timerKMs > 0 ? 'completed' : 'terminated' },
           actions: [
             { type: 'stopTimer', timer: 'timerE' },
             { type: 'stopTimer', timer: 'timerF' },
-            ...waitOrTerminate('timerK', config.reliable ? 0 : config.timers.timerKMs),
+            ...waitOrTerminate('timerK', timerKMs),
             { type: 'deliverResponse', response },
           ],
         };

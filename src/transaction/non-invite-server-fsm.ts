@@ -41,9 +41,10 @@ export function reduceNonInviteServer(state: NonInviteServerState, event: NonInv
         return { state: { name: 'proceeding', lastResponse: response }, actions: [{ type: 'send', message: response }] };
       }
       if (response.status >= 200 && response.status < 700) {
+        const timerJMs = config.reliable ? 0 : config.timers.timerJMs;
         return {
-          state: { name: 'completed', lastResponse: response },
-          actions: [{ type: 'send', message: response }, ...waitOrTerminate('timerJ', config.reliable ? 0 : config.timers.timerJMs)],
+          state: { name: timerJMs > 0 ? 'completed' : 'terminated', lastResponse: response },
+          actions: [{ type: 'send', message: response }, ...waitOrTerminate('timerJ', timerJMs)],
         };
       }
       return { state, actions: [] };
