@@ -47,11 +47,17 @@ for (const [short, long] of Object.entries(COMPACT_FORMS)) {
 
 /** The lower-case long form of a header name, the key sipsec looks headers up by. */
 export function headerKey(name: string): string {
-  const interned = INTERNED.get(name);
+  const interned = INTERNED.get(name) ?? SEEN.get(name);
   if (interned !== undefined) return interned;
   const lower = name.toLowerCase();
-  return COMPACT_FORMS[lower] ?? lower;
+  const key = COMPACT_FORMS[lower] ?? lower;
+  // Remember other spellings too, up to a bound, so a hostile peer cannot grow the map.
+  if (SEEN.size < MAX_SEEN_SPELLINGS) SEEN.set(name, key);
+  return key;
 }
+
+const SEEN = new Map<string, string>();
+const MAX_SEEN_SPELLINGS = 1024;
 
 /** How sipsec spells a header it writes: `Call-ID`, `CSeq`, `Record-Route`. */
 export function canonicalHeaderName(key: string): string {

@@ -4,7 +4,7 @@ import { parseContentType, type ContentType } from './content-type.js';
 import { SipParseError } from './errors.js';
 import { splitHeaderValues } from './header-scanner.js';
 import { canonicalHeaderName, headerKey, LIST_HEADERS } from './header-names.js';
-import { parseContact, parseNameAddr, tagOf, type ContactValue, type NameAddr } from './name-addr.js';
+import { extractTag, parseContact, parseNameAddr, tagOf, type ContactValue, type NameAddr } from './name-addr.js';
 import {
   parseCallId, parseContentLength, parseCSeq, parseDate, parseDeltaSeconds, parseMaxForwards, parseOptionTags, parseRetryAfter,
   type CSeq,
@@ -37,7 +37,8 @@ abstract class SipMessageBase {
   readonly headers: HeaderField[];
   body: Uint8Array;
   headerEncoding: HeaderEncoding;
-  readonly #typed = new Map<string, unknown>();
+  // Parsed header values by key; created on first use so that a lazily parsed message allocates less.
+  #typed: Map<string, unknown> | undefined;
 
   constructor(headers: HeaderField[], body: Uint8Array, headerEncoding: HeaderEncoding) {
     this.headers = headers;
@@ -74,7 +75,7 @@ abstract class SipMessageBase {
   addHeader(name: string, value: string, options: { prepend?: boolean } = {}): void {
     const key = headerKey(name);
     const field: HeaderField = { name: canonicalHeaderName(key), key, value };
-    this.#typed.delete(key);
+    this.#typed?.delete(key);
     if (options.prepend === true) {
       const first = this.headers.findIndex((h) => h.key === key);
       this.headers.splice(first < 0 ? 0 : first, 0, field);
@@ -96,7 +97,7 @@ abstract class SipMessageBase {
   /** Removes every field of a header; returns how many were removed. */
   removeHeader(name: string): number {
     const key = headerKey(name);
-    this.#typed.delete(key);
+    this.#typed?.delete(key);
     let removed = 0;
     for (let i = this.headers.length - 1; i >= 0; i--) {
       if (this.headers[i]?.key === key) {
@@ -113,7 +114,7 @@ abstract class SipMessageBase {
     const index = this.headers.findIndex((h) => h.key === key);
     const field = this.headers[index];
     if (field === undefined) return undefined;
-    this.#typed.delete(key);
+    this.#typed?.delete(key);
     const values = splitHeaderValues(field.value, SIP_LIMITS.maxHeaderValues, key);
     const first = values.shift();
     if (values.length === 0) this.headers.splice(index, 1);
@@ -129,18 +130,18 @@ abstract class SipMessageBase {
   }
 
   protected typedList<T>(key: string, parse: (value: string, key: string) => T): T[] {
-    const cached = this.#typed.get(key) as T[] | undefined;
+    const cached = this.#typed?.get(key) as T[] | undefined;
     if (cached !== undefined) return cached;
     const parsed = this.headerValues(key).map((value) => {
       if (value === '') throw new SipParseError('SIP_ERR_BAD_HEADER_VALUE', 'empty value in a list', key);
       return parse(value, key);
     });
-    this.#typed.set(key, parsed);
+    (this.#typed ??= new Map()).set(key, parsed);
     return parsed;
   }
 
   protected typedSingle<T>(key: string, parse: (value: string, key: string) => T): T | undefined {
-    if (this.#typed.has(key)) return this.#typed.get(key) as T | undefined;
+    if (this.#typed?.has(key) === true) return this.#typed.get(key) as T | undefined;
     let found: HeaderField | undefined;
     for (const h of this.headers) {
       if (h.key !== key) continue;
@@ -148,7 +149,7 @@ abstract class SipMessageBase {
       found = h;
     }
     const parsed = found === undefined ? undefined : parse(found.value, key);
-    this.#typed.set(key, parsed);
+    (this.#typed ??= new Map()).set(key, parsed);
     return parsed;
   }
 
@@ -165,7 +166,7 @@ abstract class SipMessageBase {
 
   /** The top Via, parsed without touching the others (the transaction key needs only this one). */
   topVia(): Via | undefined {
-    const cached = this.#typed.get('via') as Via[] | undefined;
+    const cached = this.#typed?.get('via') as Via[] | undefined;
     if (cached !== undefined) return cached[0];
     const field = this.headers.find((h) => h.key === 'via');
     if (field === undefined) return undefined;
@@ -181,12 +182,20 @@ abstract class SipMessageBase {
     return this.required('to', parseNameAddr);
   }
 
+  /** The From tag; read straight from the field text unless From was already parsed. */
   fromTag(): string | undefined {
-    return tagOf(this.from());
+    return this.tagParam('from');
   }
 
   toTag(): string | undefined {
-    return tagOf(this.to());
+    return this.tagParam('to');
+  }
+
+  private tagParam(key: 'from' | 'to'): string | undefined {
+    const parsed = this.#typed?.get(key) as NameAddr | undefined;
+    if (parsed !== undefined) return tagOf(parsed);
+    for (const h of this.headers) if (h.key === key) return extractTag(h.value, key);
+    throw new SipParseError('SIP_ERR_MISSING_HEADER', 'required header is missing', key);
   }
 
   callId(): string {
@@ -275,18 +284,18 @@ abstract class SipMessageBase {
   }
 
   private optionTags(key: string): string[] {
-    const cached = this.#typed.get(key) as string[] | undefined;
+    const cached = this.#typed?.get(key) as string[] | undefined;
     if (cached !== undefined) return cached;
     const tags = parseOptionTags(this.headerValues(key), key);
-    this.#typed.set(key, tags);
+    (this.#typed ??= new Map()).set(key, tags);
     return tags;
   }
 
   private authValues(key: string): AuthValue[] {
-    const cached = this.#typed.get(key) as AuthValue[] | undefined;
+    const cached = this.#typed?.get(key) as AuthValue[] | undefined;
     if (cached !== undefined) return cached;
     const values = this.fields(key).map((h) => parseAuthValue(h.value, key));
-    this.#typed.set(key, values);
+    (this.#typed ??= new Map()).set(key, values);
     return values;
   }
 }
@@ -327,7 +336,12 @@ export type SipMessage = SipRequest | SipResponse;
  */
 export function parseAllTypedHeaders(message: SipMessage): SipParseError[] {
   const faults: SipParseError[] = [];
-  for (const read of TYPED_READERS) {
+  // One reader per key present, in message order: a message pays only for the headers it has.
+  const done = new Set<string>();
+  for (const h of message.headers) {
+    const read = TYPED_READERS[h.key];
+    if (read === undefined || done.has(h.key)) continue;
+    done.add(h.key);
     try {
       read(message);
     } catch (err) {
@@ -338,30 +352,29 @@ export function parseAllTypedHeaders(message: SipMessage): SipParseError[] {
   return faults;
 }
 
-// Each reader touches one header; a missing required header is checked separately by the validator.
-const TYPED_READERS: ReadonlyArray<(m: SipMessage) => unknown> = [
-  (m) => m.via(),
-  (m) => m.header('from') !== undefined && m.from(),
-  (m) => m.header('to') !== undefined && m.to(),
-  (m) => m.header('call-id') !== undefined && m.callId(),
-  (m) => m.header('cseq') !== undefined && m.cseq(),
-  (m) => m.maxForwards(),
-  (m) => m.contentLength(),
-  (m) => m.contentType(),
-  (m) => m.expires(),
-  (m) => m.date(),
-  (m) => m.contacts(),
-  (m) => m.routes(),
-  (m) => m.recordRoutes(),
-  (m) => m.require(),
-  (m) => m.proxyRequire(),
-  (m) => m.supported(),
-  (m) => m.unsupported(),
-  (m) => m.warnings(),
-  (m) => m.reasons(),
-  (m) => m.authorizations(),
-  (m) => m.proxyAuthorizations(),
-  (m) => m.wwwAuthenticates(),
-  (m) => m.proxyAuthenticates(),
-  (m) => m.retryAfter(),
-];
+const TYPED_READERS: Readonly<Record<string, ((m: SipMessage) => unknown) | undefined>> = {
+  via: (m) => m.via(),
+  from: (m) => m.from(),
+  to: (m) => m.to(),
+  'call-id': (m) => m.callId(),
+  cseq: (m) => m.cseq(),
+  'max-forwards': (m) => m.maxForwards(),
+  'content-length': (m) => m.contentLength(),
+  'content-type': (m) => m.contentType(),
+  expires: (m) => m.expires(),
+  date: (m) => m.date(),
+  contact: (m) => m.contacts(),
+  route: (m) => m.routes(),
+  'record-route': (m) => m.recordRoutes(),
+  require: (m) => m.require(),
+  'proxy-require': (m) => m.proxyRequire(),
+  supported: (m) => m.supported(),
+  unsupported: (m) => m.unsupported(),
+  warning: (m) => m.warnings(),
+  reason: (m) => m.reasons(),
+  authorization: (m) => m.authorizations(),
+  'proxy-authorization': (m) => m.proxyAuthorizations(),
+  'www-authenticate': (m) => m.wwwAuthenticates(),
+  'proxy-authenticate': (m) => m.proxyAuthenticates(),
+  'retry-after': (m) => m.retryAfter(),
+};

@@ -4,6 +4,7 @@ import fc from 'fast-check';
 import { inspectMessage, parseMessage } from './parse-message.js';
 import { serializeMessage } from './serialize-message.js';
 import { FramingError, StreamFramer } from './stream-framer.js';
+import { tagOf } from './name-addr.js';
 
 const token = fc.stringMatching(/^[A-Za-z0-9\-.!%*_+`'~]{1,12}$/);
 const hostLabel = fc.stringMatching(/^[a-z][a-z0-9-]{0,8}[a-z0-9]$/);
@@ -108,6 +109,10 @@ test('generated valid requests parse fully, and parse(serialize(m)) equals m', (
       assert.deepEqual(again.via(), message.via());
       assert.deepEqual(again.contacts(), message.contacts());
       assert.deepEqual(again.cseq(), message.cseq());
+      // The lazy tag reader agrees with the full name-addr parse.
+      const lazy = parseMessage(bytes, { depth: 'lazy' });
+      assert.equal(lazy.fromTag(), tagOf(message.from()));
+      assert.equal(lazy.toTag(), tagOf(message.to()));
     }),
     { numRuns: 1000 },
   );

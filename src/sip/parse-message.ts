@@ -1,6 +1,6 @@
 import { isUtf8 } from 'node:buffer';
 import { SIP_LIMITS, type SipLimits } from '../limits.js';
-import { isToken } from './charsets.js';
+import { isIn, isToken, TOKEN } from './charsets.js';
 import { responseForFault, SipParseError, type FaultResponse, type SipFault } from './errors.js';
 import { headerKey } from './header-names.js';
 import { parseAllTypedHeaders, SipRequest, SipResponse, type HeaderEncoding, type HeaderField, type SipMessage } from './message.js';
@@ -58,6 +58,8 @@ export function parseMessage(bytes: Uint8Array, options: ParseOptions = {}): Sip
 }
 
 const CRLF_CRLF = Buffer.from('\r\n\r\n');
+/** Shared by every message without a body; a body is replaced, never written into. */
+const NO_BODY: Uint8Array = Buffer.alloc(0);
 
 /** Reads one message and reports every fault as a value; never throws on any input. */
 export function inspectMessage(bytes: Uint8Array, options: ParseOptions = {}): ParseResult {
@@ -110,7 +112,8 @@ export function inspectMessage(bytes: Uint8Array, options: ParseOptions = {}): P
   // Framing by Content-Length (RFC 3261 sections 18.3 and 20.14).
   const available = buf.length - bodyStart;
   let bodyLength = available;
-  const lengthFields = headers.filter((h) => h.key === 'content-length');
+  const lengthFields: HeaderField[] = [];
+  for (const h of headers) if (h.key === 'content-length') lengthFields.push(h);
   if (lengthFields.length > 0) {
     const lengths = new Set<number>();
     for (const field of lengthFields) {
@@ -138,7 +141,7 @@ export function inspectMessage(bytes: Uint8Array, options: ParseOptions = {}): P
     faults.push({ code: 'SIP_ERR_MISSING_HEADER', header: 'content-length', detail: 'required on stream transports' });
   }
   // A copy, not a view: the message outlives the receive buffer, which transports reuse.
-  message.body = Uint8Array.prototype.slice.call(buf, bodyStart, bodyStart + bodyLength);
+  message.body = bodyLength === 0 ? NO_BODY : Buffer.from(buf.subarray(bodyStart, bodyStart + bodyLength));
 
   if (options.depth === 'lazy') checkLazy(message, faults);
   else checkFull(message, faults);
@@ -186,13 +189,16 @@ function parseStartLine(line: string, headers: HeaderField[], encoding: HeaderEn
     if (!/^[1-6]\d\d$/.test(code)) throw new SipParseError('SIP_ERR_BAD_STATUS', `'${code.slice(0, 20)}' is not a status code 100-699`);
     const reason = line.slice(sp2 + 1);
     if (/[\r\n]/.test(reason)) throw new SipParseError('SIP_ERR_BAD_START_LINE', 'line break in the reason phrase');
-    return new SipResponse(Number(code), reason, headers, new Uint8Array(0), version.toUpperCase(), encoding);
+    return new SipResponse(Number(code), reason, headers, NO_BODY, version === 'SIP/2.0' ? version : version.toUpperCase(), encoding);
   }
-  const parts = line.split(' ');
-  if (parts.length !== 3) {
-    throw new SipParseError('SIP_ERR_BAD_START_LINE', `a request line is 'METHOD URI SIP/2.0' with single spaces; got ${parts.length} fields`);
+  const sp1 = line.indexOf(' ');
+  const sp2 = sp1 < 0 ? -1 : line.indexOf(' ', sp1 + 1);
+  if (sp2 < 0 || line.indexOf(' ', sp2 + 1) >= 0) {
+    throw new SipParseError('SIP_ERR_BAD_START_LINE', `a request line is 'METHOD URI SIP/2.0' with single spaces; got ${line.split(' ').length} fields`);
   }
-  const [method = '', uriText = '', version = ''] = parts;
+  const method = line.slice(0, sp1);
+  const uriText = line.slice(sp1 + 1, sp2);
+  const version = line.slice(sp2 + 1);
   if (!isToken(method)) throw new SipParseError('SIP_ERR_BAD_METHOD', `'${method.slice(0, 40)}' is not a token`);
   const versionFault = checkVersion(version);
   if (versionFault !== undefined) faults.push(versionFault);
@@ -207,49 +213,62 @@ function parseStartLine(line: string, headers: HeaderField[], encoding: HeaderEn
     // RFC 3261 section 19.1.1 (table 1): headers are not allowed in a Request-URI; never forward them.
     throw new SipParseError('SIP_ERR_BAD_REQUEST_URI', 'URI headers (?...) are not allowed in a Request-URI');
   }
-  return new SipRequest(method, uri, headers, new Uint8Array(0), version.toUpperCase(), encoding);
+  return new SipRequest(method, uri, headers, NO_BODY, version === 'SIP/2.0' ? version : version.toUpperCase(), encoding);
 }
 
-/** Splits header lines at CRLF, joins folded continuation lines, and checks names and limits. */
+/**
+ * Splits header fields at CRLF, joins folded continuation lines, and checks names and limits.
+ * Scans the header text in place (no per-line copies) because this runs for every field of every
+ * message.
+ */
 function splitHeaderFields(head: string, from: number, headers: HeaderField[], faults: SipFault[], limits: SipLimits): void {
+  const n = head.length;
   let pos = from;
-  while (pos < head.length) {
+  while (pos < n) {
+    // name = token, then HCOLON = *( SP / HTAB ) ":" SWS
+    let i = pos;
+    while (i < n && isIn(TOKEN, head.charCodeAt(i))) i++;
+    const nameEnd = i;
+    while (i < n && (head.charCodeAt(i) === 32 || head.charCodeAt(i) === 9)) i++;
     // A field runs to the first CRLF not followed by white space (a folded continuation).
-    let end = head.indexOf('\r\n', pos);
-    while (end >= 0 && (head.charCodeAt(end + 2) === 32 || head.charCodeAt(end + 2) === 9)) end = head.indexOf('\r\n', end + 2);
-    if (end < 0) end = head.length;
-    const raw = head.slice(pos, end);
+    let end = head.indexOf('\r\n', i);
+    let folded = false;
+    while (end >= 0 && (head.charCodeAt(end + 2) === 32 || head.charCodeAt(end + 2) === 9)) {
+      folded = true;
+      end = head.indexOf('\r\n', end + 2);
+    }
+    if (end < 0) end = n;
+    const fieldStart = pos;
     pos = end + 2;
-    if (raw.length > limits.maxLineBytes) {
-      faults.push({ code: 'SIP_ERR_LINE_TOO_LONG', detail: `a header field of ${raw.length} characters, limit ${limits.maxLineBytes}` });
+    if (end - fieldStart > limits.maxLineBytes) {
+      faults.push({ code: 'SIP_ERR_LINE_TOO_LONG', detail: `a header field of ${end - fieldStart} characters, limit ${limits.maxLineBytes}` });
       continue;
     }
     if (headers.length >= limits.maxHeaderCount) {
       faults.push({ code: 'SIP_ERR_TOO_MANY_HEADERS', detail: `more than ${limits.maxHeaderCount} header fields` });
       return;
     }
-    const colon = raw.indexOf(':');
-    if (colon <= 0 || raw.charCodeAt(0) === 32 || raw.charCodeAt(0) === 9) {
-      faults.push({ code: 'SIP_ERR_BAD_HEADER_NAME', detail: `'${raw.slice(0, 40)}' is not 'Name: value'` });
+    if (nameEnd === fieldStart || head.charCodeAt(i) !== 58 /* : */ || i >= end) {
+      const what = head.slice(fieldStart, Math.min(end, fieldStart + 40));
+      faults.push({
+        code: 'SIP_ERR_BAD_HEADER_NAME',
+        detail: nameEnd === fieldStart || i < end ? `'${what}' is not 'Name: value'` : `'${head.slice(fieldStart, nameEnd)}' is not a token`,
+      });
       continue;
     }
-    // HCOLON = *( SP / HTAB ) ":" SWS
-    let nameEnd = colon;
-    while (nameEnd > 0 && (raw.charCodeAt(nameEnd - 1) === 32 || raw.charCodeAt(nameEnd - 1) === 9)) nameEnd--;
-    const name = raw.slice(0, nameEnd);
-    if (!isToken(name)) {
-      faults.push({ code: 'SIP_ERR_BAD_HEADER_NAME', detail: `'${name.slice(0, 40)}' is not a token` });
-      continue;
-    }
-    let value = raw.slice(colon + 1);
+    const name = head.slice(fieldStart, nameEnd);
+    let valueStart = i + 1;
+    while (valueStart < end && (head.charCodeAt(valueStart) === 32 || head.charCodeAt(valueStart) === 9)) valueStart++;
+    let valueEnd = end;
+    while (valueEnd > valueStart && (head.charCodeAt(valueEnd - 1) === 32 || head.charCodeAt(valueEnd - 1) === 9)) valueEnd--;
+    let value = head.slice(valueStart, valueEnd);
+    if (folded) value = value.replace(/\r\n[ \t]+/g, ' ').trim();
+    const key = headerKey(name);
     if (value.includes('\r') || value.includes('\n')) {
-      value = value.replace(/\r\n[ \t]+/g, ' ');
-      if (/[\r\n]/.test(value)) {
-        faults.push({ code: 'SIP_ERR_BAD_HEADER_VALUE', header: headerKey(name), detail: 'a bare CR or LF inside the value' });
-        continue;
-      }
+      faults.push({ code: 'SIP_ERR_BAD_HEADER_VALUE', header: key, detail: 'a bare CR or LF inside the value' });
+      continue;
     }
-    headers.push({ name, key: headerKey(name), value: value.trim(), raw });
+    headers.push({ name, key, value, raw: head.slice(fieldStart, end) });
   }
 }
 
@@ -268,12 +287,19 @@ function checkFull(message: SipMessage, faults: SipFault[]): void {
 function checkRequired(message: SipMessage, faults: SipFault[]): void {
   // Max-Forwards is required by RFC 3261 but absent from RFC 2543 requests, which RFC 4475
   // section 3.4.1 asks elements to accept: a proxy adds it when forwarding.
-  for (const key of REQUIRED_IN_REQUESTS) {
-    if (!message.headers.some((h) => h.key === key)) {
-      faults.push({ code: 'SIP_ERR_MISSING_HEADER', header: key, detail: 'required header is missing' });
+  let seen = 0;
+  for (const h of message.headers) {
+    const bit = REQUIRED_BITS[h.key];
+    if (bit !== undefined) seen |= bit;
+  }
+  if (seen !== ALL_REQUIRED) {
+    for (const key of REQUIRED_IN_REQUESTS) {
+      if ((seen & (REQUIRED_BITS[key] ?? 0)) === 0) {
+        faults.push({ code: 'SIP_ERR_MISSING_HEADER', header: key, detail: 'required header is missing' });
+      }
     }
   }
-  if (message.kind === 'request' && message.headers.some((h) => h.key === 'cseq')) {
+  if (message.kind === 'request' && (seen & (REQUIRED_BITS.cseq ?? 0)) !== 0) {
     try {
       const cseq = message.cseq();
       if (cseq.method !== message.method) {
@@ -281,10 +307,13 @@ function checkRequired(message: SipMessage, faults: SipFault[]): void {
       }
     } catch (err) {
       if (!(err instanceof SipParseError)) throw err;
-      // already reported by the typed pass, or reported below for the lazy pass
+      // a malformed or repeated CSeq is reported by the typed pass (full) or the lazy readers
     }
   }
 }
+
+const REQUIRED_BITS: Readonly<Record<string, number>> = Object.fromEntries(REQUIRED_IN_REQUESTS.map((key, i) => [key, 1 << i]));
+const ALL_REQUIRED = (1 << REQUIRED_IN_REQUESTS.length) - 1;
 
 // What the transaction layer reads on every message (RFC 3261 section 17.1.3 and 17.2.3 keys).
 const LAZY_READERS: ReadonlyArray<(m: SipMessage) => unknown> = [
