@@ -26,7 +26,9 @@ describe('libunbound resolver against signed zones served by NSD', () => {
     assert.equal(answer.kind, 'records');
     assert.equal(answer.state, 'secure');
     assert.deepEqual(answer.kind === 'records' && answer.records, [{ address: '127.0.0.10' }]);
-    assert.equal(answer.kind === 'records' && answer.ttlSeconds, TEST_TTL);
+    // The zone's TTL, or less when libunbound's own cache already held part of the answer.
+    const ttl = answer.kind === 'records' ? answer.ttlSeconds : -1;
+    assert.ok(ttl > 0 && ttl <= TEST_TTL, `ttl ${ttl}`);
   });
 
   test('NAPTR with several services comes back whole and secure', async () => {
@@ -86,7 +88,9 @@ describe('libunbound resolver against signed zones served by NSD', () => {
     const nx = await resolver.query('nothere.secure.test', 'A');
     assert.equal(nx.kind, 'nxdomain');
     assert.equal(nx.state, 'secure');
-    assert.equal(nx.kind === 'nxdomain' && nx.ttlSeconds, TEST_NEGATIVE_TTL);
+    // The SOA minimum (RFC 2308), less the seconds the NSEC proof may have spent in libunbound's cache.
+    const ttl = nx.kind === 'nxdomain' ? nx.ttlSeconds : -1;
+    assert.ok(ttl > 0 && ttl <= TEST_NEGATIVE_TTL, `ttl ${ttl}`);
     const nodata = await resolver.query('sip2.secure.test', 'AAAA');
     assert.equal(nodata.kind, 'nodata');
     assert.equal(nodata.state, 'secure');

@@ -22,10 +22,15 @@ export function probeDns(port: number, zone: string, waitMs: number): Promise<bo
 /** Polls until the daemon answers, or fails when it exits or after 100 tries. */
 export async function waitForDnsServer(port: number, zone: string, child: ChildProcess, what: string): Promise<void> {
   let stderr = '';
+  let spawnError: Error | undefined;
+  child.once('error', (err) => {
+    spawnError = err;
+  });
   child.stderr?.on('data', (chunk: Buffer) => {
     stderr += chunk.toString();
   });
   for (let attempt = 0; attempt < 100; attempt++) {
+    if (spawnError !== undefined) throw new Error(`${what} could not start: ${spawnError.message}`);
     if (child.exitCode !== null || child.signalCode !== null) {
       throw new Error(`${what} exited (${child.exitCode ?? child.signalCode}): ${stderr}`);
     }

@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { findProgram } from './dns-daemons.js';
 
 const run = promisify(execFile);
 
@@ -96,7 +97,7 @@ async function buildZone(dir: string, spec: ZoneSpec, records: readonly string[]
     args.push('-i', '20200101000000', '-e', '20200102000000');
   }
   args.push('-o', spec.origin, file, ksk, zsk);
-  await run('ldns-signzone', args, { cwd: dir });
+  await run(findProgram('ldns-signzone', 'ldnsutils'), args, { cwd: dir });
   if (spec.tamper !== undefined) {
     let content = await readFile(signed, 'utf8');
     for (const edit of spec.tamper) {
@@ -106,7 +107,7 @@ async function buildZone(dir: string, spec: ZoneSpec, records: readonly string[]
     }
     await writeFile(signed, content);
   }
-  const { stdout } = await run('ldns-key2ds', ['-n', '-2', `${ksk}.key`], { cwd: dir });
+  const { stdout } = await run(findProgram('ldns-key2ds', 'ldnsutils'), ['-n', '-2', `${ksk}.key`], { cwd: dir });
   return { origin: spec.origin, file: signed, ds: stdout.trim() };
 }
 
@@ -114,7 +115,7 @@ async function keygen(dir: string, origin: string, ksk: boolean): Promise<string
   const args = ['-a', 'ECDSAP256SHA256', '-r', '/dev/urandom'];
   if (ksk) args.push('-k');
   args.push(origin);
-  const { stdout } = await run('ldns-keygen', args, { cwd: dir });
+  const { stdout } = await run(findProgram('ldns-keygen', 'ldnsutils'), args, { cwd: dir });
   return join(dir, stdout.trim());
 }
 

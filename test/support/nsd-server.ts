@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { findProgram } from './dns-daemons.js';
 import { freeDnsPort } from './dns-ports.js';
 import { waitForDnsServer } from './dns-probe.js';
 
@@ -41,7 +42,7 @@ export async function startNsd(dir: string, zones: readonly NsdZone[], probeZone
   ].join('\n');
   const configFile = join(dir, 'nsd.conf');
   await writeFile(configFile, config);
-  const child = spawn('nsd', ['-d', '-c', configFile], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(findProgram('nsd', 'nsd'), ['-d', '-c', configFile], { stdio: ['ignore', 'ignore', 'pipe'] });
   const stop = stopper(child);
   try {
     await waitForDnsServer(port, probeZone, child, 'nsd');
@@ -57,7 +58,11 @@ export async function startNsd(dir: string, zones: readonly NsdZone[], probeZone
 export function stopper(child: ChildProcess): () => Promise<void> {
   const exited = new Promise<void>((resolve) => {
     if (child.exitCode !== null || child.signalCode !== null) resolve();
-    else child.once('exit', () => resolve());
+    else {
+      child.once('exit', () => resolve());
+      // A program that could not be spawned never exits.
+      child.once('error', () => resolve());
+    }
   });
   return async () => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { findProgram } from './dns-daemons.js';
 import { freeDnsPort } from './dns-ports.js';
 import { waitForDnsServer } from './dns-probe.js';
 import { stopper } from './nsd-server.js';
@@ -57,7 +58,7 @@ export async function startUnbound(options: UnboundServerOptions): Promise<Unbou
   ].join('\n');
   const configFile = join(dir, 'unbound.conf');
   await writeFile(configFile, config);
-  const child = spawn('unbound', ['-d', '-c', configFile], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(findProgram('unbound', 'unbound'), ['-d', '-c', configFile], { stdio: ['ignore', 'ignore', 'pipe'] });
   const stopChild = stopper(child);
   const stop = async (): Promise<void> => {
     await stopChild();
