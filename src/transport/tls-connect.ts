@@ -5,7 +5,7 @@
  * hop proceed. Used by the tests, the benchmark and (later) the TLS transport.
  */
 import { isIP } from 'node:net';
-import { connect, type TLSSocket, type PeerCertificate, type DetailedPeerCertificate } from 'node:tls';
+import { connect, type DetailedPeerCertificate, type PeerCertificate, type TLSSocket } from 'node:tls';
 import { TLS_LIMITS } from '../limits.js';
 import type { TlsPolicy } from '../tls/policy.js';
 import type { TrustStore } from '../tls/trust-store.js';
@@ -104,14 +104,24 @@ export function connectAndVerify(options: ConnectAndVerifyOptions): Promise<Veri
  * store it would append issuers from that store, which is why sipsec connects without one.
  */
 export function peerChain(socket: TLSSocket): Buffer[] {
+  // Not getPeerX509Certificate().issuerCertificate: seen on Node 20.20 with a one-certificate chain,
+  // the first call leaves later calls (and getPeerCertificate) without a certificate, and on the
+  // server side it carries no issuer links. getPeerCertificate(true) costs about 0.2 ms per certificate.
+  const legacy: PeerCertificate = socket.getPeerCertificate(true);
+  const issuerOf = (c: PeerCertificate): PeerCertificate | undefined => ('issuerCertificate' in c ? (c as DetailedPeerCertificate).issuerCertificate : undefined);
+  // An empty object (no certificate) has no raw bytes.
+  return walkChain(Buffer.isBuffer(legacy.raw) ? legacy : undefined, issuerOf, (c) => c.raw);
+}
+
+function walkChain<T>(first: T | undefined, next: (cert: T) => T | undefined, raw: (cert: T) => Buffer): Buffer[] {
   const chain: Buffer[] = [];
-  let cert: PeerCertificate | DetailedPeerCertificate | undefined = socket.getPeerCertificate(true);
   const seen = new Set<string>();
-  while (cert !== undefined && cert.raw !== undefined && !seen.has(cert.fingerprint256)) {
-    seen.add(cert.fingerprint256);
-    chain.push(cert.raw);
-    const next: DetailedPeerCertificate | undefined = 'issuerCertificate' in cert ? cert.issuerCertificate : undefined;
-    cert = next;
+  for (let cert = first; cert !== undefined && chain.length <= TLS_LIMITS.maxPresentedCertificates; cert = next(cert)) {
+    const der = raw(cert);
+    const key = der.toString('base64');
+    if (seen.has(key)) break;
+    seen.add(key);
+    chain.push(der);
   }
   return chain;
 }
