@@ -10,7 +10,7 @@ export type {
 } from './records.js';
 export { weakestState, type DnssecState } from './dnssec-state.js';
 export type { TlsaRecord, TlsaRrset } from './tlsa-record.js';
-export { lookupTlsa, tlsaName } from './tlsa-lookup.js';
+export { lookupTlsa, lookupTlsaForTarget, tlsaName } from './tlsa-lookup.js';
 export {
   locate, PROXY_LOCATE_OPTIONS, type LocateInput, type LocateOptions, type LocateResult, type LocatedTarget, type LookupStep,
 } from './locator.js';

@@ -68,6 +68,8 @@ export interface LocatedTarget {
   readonly port: number;
   /** The SRV target host name, when the target came through SRV. */
   readonly srvHost?: string;
+  /** The name whose A or AAAA record gave the address (the SRV host or TARGET); absent for a numeric TARGET. */
+  readonly hostName?: string;
   /** The weakest state of the lookups that led here; `insecure` for a numeric host (no DNS). */
   readonly dnssec: DnssecState;
   /** Every lookup that led to this target, in order: NAPTR, SRV, then A or AAAA. */
@@ -198,7 +200,12 @@ class LocateSession {
     if (naptr.kind === 'failure') return [];
     const selected = naptr.kind === 'records' ? selectNaptr(naptr.records.slice(0, DNS_LIMITS.maxNaptrRecords), scheme, this.#supported) : [];
     if (selected.length > 0) {
-      const paths = await Promise.all(selected.map((s) => this.#srvPath(s.record.replacement, s.transport, [naptrStep])));
+      // TLS first: "If there are NAPTR records for the domain and the domain indicates support of
+      // TLS, use it" (seed 004 Appendix A): TLS services move ahead, each group in NAPTR order.
+      const ordered = scheme === 'sip' && this.#tlsFirst
+        ? [...selected.filter((s) => isTlsTransport(s.transport)), ...selected.filter((s) => !isTlsTransport(s.transport))]
+        : selected;
+      const paths = await Promise.all(ordered.map((s) => this.#srvPath(s.record.replacement, s.transport, [naptrStep])));
       return paths.flatMap((p) => p.targets);
     }
     // No usable NAPTR: SRV for each supported transport.
@@ -264,7 +271,7 @@ class LocateSession {
       if (srvHost !== undefined && dnssec === 'secure' && srvHost !== this.domain) identities.push(srvHost);
       for (const record of answer.records.slice(0, DNS_LIMITS.maxAddressesPerHost)) {
         targets.push({
-          transport, address: record.address, family, port, dnssec, lookups, identities,
+          transport, address: record.address, family, port, dnssec, lookups, identities, hostName: normalizeName(host),
           ...(srvHost === undefined ? {} : { srvHost }),
         });
       }

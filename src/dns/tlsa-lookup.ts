@@ -1,4 +1,5 @@
 import { normalizeName } from './dns-name.js';
+import type { LocatedTarget } from './locator.js';
 import type { DnsResolver } from './resolver.js';
 import type { TlsaRrset } from './tlsa-record.js';
 
@@ -29,4 +30,17 @@ export async function lookupTlsa(
     case 'failure':
       return { name, state: answer.state, records: [], why: answer.why };
   }
+}
+
+/**
+ * The TLSA RRset for a located target, or undefined when DANE cannot apply to it: the target is
+ * not TLS, or the lookups that led to it were not all `secure` (RFC 7673 section 3.2: no TLSA
+ * query then), or it has no host name (a numeric TARGET). The base name is the SRV host, else the
+ * name whose address record was used (RFC 7673 section 3.3, RFC 6698 section 3).
+ */
+export async function lookupTlsaForTarget(resolver: DnsResolver, target: LocatedTarget): Promise<TlsaRrset | undefined> {
+  if (target.transport !== 'tls' && target.transport !== 'tls-sctp') return undefined;
+  const host = target.srvHost ?? target.hostName;
+  if (target.dnssec !== 'secure' || host === undefined) return undefined;
+  return lookupTlsa(resolver, host, target.port, target.transport === 'tls' ? 'tcp' : 'sctp');
 }

@@ -3,6 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import { createResolver } from '../../src/dns/create-resolver.js';
 import { locate, type LocateInput, type LocateOptions, type LocatedTarget } from '../../src/dns/locator.js';
 import type { CachingResolver } from '../../src/dns/resolver.js';
+import { lookupTlsaForTarget } from '../../src/dns/tlsa-lookup.js';
 import { startDnsFixture, type DnsFixture } from '../support/dns-fixture.js';
 
 // RFC 3263 server location through the in-process validator, against signed zones served by NSD.
@@ -99,6 +100,33 @@ describe('RFC 3263 locator against signed zones', () => {
       'SRV _sips._tcp.nonaptr.secure.test records',
       'A sip1.secure.test records',
     ]);
+  });
+
+  test('TLS first moves NAPTR TLS services ahead of a domain\'s preferred UDP', async () => {
+    const rfc = await run(domain('sip', 'udpfirst.secure.test'), { families: [4] });
+    assert.deepEqual(rfc.targets.map((t) => t.transport), ['udp', 'tls', 'tls', 'tls']);
+    const tlsFirst = await run(domain('sip', 'udpfirst.secure.test'), { families: [4], tlsFirst: true });
+    assert.deepEqual(tlsFirst.targets.map((t) => t.transport), ['tls', 'tls', 'tls', 'udp']);
+  });
+
+  test('TLSA for a located target: only for secure TLS targets, at the SRV host', async () => {
+    const secure = await run(domain('sips', 'secure.test'), { families: [4] });
+    const sip1 = secure.targets.find((t) => t.srvHost === 'sip1.secure.test');
+    assert.ok(sip1);
+    const tlsa = await lookupTlsaForTarget(resolver, sip1);
+    assert.equal(tlsa?.name, '_5061._tcp.sip1.secure.test');
+    assert.equal(tlsa?.state, 'secure');
+    assert.equal(tlsa?.records.length, 1);
+    const insecure = await run(domain('sips', 'mixed.secure.test'));
+    assert.ok(insecure.targets[0]);
+    assert.equal(await lookupTlsaForTarget(resolver, insecure.targets[0]), undefined);
+    const udp = await run(domain('sip', 'secure.test', { transport: 'udp' }), { families: [4] });
+    assert.ok(udp.targets[0]);
+    assert.equal(await lookupTlsaForTarget(resolver, udp.targets[0]), undefined);
+    // Without SRV the base name is the host whose address was used.
+    const plain = await run(domain('sips', 'plain.secure.test'));
+    assert.ok(plain.targets[0]);
+    assert.deepEqual(await lookupTlsaForTarget(resolver, plain.targets[0]), { name: '_5061._tcp.plain.secure.test', state: 'secure', records: [] });
   });
 
   test('no NAPTR and no SRV: A/AAAA at the default port, UDP for sip, TLS for sips', async () => {

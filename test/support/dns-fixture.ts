@@ -57,6 +57,9 @@ export const TEST_ZONES: readonly ZoneSpec[] = [
       // A SIP domain without NAPTR: SRV only (TLS first looks for _sips._tcp).
       '_sips._tcp.nonaptr IN SRV 10 0 5061 sip1.secure.test.',
       '_sip._udp.nonaptr IN SRV 10 0 5060 sip2.secure.test.',
+      // NAPTR that prefers UDP over TLS (TLS first moves TLS ahead).
+      'udpfirst IN NAPTR 10 50 "s" "SIP+D2U" "" _sip._udp.secure.test.',
+      'udpfirst IN NAPTR 20 50 "s" "SIPS+D2T" "" _sips._tcp.secure.test.',
       // A SIP domain with only an address.
       'plain IN A 127.0.0.30',
       // A secure SRV whose target lives in an insecure zone.
