@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import { after, before, describe, test } from 'node:test';
 import { runCli } from '../../src/cli/run-cli.js';
-import { startDnsFixture, type DnsFixture } from '../support/dns-fixture.js';
+import { startDnsFixture, TEST_TLSA_HEX, type DnsFixture } from '../support/dns-fixture.js';
 
 function capture(): { io: { stdout: (t: string) => void; stderr: (t: string) => void }; out: () => string; err: () => string } {
   const out: string[] = [];
@@ -12,7 +12,10 @@ function capture(): { io: { stdout: (t: string) => void; stderr: (t: string) => 
 
 interface ResolveJson {
   uri: string;
-  targets: { transport: string; address: string; port: number; srvHost?: string; dnssec: string; identities: string[] }[];
+  targets: {
+    transport: string; address: string; port: number; srvHost?: string; dnssec: string; identities: string[];
+    tlsa?: { name: string; state: string; records: { data: string }[] };
+  }[];
   lookups: { name: string; type: string; state: string; why?: string }[];
 }
 
@@ -61,6 +64,22 @@ describe('sipsec resolve', () => {
     assert.equal(code, 0);
     assert.match(c.out(), /1\. tls 127\.0\.0\.11:5061 via sip1\.secure\.test {2}dnssec secure/);
     assert.match(c.out(), /NAPTR nonaptr\.secure\.test: nodata, secure/);
+  });
+
+  test('--tlsa adds the TLSA RRset of each secure TLS target', async () => {
+    const c = capture();
+    const code = await runCli(['resolve', 'sips:secure.test', '--dns-config', fixture.unboundConfigFile, '--json', '--tlsa'], c.io);
+    assert.equal(code, 0, c.err());
+    const json = JSON.parse(c.out()) as ResolveJson;
+    const sip1 = json.targets.find((t) => t.srvHost === 'sip1.secure.test');
+    assert.equal(sip1?.tlsa?.name, '_5061._tcp.sip1.secure.test');
+    assert.equal(sip1?.tlsa?.state, 'secure');
+    assert.equal(sip1?.tlsa?.records[0]?.data, TEST_TLSA_HEX);
+    const sip2 = json.targets.find((t) => t.srvHost === 'sip2.secure.test');
+    assert.deepEqual(sip2?.tlsa, { name: '_5061._tcp.sip2.secure.test', state: 'secure', records: [] });
+    const text = capture();
+    await runCli(['resolve', 'sips:secure.test', '--dns-config', fixture.unboundConfigFile, '--tlsa'], text.io);
+    assert.match(text.out(), /TLSA _5061\._tcp\.sip1\.secure\.test: secure, 3 1 1 /);
   });
 
   test('exit 1 when no target is found', async () => {
