@@ -442,3 +442,17 @@ test('without onRequest, requests are answered 503 and no transaction is kept', 
   assert.equal((sent[0] as SipResponse).status, 503);
   assert.equal(layer.size, 0);
 });
+
+test('RFC 2543 transactions are found in their bucket among many', () => {
+  const { events, layer } = setup();
+  const via = 'SIP/2.0/UDP 192.0.2.1:5060';
+  for (let i = 0; i < 300; i++) layer.receive(request({ via, method: 'OPTIONS', callId: `call-${i}@x` }), udpCtx);
+  assert.equal(events.length, 300);
+  layer.receive(request({ via, method: 'OPTIONS', callId: 'call-150@x' }), udpCtx);
+  layer.receive(request({ via, method: 'OPTIONS', callId: 'call-299@x' }), udpCtx);
+  assert.equal(events.length, 300, 'retransmissions absorbed');
+  // Same Call-ID and CSeq, another From tag: another bucket, a new transaction.
+  layer.receive(request({ via, method: 'OPTIONS', callId: 'call-150@x', fromTag: 'other' }), udpCtx);
+  assert.equal(events.length, 301);
+  assert.equal(layer.size, 301);
+});

@@ -14,7 +14,7 @@ import { reduceNonInviteServer, startNonInviteServer, type NonInviteServerState 
 import { responseDestination } from './response-destination.js';
 import { TimerScheduler, type ScheduledTimer } from './timer-scheduler.js';
 import {
-  cancelTargetKey, clientTxKey, hasMagicCookie, matchRfc2543Ack, matchRfc2543Cancel, matchRfc2543Request, serverTxKey,
+  cancelTargetKey, clientTxKey, hasMagicCookie, matchRfc2543Ack, matchRfc2543Cancel, matchRfc2543Request, rfc2543BucketKey, serverTxKey,
 } from './tx-keys.js';
 import { resolveTxLimits, resolveTxTimers } from './tx-timers.js';
 
@@ -209,8 +209,11 @@ export class TransactionLayer {
   readonly #scheduler: TimerScheduler;
   readonly #clients = new Map<string, ClientTransaction>();
   readonly #servers = new Map<string, ServerTransaction>();
-  /** Server transactions without an RFC 3261 branch, matched by scanning (section 17.2.3). */
-  readonly #legacy = new Set<ServerTransaction>();
+  /**
+   * Server transactions without an RFC 3261 branch (section 17.2.3), in buckets by Call-ID, CSeq
+   * number and From tag; matching scans one bucket.
+   */
+  readonly #legacy = new Map<string, Set<ServerTransaction>>();
   #legacySeq = 0;
   #closing = false;
   #closeWaiters: Array<() => void> = [];
@@ -303,7 +306,7 @@ export class TransactionLayer {
       const tx = this.#servers.get(key);
       return tx?.kind === 'invite' ? tx : undefined;
     }
-    for (const tx of this.#legacy) if (tx.kind === 'invite' && matchRfc2543Cancel(tx.request, cancel)) return tx;
+    for (const tx of this.#legacyBucket(cancel)) if (tx.kind === 'invite' && matchRfc2543Cancel(tx.request, cancel)) return tx;
     return undefined;
   }
 
@@ -385,7 +388,7 @@ export class TransactionLayer {
     const legacy = key === undefined;
     const tx = new ServerTransaction(key ?? `rfc2543:${++this.#legacySeq}`, request, ctx, destination, legacy, this.timers, this);
     this.#servers.set(tx.key, tx);
-    if (legacy) this.#legacy.add(tx);
+    if (legacy) this.#addLegacy(tx);
     if (tx.kind === 'invite' && this.#options.sendTrying !== false) tx.respond(buildResponse(request, 100, 'Trying'));
     this.#options.onRequest(tx, request, ctx);
   }
@@ -393,8 +396,7 @@ export class TransactionLayer {
   #findServerTx(request: SipRequest): ServerTransaction | undefined {
     const key = serverTxKey(request);
     if (key !== undefined) return this.#servers.get(key);
-    if (this.#legacy.size === 0) return undefined;
-    for (const tx of this.#legacy) {
+    for (const tx of this.#legacyBucket(request)) {
       if (request.method === 'ACK') {
         if (tx.kind === 'invite' && matchRfc2543Ack(tx.request, toTagOf(tx.lastResponse), request)) return tx;
       } else if (matchRfc2543Request(tx.request, request)) {
@@ -402,6 +404,28 @@ export class TransactionLayer {
       }
     }
     return undefined;
+  }
+
+  #legacyBucket(request: SipRequest): Iterable<ServerTransaction> {
+    if (this.#legacy.size === 0) return [];
+    const bucket = rfc2543BucketKey(request);
+    return (bucket === undefined ? undefined : this.#legacy.get(bucket)) ?? [];
+  }
+
+  #addLegacy(tx: ServerTransaction): void {
+    const bucket = rfc2543BucketKey(tx.request);
+    if (bucket === undefined) return; // Unmatchable: its retransmissions start new transactions.
+    let set = this.#legacy.get(bucket);
+    if (set === undefined) this.#legacy.set(bucket, (set = new Set()));
+    set.add(tx);
+  }
+
+  #removeLegacy(tx: ServerTransaction): void {
+    const bucket = rfc2543BucketKey(tx.request);
+    const set = bucket === undefined ? undefined : this.#legacy.get(bucket);
+    if (set === undefined || bucket === undefined) return;
+    set.delete(tx);
+    if (set.size === 0) this.#legacy.delete(bucket);
   }
 
   /** Applies a reducer's actions in order (timers and sends, terminate, then deliveries). */
@@ -492,7 +516,7 @@ export class TransactionLayer {
       if (this.#clients.get(tx.key) === tx) this.#clients.delete(tx.key);
     } else {
       if (this.#servers.get(tx.key) === tx) this.#servers.delete(tx.key);
-      this.#legacy.delete(tx);
+      if (tx.rfc2543) this.#removeLegacy(tx);
     }
     if (this.#closing && this.size === 0) {
       this.#scheduler.clear();

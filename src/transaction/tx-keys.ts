@@ -60,6 +60,15 @@ function sentByKey(via: Via): string {
 }
 
 /**
+ * The fields every RFC 2543 rule below requires equal (Call-ID, CSeq number, From tag), as one
+ * string: the layer indexes RFC 2543 transactions by it so that matching scans one bucket, not the
+ * whole table (STYLE "Bound CPU"). Undefined when a field is missing or malformed.
+ */
+export function rfc2543BucketKey(request: SipRequest): string | undefined {
+  return safe(() => `${request.callId()} ${request.cseq().seq} ${request.fromTag() ?? ''}`);
+}
+
+/**
  * RFC 2543 request matching (section 17.2.3, for a top Via branch without the magic cookie): an
  * INVITE or any other request matches the transaction created by `original` when the
  * Request-URI, To tag, From tag, Call-ID, CSeq (number and method) and top Via match.
