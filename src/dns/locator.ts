@@ -192,7 +192,7 @@ class LocateSession {
         const tls = paramTransport === 'tcp' ? 'tls' : paramTransport === 'sctp' ? 'tls-sctp' : undefined;
         if (tls !== undefined && this.#supported.includes(tls)) transports.unshift(tls);
       }
-      return this.#srvThenAddresses(target, transports, [], [paramTransport]);
+      return this.#srvThenAddresses(target, transports, [], transports);
     }
     // NAPTR (RFC 3263 section 4.1).
     const naptr = await this.#query(target, 'NAPTR');

@@ -167,6 +167,12 @@ describe('RFC 3263 locator against signed zones', () => {
       'tls 127.0.0.13:5061 via backup.secure.test',
       'tcp 127.0.0.11:5060 via sip1.secure.test',
     ]);
+    // Without SRV records: the default port of that transport (TLS first tries TLS on 5061 first).
+    assert.deepEqual(brief((await run(domain('sip', 'plain.secure.test', { transport: 'tcp' }))).targets), ['tcp 127.0.0.30:5060']);
+    assert.deepEqual(brief((await run(domain('sip', 'plain.secure.test', { transport: 'tcp' }), { tlsFirst: true })).targets), [
+      'tls 127.0.0.30:5061',
+      'tcp 127.0.0.30:5060',
+    ]);
     // sips;transport=tcp is TLS over TCP.
     const sipsTcp = await run(domain('sips', 'secure.test', { transport: 'tcp' }), { families: [4] });
     assert.deepEqual(sipsTcp.targets.map((t) => t.transport), ['tls', 'tls', 'tls']);
