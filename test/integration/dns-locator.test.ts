@@ -242,15 +242,13 @@ describe('RFC 3263 locator against signed zones', () => {
     assert.ok(result.lookups.every((l) => l.state === 'secure' && l.result === 'nxdomain'));
   });
 
-  test('SRV failover past a target that times out', async () => {
-    const impatient = await createResolver({ configFile: fixture.unboundConfigFile, queryTimeoutMs: 200, queryRetries: 0 });
-    try {
-      const result = await locate(impatient, domain('sips', 'slow.secure.test'), { families: [4], deterministic: true });
-      assert.deepEqual(brief(result.targets), ['tls 127.0.0.12:5061 via sip2.secure.test']);
-      const slow = result.lookups.find((l) => l.name === 'sip.timeout.test');
-      assert.equal(slow?.state, 'indeterminate');
-    } finally {
-      await impatient.close();
-    }
+  test('SRV failover past a target whose server never answers', async () => {
+    // The default deadline: the good target must not be at the mercy of a short one. The
+    // unanswered lookup ends as indeterminate, by the deadline or by libunbound giving up.
+    const result = await run(domain('sips', 'slow.secure.test'), { families: [4] });
+    assert.deepEqual(brief(result.targets), ['tls 127.0.0.12:5061 via sip2.secure.test']);
+    const slow = result.lookups.find((l) => l.name === 'sip.timeout.test');
+    assert.equal(slow?.state, 'indeterminate');
+    assert.ok(fixture.blackhole.received() > 0);
   });
 });
