@@ -162,3 +162,28 @@ export const TX_LIMITS = Object.freeze({
 });
 
 export type TxLimits = { readonly [K in keyof typeof TX_LIMITS]: number };
+
+/** Limits of the transport layer (src/transport, docs/TRANSPORTS.md). */
+export const TRANSPORT_LIMITS = Object.freeze({
+  /** A stream connection with no traffic for this long is closed (RFC 5626 keep-alives count as traffic). */
+  idleTimeoutMs: 120_000,
+  /**
+   * Time from the first byte of a message to its last on a stream: a slow peer (slowloris) holding a
+   * partial message is cut off. 32 s is 64*T1, the longest any transaction waits.
+   */
+  messageCompleteTimeoutMs: 32_000,
+  /** Outbound TCP connect deadline. */
+  connectTimeoutMs: 10_000,
+  /** Inbound TLS handshake deadline (outbound uses TLS_LIMITS.handshakeTimeoutMs). */
+  tlsHandshakeTimeoutMs: 10_000,
+  /** Open connections from or to one IP address. */
+  maxConnectionsPerAddress: 64,
+  /** Open connections in all. */
+  maxConnections: 10_000,
+  /** Bytes queued for writing on one connection before it is treated as stalled and closed. */
+  maxWriteBufferBytes: 1_048_576,
+  /** How long close() waits for transactions to finish before closing connections. */
+  gracefulCloseMs: 5_000,
+});
+
+export type TransportLimits = { readonly [K in keyof typeof TRANSPORT_LIMITS]: number };

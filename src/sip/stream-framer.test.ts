@@ -9,7 +9,13 @@ const OPTIONS = (n: number, body = ''): string =>
   `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
 
 function kinds(items: FramedItem[]): string[] {
-  return items.map((i) => (i.type === 'message' ? `message:${parseMessage(i.bytes, { framing: 'stream' }).callId()}` : i.type));
+  return items.map((i) => (i.type === 'message' ? `message:${parseMessage(i.bytes, { framing: 'stream' }).callId()}` : i.type === 'framing-error' ? `error:${i.error.code}` : i.type));
+}
+
+/** The framing error a push ends with, if any. */
+function framingError(items: FramedItem[]): FramingError | undefined {
+  const last = items[items.length - 1];
+  return last?.type === 'framing-error' ? last.error : undefined;
 }
 
 test('pipelined messages in one read come out one by one', () => {
@@ -43,20 +49,25 @@ test('framing is lost without a usable Content-Length, and the head is kept for 
     ['OPTIONS sip:x SIP/2.0\r\nContent-Length: -999\r\n\r\n', 'SIP_ERR_BAD_CONTENT_LENGTH'],
     ['OPTIONS sip:x SIP/2.0\r\nContent-Length: 13\r\nl: 5\r\n\r\n', 'SIP_ERR_BAD_CONTENT_LENGTH'],
   ] as const) {
-    assert.throws(() => new StreamFramer().push(Buffer.from(head)), (err: unknown) => {
-      assert.ok(err instanceof FramingError);
-      assert.equal(err.code, code);
-      assert.equal(err.head?.toString('latin1'), head);
-      return true;
-    });
+    const err = framingError(new StreamFramer().push(Buffer.from(head)));
+    assert.ok(err instanceof FramingError);
+    assert.equal(err.code, code);
+    assert.equal(err.head?.toString('latin1'), head);
   }
+});
+
+test('messages framed before a framing error in the same read are not lost; nothing is read after it', () => {
+  const framer = new StreamFramer();
+  const items = framer.push(Buffer.from(`${OPTIONS(1)}OPTIONS sip:x SIP/2.0\r\nContent-Length: -5\r\n\r\n${OPTIONS(2)}`));
+  assert.deepEqual(kinds(items), ['message:c1', 'error:SIP_ERR_BAD_CONTENT_LENGTH']);
+  assert.deepEqual(framer.push(Buffer.from(OPTIONS(3))), []);
+  assert.equal(framer.failed?.code, 'SIP_ERR_BAD_CONTENT_LENGTH');
 });
 
 test('limits are enforced as bytes arrive, before a whole message is buffered', () => {
   const framer = new StreamFramer({ maxHeaderSectionBytes: 100 });
   assert.deepEqual(framer.push(Buffer.from('OPTIONS sip:x SIP/2.0\r\n')), []);
-  assert.throws(() => framer.push(Buffer.alloc(200, 0x41)), (err: unknown) => err instanceof FramingError && err.code === 'SIP_ERR_MESSAGE_TOO_LARGE');
+  assert.equal(framingError(framer.push(Buffer.alloc(200, 0x41)))?.code, 'SIP_ERR_MESSAGE_TOO_LARGE');
   const small = new StreamFramer({ maxMessageBytes: 300 });
-  assert.throws(() => small.push(Buffer.from(OPTIONS(1).replace('Content-Length: 0', 'Content-Length: 100000'))),
-    (err: unknown) => err instanceof FramingError && err.code === 'SIP_ERR_MESSAGE_TOO_LARGE');
+  assert.equal(framingError(small.push(Buffer.from(OPTIONS(1).replace('Content-Length: 0', 'Content-Length: 100000'))))?.code, 'SIP_ERR_MESSAGE_TOO_LARGE');
 });

@@ -7,7 +7,12 @@ export type FramedItem =
   /** A double CRLF from the peer: answer with one CRLF (a pong). */
   | { readonly type: 'ping' }
   /** A single CRLF: the answer to our ping, or a stray line break before a message. */
-  | { readonly type: 'pong' };
+  | { readonly type: 'pong' }
+  /**
+   * The stream can no longer be framed; always the last item. Messages framed before it in the
+   * same read come first, so nothing the peer sent correctly is lost.
+   */
+  | { readonly type: 'framing-error'; readonly error: FramingError };
 
 /**
  * The stream can no longer be framed (RFC 3261 section 18.3: without a usable Content-Length the
@@ -40,6 +45,7 @@ export class StreamFramer {
   #headEnd = -1;
   #messageLength = 0;
   #afterLoneCrlf = false;
+  #failed: FramingError | undefined;
 
   constructor(limits: Partial<SipLimits> = {}) {
     this.#limits = { ...SIP_LIMITS, ...limits };
@@ -50,12 +56,30 @@ export class StreamFramer {
     return this.#buffer.length;
   }
 
-  /** Feeds received bytes; returns the items now complete. Throws FramingError when framing is lost. */
+  /** The framing error that stopped this framer, if any; later pushes are ignored. */
+  get failed(): FramingError | undefined {
+    return this.#failed;
+  }
+
+  /**
+   * Feeds received bytes; returns the items now complete. When framing is lost, the last item is
+   * a `framing-error` and the framer ignores everything after it: the connection must be closed.
+   */
   push(chunk: Uint8Array): FramedItem[] {
+    if (this.#failed !== undefined) return [];
     this.#buffer = this.#buffer.length === 0 ? Buffer.from(chunk) : Buffer.concat([this.#buffer, chunk]);
     const items: FramedItem[] = [];
     for (;;) {
-      const item = this.#next();
+      let item: FramedItem | undefined;
+      try {
+        item = this.#next();
+      } catch (err) {
+        if (!(err instanceof FramingError)) throw err;
+        this.#failed = err;
+        this.#buffer = EMPTY;
+        items.push({ type: 'framing-error', error: err });
+        return items;
+      }
       if (item === undefined) return items;
       items.push(item);
     }

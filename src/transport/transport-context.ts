@@ -1,4 +1,5 @@
 import type { PeerVerdict } from '../tls/verdict.js';
+import type { ServerTarget } from '../tls/verify-peer.js';
 
 /** The wire protocols sipsec speaks (RFC 3261 section 18, RFC 7118 for WebSocket). */
 export type TransportProtocol = 'udp' | 'tcp' | 'tls' | 'ws' | 'wss';
@@ -42,8 +43,11 @@ export interface Destination {
   readonly port: number;
   /** Send on this connection (responses, in-dialog requests over a flow) instead of choosing one. */
   readonly connectionId?: string;
-  /** For TLS: the host name and identities to verify the server against (from the locator). */
-  readonly tlsTarget?: { readonly sipDomain: string; readonly srvHost?: string };
+  /**
+   * For TLS: what to verify the server against (the SIP domain always; the SRV host, DNSSEC state
+   * and TLSA RRset from the locator). Required for a new outbound TLS connection.
+   */
+  readonly tlsTarget?: ServerTarget;
 }
 
 /**

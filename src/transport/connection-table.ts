@@ -1,0 +1,70 @@
+import type { StreamConnection } from './stream-connection.js';
+import type { TransportProtocol } from './transport-context.js';
+
+/**
+ * Open stream connections, found by id (responses go back on the connection a request came in on)
+ * or by (transport, remote address, port) for reuse. A TLS connection is reused for a SIP domain
+ * only if its server certificate was verified for that domain (DESIGN rule 5): never by IP:port alone.
+ */
+export class ConnectionTable {
+  readonly #byId = new Map<string, StreamConnection>();
+  readonly #byRemote = new Map<string, Set<StreamConnection>>();
+  readonly #perAddress = new Map<string, number>();
+
+  get size(): number {
+    return this.#byId.size;
+  }
+
+  countForAddress(address: string): number {
+    return this.#perAddress.get(address) ?? 0;
+  }
+
+  add(connection: StreamConnection): void {
+    this.#byId.set(connection.id, connection);
+    const key = remoteKey(connection.transport, connection.remote.address, connection.remote.port);
+    let set = this.#byRemote.get(key);
+    if (set === undefined) this.#byRemote.set(key, (set = new Set()));
+    set.add(connection);
+    this.#perAddress.set(connection.remote.address, this.countForAddress(connection.remote.address) + 1);
+  }
+
+  remove(connection: StreamConnection): void {
+    if (!this.#byId.delete(connection.id)) return;
+    const key = remoteKey(connection.transport, connection.remote.address, connection.remote.port);
+    const set = this.#byRemote.get(key);
+    set?.delete(connection);
+    if (set?.size === 0) this.#byRemote.delete(key);
+    const count = this.countForAddress(connection.remote.address) - 1;
+    if (count <= 0) this.#perAddress.delete(connection.remote.address);
+    else this.#perAddress.set(connection.remote.address, count);
+  }
+
+  byId(id: string): StreamConnection | undefined {
+    return this.#byId.get(id);
+  }
+
+  /**
+   * A connection to reuse for a new request: plain TCP by remote address and port; TLS only when
+   * authenticated for `sipDomain` (an outbound connection verified for it).
+   */
+  findReusable(transport: TransportProtocol, address: string, port: number, sipDomain: string | undefined): StreamConnection | undefined {
+    const set = this.#byRemote.get(remoteKey(transport, address, port));
+    if (set === undefined) return undefined;
+    for (const connection of set) {
+      if (connection.closed) continue;
+      if (transport !== 'tls') return connection;
+      if (sipDomain !== undefined && connection.peer?.authenticated === true && connection.verifiedFor.has(sipDomain.toLowerCase())) {
+        return connection;
+      }
+    }
+    return undefined;
+  }
+
+  all(): StreamConnection[] {
+    return [...this.#byId.values()];
+  }
+}
+
+function remoteKey(transport: TransportProtocol, address: string, port: number): string {
+  return `${transport}|${address}|${port}`;
+}

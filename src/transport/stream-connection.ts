@@ -1,0 +1,134 @@
+import type { Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
+import type { SipLimits, TransportLimits } from '../limits.js';
+import { StreamFramer, type FramingError } from '../sip/stream-framer.js';
+import type { PeerVerdict } from '../tls/verdict.js';
+import { TransportError, type Endpoint, type TransportProtocol } from './transport-context.js';
+import type { TransportLog } from './transport-log.js';
+
+export interface StreamConnectionEvents {
+  /** A whole message arrived. */
+  onMessage(connection: StreamConnection, bytes: Buffer): void;
+  /** The stream cannot be framed any more; `head` holds the offending header section when read. */
+  onFramingError(connection: StreamConnection, error: FramingError): void;
+  onClose(connection: StreamConnection): void;
+}
+
+let nextId = 1;
+
+/**
+ * One TCP or TLS connection carrying SIP: framing, RFC 5626 keep-alive answers, and the limits
+ * that bound what a slow or hostile peer can cost (idle time, time to complete a message, bytes
+ * queued for writing).
+ */
+export class StreamConnection {
+  readonly id: string;
+  readonly local: Endpoint;
+  readonly remote: Endpoint;
+  /** SIP domains this connection's server certificate was verified for (outbound TLS). */
+  readonly verifiedFor = new Set<string>();
+  #closed = false;
+  #closeReason = '';
+  #draining = false;
+  #messageTimer: NodeJS.Timeout | undefined;
+  readonly #framer: StreamFramer;
+
+  constructor(
+    readonly socket: Socket | TLSSocket,
+    readonly transport: Extract<TransportProtocol, 'tcp' | 'tls'>,
+    readonly direction: 'inbound' | 'outbound',
+    /** For TLS: the verdict on the peer's certificate (server's when outbound, client's when inbound). */
+    readonly peer: PeerVerdict | undefined,
+    private readonly limits: TransportLimits,
+    sipLimits: SipLimits,
+    private readonly events: StreamConnectionEvents,
+    private readonly log: TransportLog,
+  ) {
+    this.id = `${transport}-${nextId++}`;
+    this.local = { address: socket.localAddress ?? '', port: socket.localPort ?? 0 };
+    this.remote = { address: socket.remoteAddress ?? '', port: socket.remotePort ?? 0 };
+    this.#framer = new StreamFramer(sipLimits);
+    socket.setNoDelay(true);
+    socket.setTimeout(limits.idleTimeoutMs);
+    socket.on('timeout', () => this.close('idle-timeout'));
+    socket.on('data', (chunk: Buffer) => this.#onData(chunk));
+    socket.on('error', (err: Error) => this.close(`socket-error: ${err.message}`));
+    socket.on('close', () => this.#onClosed());
+    socket.on('end', () => this.close('peer-closed'));
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Writes one message; rejects with TransportError when the connection is closed or stalled. */
+  send(bytes: Uint8Array): Promise<void> {
+    if (this.#closed) return Promise.reject(new TransportError('connection-reset', `connection ${this.id} is closed (${this.#closeReason})`));
+    if (this.socket.writableLength + bytes.length > this.limits.maxWriteBufferBytes) {
+      this.close('write-buffer-full');
+      return Promise.reject(new TransportError('connection-reset', `connection ${this.id} stalled: write buffer over ${this.limits.maxWriteBufferBytes} bytes`));
+    }
+    return new Promise((resolve, reject) => {
+      this.socket.write(bytes, (err) => {
+        if (err) reject(new TransportError('connection-reset', err.message, undefined, { cause: err }));
+        else resolve();
+      });
+    });
+  }
+
+  /** Closes the connection now; the reason is logged once. */
+  close(reason: string): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#closeReason = reason;
+    clearTimeout(this.#messageTimer);
+    this.log({ level: reason === 'local-close' || reason === 'peer-closed' ? 'debug' : 'warn', event: 'connection-closed', connection: this.id, remote: this.remote, reason });
+    this.socket.destroy();
+  }
+
+  /** Stops reading and closes after a grace period, so a final error response can still be written. */
+  drain(reason: string, graceMs: number): void {
+    if (this.#draining || this.#closed) return;
+    this.#draining = true;
+    this.socket.pause();
+    setTimeout(() => this.close(reason), graceMs).unref();
+  }
+
+  #onData(chunk: Buffer): void {
+    if (this.#draining) return;
+    for (const item of this.#framer.push(chunk)) {
+      if (item.type === 'ping') {
+        this.socket.write('\r\n');
+      } else if (item.type === 'message') {
+        this.events.onMessage(this, item.bytes);
+      } else if (item.type === 'framing-error') {
+        this.log({ level: 'warn', event: 'framing-lost', connection: this.id, remote: this.remote, reason: item.error.message });
+        this.events.onFramingError(this, item.error);
+        // Leave a moment for the 400 or 513 the layer above sends, then close (RFC 3261 18.3).
+        this.drain(`framing-lost: ${item.error.code}`, 1_000);
+      }
+      if (this.#closed || this.#draining) return;
+    }
+    this.#armMessageTimer();
+  }
+
+  // Started by the first byte of a message, cleared when no partial message is held.
+  #armMessageTimer(): void {
+    if (this.#framer.bufferedBytes === 0) {
+      clearTimeout(this.#messageTimer);
+      this.#messageTimer = undefined;
+    } else if (this.#messageTimer === undefined) {
+      this.#messageTimer = setTimeout(() => this.close('message-incomplete-timeout'), this.limits.messageCompleteTimeoutMs);
+      this.#messageTimer.unref();
+    }
+  }
+
+  #onClosed(): void {
+    if (!this.#closed) {
+      this.#closed = true;
+      this.#closeReason = 'closed';
+      clearTimeout(this.#messageTimer);
+    }
+    this.events.onClose(this);
+  }
+}

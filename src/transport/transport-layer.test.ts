@@ -1,0 +1,201 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import { once } from 'node:events';
+import { issueCertificate, EKU_CLIENT_AUTH, EKU_SERVER_AUTH } from '../../test/support/tls-test-pki.js';
+import { parseMessage, type ParseResult } from '../sip/parse-message.js';
+import type { SipMessage } from '../sip/message.js';
+import { TrustStore } from '../tls/trust-store.js';
+import { TransportError, type TransportContext } from './transport-context.js';
+import { TransportLayer, type TransportLayerOptions } from './transport-layer.js';
+import type { TransportLogEvent } from './transport-log.js';
+
+function options(n: number, body = ''): Buffer {
+  return Buffer.from(
+    `OPTIONS sip:bob@example.com SIP/2.0\r\nVia: SIP/2.0/TCP 127.0.0.1;branch=z9hG4bK${n}\r\nFrom: <sip:a@example.com>;tag=${n}\r\n` +
+      `To: <sip:bob@example.com>\r\nCall-ID: call-${n}\r\nCSeq: ${n} OPTIONS\r\nMax-Forwards: 70\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+  );
+}
+
+interface Received {
+  messages: Array<{ message: SipMessage; context: TransportContext }>;
+  invalid: Array<{ result: Extract<ParseResult, { ok: false }>; context: TransportContext }>;
+  logs: TransportLogEvent[];
+  waitFor(count: number): Promise<void>;
+}
+
+function receiver(): Received & Pick<TransportLayerOptions, 'onMessage' | 'onInvalid' | 'log'> {
+  const waiters: Array<() => void> = [];
+  const r: Received & Pick<TransportLayerOptions, 'onMessage' | 'onInvalid' | 'log'> = {
+    messages: [],
+    invalid: [],
+    logs: [],
+    onMessage: (message, context) => {
+      r.messages.push({ message, context });
+      waiters.splice(0).forEach((w) => w());
+    },
+    onInvalid: (result, context) => {
+      r.invalid.push({ result, context });
+      waiters.splice(0).forEach((w) => w());
+    },
+    log: (e) => {
+      r.logs.push(e);
+      waiters.splice(0).forEach((w) => w());
+    },
+    waitFor: async (count) => {
+      while (r.messages.length + r.invalid.length < count) await new Promise<void>((resolve) => waiters.push(resolve));
+    },
+  };
+  return r;
+}
+
+async function until(check: () => boolean): Promise<void> {
+  while (!check()) await new Promise((resolve) => setTimeout(resolve, 5));
+}
+
+test('UDP and TCP: messages arrive parsed, with their transport context', async () => {
+  const rx = receiver();
+  const server = await TransportLayer.start({ listeners: [{ transport: 'udp', address: '127.0.0.1', port: 0 }, { transport: 'tcp', address: '127.0.0.1', port: 0 }], ...rx });
+  const client = await TransportLayer.start({ listeners: [{ transport: 'udp', address: '127.0.0.1', port: 0 }], onMessage: () => undefined, log: () => undefined });
+  try {
+    const [udp, tcp] = server.listening();
+    assert.ok(udp && tcp);
+    await client.send(parseMessage(options(1)), { transport: 'udp', address: '127.0.0.1', port: udp.port });
+    await client.send(parseMessage(options(2, 'hello')), { transport: 'tcp', address: '127.0.0.1', port: tcp.port });
+    await client.send(parseMessage(options(3)), { transport: 'tcp', address: '127.0.0.1', port: tcp.port });
+    await rx.waitFor(3);
+    const byCallId = new Map(rx.messages.map((m) => [m.message.callId(), m]));
+    assert.equal(byCallId.get('call-1')?.context.transport, 'udp');
+    assert.equal(byCallId.get('call-1')?.context.connectionId, undefined);
+    const tcp2 = byCallId.get('call-2');
+    assert.equal(tcp2?.context.transport, 'tcp');
+    assert.equal(Buffer.from(tcp2?.message.body ?? []).toString(), 'hello');
+    // The second TCP message reused the first connection.
+    assert.equal(byCallId.get('call-3')?.context.connectionId, tcp2?.context.connectionId);
+    assert.equal(client.connectionCount, 1);
+  } finally {
+    await client.close();
+    await server.close();
+  }
+});
+
+test('an invalid request is handed up with the response to send; a lost stream framing closes the connection', async () => {
+  const rx = receiver();
+  const server = await TransportLayer.start({ listeners: [{ transport: 'tcp', address: '127.0.0.1', port: 0 }], ...rx });
+  try {
+    const port = server.listening()[0]?.port ?? 0;
+    const socket = net.connect(port, '127.0.0.1');
+    await once(socket, 'connect');
+    // One write: the well-framed first message must not be lost with the unframable second one.
+    socket.write(options(1).toString().replace('SIP/2.0\r\n', 'SIP/7.0\r\n') + 'OPTIONS sip:x@example.com SIP/2.0\r\nVia: SIP/2.0/TCP h;branch=z9hG4bK9\r\nContent-Length: -5\r\n\r\n');
+    await rx.waitFor(2);
+    assert.equal(rx.invalid[0]?.result.response?.status, 505);
+    assert.equal(rx.invalid[1]?.result.faults[0]?.code, 'SIP_ERR_BAD_CONTENT_LENGTH');
+    assert.equal(rx.invalid[1]?.result.response?.status, 400);
+    await once(socket, 'close');
+    assert.ok(rx.logs.some((l) => l.event === 'framing-lost'));
+  } finally {
+    await server.close();
+  }
+});
+
+test('RFC 5626 keep-alive: a CRLFCRLF ping is answered with a CRLF pong', async () => {
+  const server = await TransportLayer.start({ listeners: [{ transport: 'tcp', address: '127.0.0.1', port: 0 }], onMessage: () => undefined, log: () => undefined });
+  try {
+    const socket = net.connect(server.listening()[0]?.port ?? 0, '127.0.0.1');
+    await once(socket, 'connect');
+    socket.write('\r\n\r\n');
+    const [pong] = (await once(socket, 'data')) as [Buffer];
+    assert.equal(pong.toString(), '\r\n');
+    socket.destroy();
+  } finally {
+    await server.close();
+  }
+});
+
+test('limits: a peer that never completes its message is cut off, with a log line saying why', async () => {
+  const rx = receiver();
+  const server = await TransportLayer.start({ listeners: [{ transport: 'tcp', address: '127.0.0.1', port: 0 }], ...rx, limits: { messageCompleteTimeoutMs: 50 } });
+  try {
+    const socket = net.connect(server.listening()[0]?.port ?? 0, '127.0.0.1');
+    await once(socket, 'connect');
+    socket.write('OPTIONS sip:bob@example.com SIP/2.0\r\nVia: SIP/2.0/TCP h');
+    await once(socket, 'close');
+    assert.ok(rx.logs.some((l) => l.event === 'connection-closed' && l.reason === 'message-incomplete-timeout'));
+    assert.equal(rx.messages.length, 0);
+  } finally {
+    await server.close();
+  }
+});
+
+test('limits: connections per remote address are bounded', async () => {
+  const rx = receiver();
+  const server = await TransportLayer.start({ listeners: [{ transport: 'tcp', address: '127.0.0.1', port: 0 }], ...rx, limits: { maxConnectionsPerAddress: 2 } });
+  try {
+    const port = server.listening()[0]?.port ?? 0;
+    const sockets = [0, 1, 2].map(() => net.connect(port, '127.0.0.1'));
+    const third = sockets[2];
+    assert.ok(third);
+    await once(third, 'close');
+    assert.ok(rx.logs.some((l) => l.event === 'connection-refused' && l.reason === 'connection-limit'));
+    await until(() => server.connectionCount === 2);
+    sockets.forEach((s) => s.destroy());
+  } finally {
+    await server.close();
+  }
+});
+
+test('TLS: mutual authentication both ways, verdicts on the connection, reuse only for the verified domain', async () => {
+  const ca = issueCertificate({ cn: 'Transport Test CA', ca: true });
+  const serverCert = issueCertificate({ cn: 'proxy.b.example', issuer: ca, san: { dns: ['b.example'], uri: ['sip:b.example'] }, eku: [EKU_SERVER_AUTH, EKU_CLIENT_AUTH] });
+  const clientCert = issueCertificate({ cn: 'proxy.a.example', issuer: ca, san: { dns: ['a.example'] }, eku: [EKU_SERVER_AUTH, EKU_CLIENT_AUTH] });
+  const trustStore = TrustStore.fromPem(ca.pem);
+  const rx = receiver();
+  const server = await TransportLayer.start({
+    listeners: [{ transport: 'tls', address: '127.0.0.1', port: 0, certificates: [{ domains: ['b.example'], cert: serverCert.pem, key: serverCert.keyPem }] }],
+    trustStore,
+    ...rx,
+  });
+  const client = await TransportLayer.start({ listeners: [], trustStore, clientCertificate: { cert: clientCert.pem, key: clientCert.keyPem }, onMessage: () => undefined, log: () => undefined });
+  try {
+    const port = server.listening()[0]?.port ?? 0;
+    const verdict = await client.send(parseMessage(options(1)), { transport: 'tls', address: '127.0.0.1', port, tlsTarget: { sipDomain: 'b.example' } });
+    assert.equal(verdict?.authenticated, true);
+    assert.equal(verdict?.method, 'rfc5922');
+    assert.equal(verdict?.matchedIdentity, 'b.example');
+    await client.send(parseMessage(options(2)), { transport: 'tls', address: '127.0.0.1', port, tlsTarget: { sipDomain: 'b.example' } });
+    await rx.waitFor(2);
+    const [first, second] = rx.messages;
+    assert.equal(first?.context.transport, 'tls');
+    assert.equal(first?.context.peer?.authenticated, true);
+    assert.deepEqual(first?.context.peer?.peerIdentities, ['a.example']);
+    assert.equal(second?.context.connectionId, first?.context.connectionId);
+    // The same address asked for another SIP domain: the certificate does not cover it, the send fails at once.
+    await assert.rejects(
+      client.send(parseMessage(options(3)), { transport: 'tls', address: '127.0.0.1', port, tlsTarget: { sipDomain: 'c.example' } }),
+      (err: unknown) => {
+        assert.ok(err instanceof TransportError);
+        assert.equal(err.reason, 'peer-not-authenticated');
+        assert.ok(err.verdict?.reasons.some((r) => r.code === 'name-mismatch'));
+        return true;
+      },
+    );
+  } finally {
+    await client.close();
+    await server.close();
+  }
+});
+
+test('sending to a closed port fails with connection-refused, not a hang', async () => {
+  const probe = net.createServer();
+  probe.listen(0, '127.0.0.1');
+  await once(probe, 'listening');
+  const port = (probe.address() as net.AddressInfo).port;
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  const client = await TransportLayer.start({ listeners: [], onMessage: () => undefined, log: () => undefined });
+  try {
+    await assert.rejects(client.send(parseMessage(options(1)), { transport: 'tcp', address: '127.0.0.1', port }), (err: unknown) => err instanceof TransportError && err.reason === 'connection-refused');
+  } finally {
+    await client.close();
+  }
+});

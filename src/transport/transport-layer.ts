@@ -1,0 +1,370 @@
+import dgram from 'node:dgram';
+import net from 'node:net';
+import tls from 'node:tls';
+import { SIP_LIMITS, TRANSPORT_LIMITS, type SipLimits, type TransportLimits } from '../limits.js';
+import type { SipMessage } from '../sip/message.js';
+import { inspectMessage, type ParseResult } from '../sip/parse-message.js';
+import { serializeMessage } from '../sip/serialize-message.js';
+import type { FramingError } from '../sip/stream-framer.js';
+import type { TlsPolicy } from '../tls/policy.js';
+import type { TrustStore } from '../tls/trust-store.js';
+import type { PeerVerdict } from '../tls/verdict.js';
+import { ConnectionTable } from './connection-table.js';
+import { SecureContextCache } from './secure-context-cache.js';
+import { StreamConnection } from './stream-connection.js';
+import { connectAndVerify, verifyInboundPeer } from './tls-connect.js';
+import { TransportError, type Destination, type Endpoint, type TransportContext, type TransportProtocol } from './transport-context.js';
+import { stderrTransportLog, type TransportLog } from './transport-log.js';
+
+/** A certificate the TLS listener presents, chosen by SNI among the domains it covers. */
+export interface ServerCertificate {
+  /** SIP domains (and host names) this certificate is presented for; the first listed is the default. */
+  readonly domains: readonly string[];
+  readonly cert: string;
+  readonly key: string;
+}
+
+export interface ListenerSpec {
+  readonly transport: Extract<TransportProtocol, 'udp' | 'tcp' | 'tls'>;
+  /** IP address to bind (127.0.0.1, ::1, 0.0.0.0 ...). */
+  readonly address: string;
+  /** 0 picks a free port; see TransportLayer.listening(). */
+  readonly port: number;
+  /** TLS listeners: one or more certificates (SNI picks one per hosted domain). */
+  readonly certificates?: readonly ServerCertificate[];
+}
+
+export interface TransportLayerOptions {
+  readonly listeners: readonly ListenerSpec[];
+  /** Trust anchors for verifying TLS peers (servers we connect to, clients presenting certificates). */
+  readonly trustStore?: TrustStore;
+  readonly tlsPolicy?: Partial<TlsPolicy>;
+  /** Our certificate for outbound mutual TLS. */
+  readonly clientCertificate?: { readonly cert: string; readonly key: string };
+  /** Close inbound TLS connections whose client presents no certificate that verifies. Default false. */
+  readonly requireClientCertificate?: boolean;
+  readonly limits?: Partial<TransportLimits>;
+  readonly sipLimits?: Partial<SipLimits>;
+  readonly onMessage: (message: SipMessage, context: TransportContext) => void;
+  /** A message that failed to parse; for requests `result.response` says what to answer. */
+  readonly onInvalid?: (result: Extract<ParseResult, { ok: false }>, context: TransportContext) => void;
+  readonly log?: TransportLog;
+}
+
+interface Listening {
+  readonly spec: ListenerSpec;
+  readonly endpoint: Endpoint;
+  readonly close: () => Promise<void>;
+}
+
+/**
+ * Every socket of a SIP element: listeners for UDP, TCP and TLS (several at once, IPv4 and IPv6),
+ * outbound connections, and the table that reuses them. Received bytes are parsed here and handed
+ * up with their TransportContext; everything above is plain data.
+ */
+export class TransportLayer {
+  readonly #options: TransportLayerOptions;
+  readonly #limits: TransportLimits;
+  readonly #sipLimits: SipLimits;
+  readonly #log: TransportLog;
+  readonly #connections = new ConnectionTable();
+  readonly #pendingConnects = new Map<string, Promise<StreamConnection>>();
+  readonly #contexts = new SecureContextCache();
+  readonly #listening: Listening[] = [];
+  readonly #udpSockets: Array<{ socket: dgram.Socket; family: 4 | 6; endpoint: Endpoint }> = [];
+  #closed = false;
+
+  private constructor(options: TransportLayerOptions) {
+    this.#options = options;
+    this.#limits = { ...TRANSPORT_LIMITS, ...options.limits };
+    this.#sipLimits = { ...SIP_LIMITS, ...options.sipLimits };
+    this.#log = options.log ?? stderrTransportLog;
+    for (const [name, value] of Object.entries(this.#limits)) {
+      if (!Number.isFinite(value) || value <= 0) throw new RangeError(`transport limit ${name} must be a positive number, not ${value}`);
+    }
+  }
+
+  /** Binds every listener; rejects (and closes what was opened) if one cannot be bound. */
+  static async start(options: TransportLayerOptions): Promise<TransportLayer> {
+    const layer = new TransportLayer(options);
+    try {
+      for (const spec of options.listeners) layer.#listening.push(await layer.#listen(spec));
+    } catch (err) {
+      await layer.close();
+      throw err;
+    }
+    return layer;
+  }
+
+  /** The bound endpoint of each listener, in the order given. */
+  listening(): Array<{ transport: ListenerSpec['transport']; address: string; port: number }> {
+    return this.#listening.map((l) => ({ transport: l.spec.transport, ...l.endpoint }));
+  }
+
+  get connectionCount(): number {
+    return this.#connections.size;
+  }
+
+  /**
+   * Sends one message. Stream destinations reuse a connection (the given connectionId, or one to
+   * the same peer verified for the same SIP domain) or open one; a new TLS connection is verified
+   * against destination.tlsTarget first. Rejects with TransportError naming the failure.
+   */
+  async send(message: SipMessage, destination: Destination): Promise<PeerVerdict | undefined> {
+    if (this.#closed) throw new TransportError('unreachable', 'the transport layer is closed');
+    const bytes = serializeMessage(message);
+    if (bytes.length > this.#sipLimits.maxMessageBytes) {
+      throw new TransportError('message-too-large', `${bytes.length} bytes, limit ${this.#sipLimits.maxMessageBytes}`);
+    }
+    if (destination.transport === 'udp') {
+      await this.#sendUdp(bytes, destination);
+      return undefined;
+    }
+    if (destination.transport !== 'tcp' && destination.transport !== 'tls') {
+      throw new TransportError('unreachable', `transport ${destination.transport} is not supported yet`);
+    }
+    const connection = await this.#connectionFor(destination);
+    await connection.send(bytes);
+    return connection.peer;
+  }
+
+  /** Stops listening, closes every connection and socket. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await Promise.all(this.#listening.map((l) => l.close()));
+    for (const connection of this.#connections.all()) connection.close('local-close');
+  }
+
+  async #listen(spec: ListenerSpec): Promise<Listening> {
+    if (spec.transport === 'udp') return this.#listenUdp(spec);
+    const server =
+      spec.transport === 'tcp'
+        ? net.createServer((socket) => this.#accept(socket, 'tcp', undefined))
+        : this.#createTlsServer(spec);
+    server.maxConnections = this.#limits.maxConnections;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(spec.port, spec.address, () => {
+        server.removeListener('error', reject);
+        resolve();
+      });
+    });
+    server.on('error', (err: Error) => this.#log({ level: 'warn', event: 'listener-error', reason: err.message }));
+    const address = server.address() as net.AddressInfo;
+    return {
+      spec,
+      endpoint: { address: address.address, port: address.port },
+      close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    };
+  }
+
+  #createTlsServer(spec: ListenerSpec): tls.Server {
+    const certificates = spec.certificates ?? [];
+    const [first] = certificates;
+    if (first === undefined) throw new TypeError(`TLS listener ${spec.address}:${spec.port} needs at least one certificate`);
+    const byDomain = new Map<string, ServerCertificate>();
+    for (const c of certificates) for (const d of c.domains) byDomain.set(d.toLowerCase().replace(/\.$/, ''), c);
+    const contextFor = (c: ServerCertificate): tls.SecureContext => this.#contexts.get({ cert: c.cert, key: c.key });
+    const server = tls.createServer({
+      secureContext: contextFor(first),
+      // SNI names the SIP domain the client wants (RFC 5922 section 7.2 uses it to pick the certificate).
+      SNICallback: (servername, callback) => callback(null, contextFor(byDomain.get(servername.toLowerCase()) ?? first)),
+      requestCert: true,
+      // sipsec verifies client certificates itself (RFC 5922 section 7.4) and keeps the verdict.
+      rejectUnauthorized: false,
+      minVersion: 'TLSv1.2',
+      handshakeTimeout: this.#limits.tlsHandshakeTimeoutMs,
+    });
+    server.on('secureConnection', (socket) => {
+      const verdict = this.#verifyClient(socket);
+      if (this.#options.requireClientCertificate === true && verdict?.authenticated !== true) {
+        this.#log({ level: 'warn', event: 'client-certificate-refused', remote: { address: socket.remoteAddress ?? '', port: socket.remotePort ?? 0 }, reason: verdict?.reasons.map((r) => r.code).join(',') ?? 'no-client-certificate' });
+        socket.destroy();
+        return;
+      }
+      this.#accept(socket, 'tls', verdict);
+    });
+    server.on('tlsClientError', (err, socket) => {
+      this.#log({ level: 'warn', event: 'tls-handshake-failed', remote: { address: socket.remoteAddress ?? '', port: socket.remotePort ?? 0 }, reason: err.message });
+    });
+    return server;
+  }
+
+  #verifyClient(socket: tls.TLSSocket): PeerVerdict | undefined {
+    const trustStore = this.#options.trustStore;
+    if (trustStore === undefined) return undefined;
+    try {
+      return verifyInboundPeer(socket, { trustStore, ...(this.#options.tlsPolicy ? { policy: this.#options.tlsPolicy } : {}) });
+    } catch (err) {
+      this.#log({ level: 'warn', event: 'client-certificate-unverifiable', reason: err instanceof Error ? err.message : String(err) });
+      return undefined;
+    }
+  }
+
+  #accept(socket: net.Socket, transport: 'tcp' | 'tls', peer: PeerVerdict | undefined): void {
+    const address = socket.remoteAddress ?? '';
+    if (this.#connections.size >= this.#limits.maxConnections || this.#connections.countForAddress(address) >= this.#limits.maxConnectionsPerAddress) {
+      this.#log({ level: 'warn', event: 'connection-refused', remote: { address, port: socket.remotePort ?? 0 }, reason: 'connection-limit' });
+      socket.destroy();
+      return;
+    }
+    this.#connections.add(this.#wrap(socket, transport, 'inbound', peer));
+  }
+
+  #wrap(socket: net.Socket, transport: 'tcp' | 'tls', direction: 'inbound' | 'outbound', peer: PeerVerdict | undefined): StreamConnection {
+    return new StreamConnection(socket, transport, direction, peer, this.#limits, this.#sipLimits, {
+      onMessage: (connection, bytes) => this.#receive(bytes, this.#streamContext(connection), 'stream'),
+      onFramingError: (connection, error) => this.#framingLost(connection, error),
+      onClose: (connection) => this.#connections.remove(connection),
+    }, this.#log);
+  }
+
+  #streamContext(connection: StreamConnection): TransportContext {
+    return {
+      transport: connection.transport,
+      local: connection.local,
+      remote: connection.remote,
+      connectionId: connection.id,
+      peer: connection.peer,
+      receivedAtMs: Date.now(),
+    };
+  }
+
+  #framingLost(connection: StreamConnection, error: FramingError): void {
+    if (error.head === undefined) return;
+    // Read what can be read of the header section so the layer above can answer 400/513 before the close.
+    const result = inspectMessage(error.head, { framing: 'datagram', limits: this.#sipLimits });
+    const faults = [{ code: error.code, detail: error.message }, ...(result.ok ? [] : result.faults)];
+    const status = error.code === 'SIP_ERR_MESSAGE_TOO_LARGE' ? { status: 513, reason: 'Message Too Large' } : { status: 400, reason: `Bad Request (${error.message})` };
+    const kind = result.ok ? result.message.kind : result.kind;
+    this.#options.onInvalid?.(
+      { ok: false, faults, message: result.message, kind, response: kind === 'request' ? status : undefined },
+      this.#streamContext(connection),
+    );
+  }
+
+  #receive(bytes: Buffer, context: TransportContext, framing: 'stream' | 'datagram'): void {
+    const result = inspectMessage(bytes, { framing, limits: this.#sipLimits });
+    if (result.ok) {
+      this.#options.onMessage(result.message, context);
+      return;
+    }
+    this.#log({ level: 'info', event: 'invalid-message', remote: context.remote, reason: result.faults.map((f) => f.code).join(',') });
+    this.#options.onInvalid?.(result, context);
+  }
+
+  async #listenUdp(spec: ListenerSpec): Promise<Listening> {
+    const family = net.isIPv6(spec.address) ? 6 : 4;
+    const socket = dgram.createSocket({ type: family === 6 ? 'udp6' : 'udp4', recvBufferSize: 1 << 20 });
+    await new Promise<void>((resolve, reject) => {
+      socket.once('error', reject);
+      socket.bind(spec.port, spec.address, () => {
+        socket.removeListener('error', reject);
+        resolve();
+      });
+    });
+    const local = socket.address();
+    const endpoint = { address: local.address, port: local.port };
+    socket.on('message', (bytes, rinfo) => {
+      // RFC 5626 section 4.4.2 keep-alives over UDP are STUN; a bare CRLF datagram is ignored.
+      if (bytes.length <= 4 && bytes.toString('latin1').trim() === '') return;
+      this.#receive(bytes, {
+        transport: 'udp',
+        local: endpoint,
+        remote: { address: rinfo.address, port: rinfo.port },
+        connectionId: undefined,
+        peer: undefined,
+        receivedAtMs: Date.now(),
+      }, 'datagram');
+    });
+    socket.on('error', (err) => this.#log({ level: 'warn', event: 'udp-error', reason: err.message }));
+    this.#udpSockets.push({ socket, family, endpoint });
+    return { spec, endpoint, close: () => new Promise<void>((resolve) => socket.close(() => resolve())) };
+  }
+
+  #sendUdp(bytes: Buffer, destination: Destination): Promise<void> {
+    const family = net.isIPv6(destination.address) ? 6 : 4;
+    const udp = this.#udpSockets.find((u) => u.family === family);
+    if (udp === undefined) return Promise.reject(new TransportError('unreachable', `no UDP listener for IPv${family}`));
+    return new Promise((resolve, reject) => {
+      udp.socket.send(bytes, destination.port, destination.address, (err) => {
+        if (err) reject(new TransportError('unreachable', err.message, undefined, { cause: err }));
+        else resolve();
+      });
+    });
+  }
+
+  async #connectionFor(destination: Destination): Promise<StreamConnection> {
+    if (destination.connectionId !== undefined) {
+      const connection = this.#connections.byId(destination.connectionId);
+      if (connection !== undefined && !connection.closed) return connection;
+      // RFC 3261 section 18.2.2: if the connection is gone, open a new one to the same address.
+    }
+    const transport = destination.transport as 'tcp' | 'tls';
+    const sipDomain = destination.tlsTarget?.sipDomain.toLowerCase().replace(/\.$/, '');
+    const reusable = this.#connections.findReusable(transport, destination.address, destination.port, sipDomain);
+    if (reusable !== undefined) return reusable;
+    const key = `${transport}|${destination.address}|${destination.port}|${sipDomain ?? ''}`;
+    const pending = this.#pendingConnects.get(key);
+    if (pending !== undefined) return pending;
+    const connecting = this.#connect(transport, destination, sipDomain).finally(() => this.#pendingConnects.delete(key));
+    this.#pendingConnects.set(key, connecting);
+    return connecting;
+  }
+
+  async #connect(transport: 'tcp' | 'tls', destination: Destination, sipDomain: string | undefined): Promise<StreamConnection> {
+    if (this.#connections.size >= this.#limits.maxConnections || this.#connections.countForAddress(destination.address) >= this.#limits.maxConnectionsPerAddress) {
+      throw new TransportError('connection-limit', `connection limit reached for ${destination.address}`);
+    }
+    let connection: StreamConnection;
+    if (transport === 'tcp') {
+      const socket = await this.#connectTcp(destination);
+      connection = this.#wrap(socket, 'tcp', 'outbound', undefined);
+    } else {
+      const target = destination.tlsTarget;
+      if (target === undefined || sipDomain === undefined) {
+        throw new TransportError('peer-not-authenticated', 'a TLS destination needs the SIP domain to verify the server against');
+      }
+      const trustStore = this.#options.trustStore;
+      if (trustStore === undefined) throw new TransportError('peer-not-authenticated', 'no trust store is configured for TLS');
+      const { socket, verdict } = await connectAndVerify({
+        host: destination.address,
+        port: destination.port,
+        target,
+        trustStore,
+        contexts: this.#contexts,
+        ...(this.#options.tlsPolicy ? { policy: this.#options.tlsPolicy } : {}),
+        ...(this.#options.clientCertificate ? { clientCertificate: this.#options.clientCertificate } : {}),
+      });
+      if (socket === null) {
+        const [first] = verdict.reasons;
+        const reason = first?.code === 'tls-timeout' ? 'tls-timeout' : first?.code === 'tls-handshake-failed' ? 'tls-handshake-failed' : 'peer-not-authenticated';
+        throw new TransportError(reason, verdict.reasons.map((r) => r.code).join(', ') || 'not authenticated', verdict);
+      }
+      connection = this.#wrap(socket, 'tls', 'outbound', verdict);
+      if (verdict.authenticated) connection.verifiedFor.add(sipDomain);
+    }
+    this.#connections.add(connection);
+    return connection;
+  }
+
+  #connectTcp(destination: Destination): Promise<net.Socket> {
+    return new Promise((resolve, reject) => {
+      const socket = net.connect({ host: destination.address, port: destination.port });
+      const timer = setTimeout(() => {
+        socket.destroy();
+        reject(new TransportError('unreachable', `TCP connect to ${destination.address}:${destination.port} timed out after ${this.#limits.connectTimeoutMs} ms`));
+      }, this.#limits.connectTimeoutMs);
+      socket.once('connect', () => {
+        clearTimeout(timer);
+        socket.removeAllListeners('error');
+        resolve(socket);
+      });
+      socket.once('error', (err: NodeJS.ErrnoException) => {
+        clearTimeout(timer);
+        reject(new TransportError(err.code === 'ECONNREFUSED' ? 'connection-refused' : 'unreachable', err.message, undefined, { cause: err }));
+      });
+    });
+  }
+}

@@ -1,0 +1,19 @@
+import type { Endpoint } from './transport-context.js';
+
+/** One structured log event of the transport layer; `reason` uses the verdict vocabulary where one applies. */
+export interface TransportLogEvent {
+  readonly level: 'debug' | 'info' | 'warn';
+  readonly event: string;
+  readonly connection?: string;
+  readonly remote?: Endpoint;
+  readonly reason?: string;
+}
+
+export type TransportLog = (event: TransportLogEvent) => void;
+
+/** The default logger: warnings to stderr as one line each, the rest dropped. */
+export const stderrTransportLog: TransportLog = (e) => {
+  if (e.level !== 'warn') return;
+  const remote = e.remote === undefined ? '' : ` remote=${e.remote.address}:${e.remote.port}`;
+  process.stderr.write(`sipsec transport ${e.event}${e.connection === undefined ? '' : ` ${e.connection}`}${remote}${e.reason === undefined ? '' : ` reason="${e.reason}"`}\n`);
+};
