@@ -1,4 +1,5 @@
 /** Real TLS servers on 127.0.0.1, port 0, for the verifier's integration tests. */
+import type { Socket } from 'node:net';
 import { createServer, type Server, type TLSSocket } from 'node:tls';
 import type { TestCertificate } from './tls-test-pki.js';
 
@@ -36,6 +37,12 @@ export async function startTlsServer(options: TlsServerOptions): Promise<Running
     socket.on('error', () => undefined);
     socket.pipe(socket);
   });
+  // Raw TCP sockets too: a client that failed a test before its handshake finished must not keep close() waiting.
+  const raw = new Set<Socket>();
+  server.on('connection', (socket: Socket) => {
+    raw.add(socket);
+    socket.once('close', () => raw.delete(socket));
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => resolve());
@@ -48,6 +55,7 @@ export async function startTlsServer(options: TlsServerOptions): Promise<Running
     sockets,
     close: () => new Promise<void>((resolve) => {
       for (const s of sockets) s.destroy();
+      for (const s of raw) s.destroy();
       server.close(() => resolve());
     }),
   };
