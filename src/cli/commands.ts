@@ -8,6 +8,7 @@ export const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
   cert: async () => (await import('./cert-verify-command.js')).certCommand,
   dane: async () => (await import('./dane-verify-command.js')).daneCommand,
   lint: async () => (await import('./lint-command.js')).lintCommand,
+  options: async () => (await import('./options-command.js')).optionsCommand,
   resolve: async () => (await import('./resolve-command.js')).resolveCommand,
   tlsa: async () => (await import('./tlsa-generate-command.js')).tlsaCommand,
 };

@@ -102,7 +102,7 @@ export const resolveCommand: Command = {
   },
 };
 
-function dnsConfigOf(backend: string | undefined, server: string | undefined, configFile: string | undefined): DnsConfig {
+export function dnsConfigOf(backend: string | undefined, server: string | undefined, configFile: string | undefined): DnsConfig {
   switch (backend) {
     case undefined:
     case 'libunbound':
