@@ -87,3 +87,17 @@ test('many random entries come out sorted by due time, then by scheduling order'
   }
   assert.ok(fired.every(([, i]) => i % 5 !== 0));
 });
+
+test('cancelled entries are compacted away when they are the majority', () => {
+  const clock = new VirtualClock();
+  const scheduler = new TimerScheduler(clock);
+  const fired: number[] = [];
+  const handles = Array.from({ length: 1000 }, (_, i) => scheduler.schedule(10_000 + i, () => fired.push(i)));
+  handles.forEach((h, i) => {
+    if (i % 10 !== 0) h.cancel();
+  });
+  assert.equal(scheduler.size, 100);
+  assert.ok(scheduler.storedEntries <= 200, `${scheduler.storedEntries} entries kept for 100 live ones`);
+  clock.advance(20_000);
+  assert.deepEqual(fired, Array.from({ length: 100 }, (_, i) => i * 10));
+});

@@ -33,6 +33,11 @@ export class TimerScheduler {
     return this.#live;
   }
 
+  /** Entries held, cancelled ones included (these are dropped lazily, or compacted when they are the majority). */
+  get storedEntries(): number {
+    return this.#heap.length;
+  }
+
   /** Whether a clock timeout is armed (none when nothing is scheduled). */
   get armed(): boolean {
     return this.#armed !== undefined;
@@ -49,6 +54,7 @@ export class TimerScheduler {
         entry.cancelled = true;
         this.#live--;
         if (this.#live === 0) this.#disarm();
+        else if (this.#heap.length > 64 && this.#live * 2 < this.#heap.length) this.#compact();
       },
     };
   }
@@ -91,6 +97,13 @@ export class TimerScheduler {
   #disarm(): void {
     this.#armed?.timer.cancel();
     this.#armed = undefined;
+  }
+
+  /** Drops cancelled entries (e.g. Timer B after every 1xx) so that they do not pile up for 64*T1. */
+  #compact(): void {
+    const live = this.#heap.filter((e) => !e.cancelled);
+    this.#heap.length = 0;
+    for (const e of live) this.#push(e);
   }
 
   #less(a: Entry, b: Entry): boolean {

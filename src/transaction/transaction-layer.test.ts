@@ -456,3 +456,19 @@ test('RFC 2543 transactions are found in their bucket among many', () => {
   assert.equal(events.length, 301);
   assert.equal(layer.size, 301);
 });
+
+test('the constructor validates its options', () => {
+  const code = (fn: () => unknown): string | undefined => {
+    try {
+      fn();
+    } catch (err) {
+      return err instanceof TransactionError ? err.code : 'other';
+    }
+    return undefined;
+  };
+  assert.equal(code(() => new TransactionLayer({} as TransactionLayerOptions)), 'TX_ERR_BAD_OPTION');
+  assert.equal(code(() => new TransactionLayer({ send: () => Promise.resolve(), timers: { t1Ms: Number.NaN } })), 'TX_ERR_BAD_OPTION');
+  assert.equal(code(() => new TransactionLayer({ send: () => Promise.resolve(), limits: { maxTransactions: -1 } })), 'TX_ERR_BAD_OPTION');
+  const layer = new TransactionLayer({ send: () => Promise.resolve(), timers: { t1Ms: 100 } });
+  assert.equal(layer.timers.timerBMs, 6400);
+});
