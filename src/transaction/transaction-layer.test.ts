@@ -472,3 +472,27 @@ test('the constructor validates its options', () => {
   const layer = new TransactionLayer({ send: () => Promise.resolve(), timers: { t1Ms: 100 } });
   assert.equal(layer.timers.timerBMs, 6400);
 });
+
+test('client CANCEL: its own transaction beside the INVITE; 200 for the CANCEL, 487 for the INVITE is ACKed', () => {
+  const { clock, sent, layer } = setup();
+  const inviteRec = recorder(clock);
+  const cancelRec = recorder(clock);
+  const invite = request();
+  const inviteTx = layer.sendRequest(invite, UDP_DEST, inviteRec.handlers);
+  layer.receive(responseTo(invite, 180), udpCtx);
+  const cancel = buildCancel(invite);
+  const cancelTx = layer.sendRequest(cancel, UDP_DEST, cancelRec.handlers);
+  assert.notEqual(cancelTx.key, inviteTx.key);
+  assert.equal(layer.size, 2);
+  layer.receive(responseTo(cancel, 200, 'OK'), udpCtx);
+  layer.receive(responseTo(invite, 487, 'Request Terminated'), udpCtx);
+  assert.deepEqual(inviteRec.lines, ['0 180 network', '0 487 network']);
+  assert.deepEqual(cancelRec.lines, ['0 200 network']);
+  assert.deepEqual(
+    sent.map((s) => (s.message.kind === 'request' ? `${s.message.method} ${s.message.cseq().method}` : '')),
+    ['INVITE INVITE', 'CANCEL CANCEL', 'ACK ACK'],
+  );
+  clock.advance(32_000);
+  assert.deepEqual(sends(sent, 'CANCEL'), [0], 'Timer E stopped by the 200');
+  assert.equal(layer.size, 0);
+});
