@@ -10,8 +10,10 @@ test('entries live for their TTL', () => {
   let now = 0;
   const cache = new DnsCache(10, () => now);
   cache.set('A a', answer('a'), 30);
+  now = 10_500;
+  assert.equal(cache.get('A a')?.remainingSeconds, 20);
   now = 29_999;
-  assert.notEqual(cache.get('A a'), undefined);
+  assert.equal(cache.get('A a')?.remainingSeconds, 1);
   now = 30_000;
   assert.equal(cache.get('A a'), undefined);
   assert.equal(cache.size, 0);

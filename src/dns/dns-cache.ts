@@ -18,17 +18,19 @@ export class DnsCache {
     return this.#entries.size;
   }
 
-  get(key: string): DnsAnswer | undefined {
+  /** The answer and its remaining lifetime in whole seconds (rounded up), or undefined. */
+  get(key: string): { readonly answer: DnsAnswer; readonly remainingSeconds: number } | undefined {
     const entry = this.#entries.get(key);
     if (entry === undefined) return undefined;
-    if (entry.expiresAtMs <= this.#now()) {
+    const remainingMs = entry.expiresAtMs - this.#now();
+    if (remainingMs <= 0) {
       this.#entries.delete(key);
       return undefined;
     }
     // Refresh recency: Map iteration order is insertion order.
     this.#entries.delete(key);
     this.#entries.set(key, entry);
-    return entry.answer;
+    return { answer: entry.answer, remainingSeconds: Math.ceil(remainingMs / 1000) };
   }
 
   /** Stores for `ttlSeconds`; a TTL of 0 or less is not stored (RFC 1035: use only for this transaction). */

@@ -88,7 +88,9 @@ export class CachingResolver implements DnsResolver {
     const cached = this.#cache.get(key);
     if (cached !== undefined) {
       this.#stats.cacheHits++;
-      return Promise.resolve(cached as DnsAnswer<T>);
+      const answer = cached.answer as DnsAnswer<T>;
+      // A cached answer carries the time it has left, as a recursive resolver's would.
+      return Promise.resolve(answer.kind === 'failure' ? answer : { ...answer, ttlSeconds: Math.min(answer.ttlSeconds, cached.remainingSeconds) });
     }
     const pending = this.#inFlight.get(key);
     if (pending !== undefined) {

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { runCli } from '../../src/cli/run-cli.js';
 import { createResolver } from '../../src/dns/create-resolver.js';
 import { locate } from '../../src/dns/locator.js';
 import type { CachingResolver } from '../../src/dns/resolver.js';
@@ -137,6 +138,16 @@ describe('AD-bit stub backend against a real Unbound', () => {
     } finally {
       await deaf.close();
     }
+  });
+
+  test('sipsec resolve --backend ad-bit', async () => {
+    const out: string[] = [];
+    const io = { stdout: (t: string) => void out.push(t), stderr: (t: string) => void out.push(t) };
+    const code = await runCli(['resolve', 'sips:failover.secure.test', '--backend', 'ad-bit', '--server', `127.0.0.1:${unbound.port}`, '--json'], io);
+    assert.equal(code, 0, out.join(''));
+    const json = JSON.parse(out.join('')) as { targets: { address: string; dnssec: string }[]; lookups: { name: string; state: string }[] };
+    assert.deepEqual(json.targets.map((t) => `${t.address} ${t.dnssec}`), ['127.0.0.12 secure']);
+    assert.equal(json.lookups.find((l) => l.name === 'sip.bogus.test')?.state, 'bogus');
   });
 
   test('a bad server address is a configuration error naming the field', async () => {

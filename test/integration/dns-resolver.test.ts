@@ -160,6 +160,10 @@ describe('libunbound resolver against signed zones served by NSD', () => {
     await resolver.query('nothere2.secure.test', 'A');
     const third = resolver.stats();
     assert.equal(third.backendQueries - second.backendQueries, 1);
+    // The cached positive answer now carries the time it has left.
+    const aged = await resolver.query('sip2.secure.test', 'A');
+    const agedTtl = aged.kind === 'records' ? aged.ttlSeconds : -1;
+    assert.ok(agedTtl > 0 && agedTtl <= TEST_TTL - TEST_NEGATIVE_TTL - 1, `ttl ${agedTtl}`);
     clockMs += TEST_TTL * 1000;
     await resolver.query('sip2.secure.test', 'A');
     assert.equal(resolver.stats().backendQueries - third.backendQueries, 1);
