@@ -281,7 +281,9 @@ export class TransactionLayer {
     }
     const tx = new ClientTransaction(key, request, destination, handlers, this.timers);
     this.#clients.set(key, tx);
-    this.#apply(tx, tx.startActions);
+    const start = tx.startActions;
+    tx.startActions = [];
+    this.#apply(tx, start);
     return tx;
   }
 
