@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { runCli } from '../../src/cli/run-cli.js';
 import { createResolver } from '../../src/dns/create-resolver.js';
+import { reverseName } from '../../src/dns/dns-name.js';
 import { locate } from '../../src/dns/locator.js';
 import type { CachingResolver } from '../../src/dns/resolver.js';
 import { lookupTlsa } from '../../src/dns/tlsa-lookup.js';
@@ -18,7 +19,7 @@ describe('AD-bit stub backend against a real Unbound', () => {
 
   before(async () => {
     fixture = await startDnsFixture();
-    const common = { trustAnchors: [fixture.trustAnchor], stubLines: fixture.stubLines, probeZone: 'test.' };
+    const common = { serverLines: fixture.serverLines, stubLines: fixture.stubLines, probeZone: 'test.' };
     unbound = await startUnbound({ ...common, ede: true });
     unboundNoEde = await startUnbound({ ...common, ede: false });
     resolver = await createResolver({ backend: 'ad-bit', server: `127.0.0.1:${unbound.port}` });
@@ -86,6 +87,12 @@ describe('AD-bit stub backend against a real Unbound', () => {
     const secureChain = await resolver.query('deep.secure.test', 'A');
     assert.equal(secureChain.state, 'secure');
     assert.equal(secureChain.cnames.length, 2);
+  });
+
+  test('PTR from a signed reverse zone', async () => {
+    const answer = await resolver.query(reverseName('192.0.2.11', 4), 'PTR');
+    assert.equal(answer.state, 'secure');
+    assert.deepEqual(answer.kind === 'records' && answer.records, [{ name: 'sip2.secure.test' }]);
   });
 
   test('SERVFAIL from the authority is indeterminate', async () => {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { createResolver } from '../../src/dns/create-resolver.js';
+import { reverseName } from '../../src/dns/dns-name.js';
 import type { CachingResolver } from '../../src/dns/resolver.js';
 import { lookupTlsa } from '../../src/dns/tlsa-lookup.js';
 import { startDnsFixture, TEST_TLSA_HEX, type DnsFixture } from '../support/dns-fixture.js';
@@ -59,6 +60,16 @@ describe('libunbound resolver against signed zones served by NSD', () => {
     const ptr = await resolver.query('ptr.secure.test', 'PTR');
     assert.deepEqual(ptr.kind === 'records' && ptr.records, [{ name: 'sip1.secure.test' }]);
     assert.equal(ptr.state, 'secure');
+  });
+
+  test('PTR at the reverse name of an address, from a signed reverse zone', async () => {
+    const answer = await resolver.query(reverseName('192.0.2.10', 4), 'PTR');
+    assert.equal(answer.name, '10.2.0.192.in-addr.arpa');
+    assert.equal(answer.state, 'secure');
+    assert.deepEqual(answer.kind === 'records' && answer.records, [{ name: 'sip1.secure.test' }]);
+    const none = await resolver.query(reverseName('192.0.2.99', 4), 'PTR');
+    assert.equal(none.kind, 'nxdomain');
+    assert.equal(none.state, 'secure');
   });
 
   test('an unsigned zone without DS in its signed parent is insecure', async () => {

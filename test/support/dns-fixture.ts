@@ -104,6 +104,12 @@ export const TEST_ZONES: readonly ZoneSpec[] = [
     ],
   },
   {
+    // The reverse zone of TEST-NET-1 (RFC 5737), its own trust anchor: real PTR lookups.
+    origin: '2.0.192.in-addr.arpa.',
+    signing: 'signed',
+    records: ['10 IN PTR sip1.secure.test.', '11 IN PTR sip2.secure.test.'],
+  },
+  {
     origin: 'expired.test.',
     signing: 'expired',
     records: ['sip IN A 127.0.0.77'],
@@ -114,11 +120,13 @@ export interface DnsFixture {
   readonly dir: string;
   readonly nsd: NsdServer;
   readonly blackhole: DnsBlackhole;
-  /** DS of `test.`, the trust anchor of every test zone. */
-  readonly trustAnchor: string;
+  /** The DS records of `test.` and of the reverse zone: the trust anchors. */
+  readonly trustAnchors: readonly string[];
+  /** `server:` lines for a validator: the anchors, and `local-zone: nodefault` for the special-use zones. */
+  readonly serverLines: readonly string[];
   /** An Unbound-syntax config for the in-process validator (libunbound) reaching these zones. */
   readonly unboundConfigFile: string;
-  /** The stub-zone and trust-anchor lines of that config, to reuse in an Unbound daemon's config. */
+  /** The stub-zone clauses of that config, to reuse in an Unbound daemon's config. */
   readonly stubLines: readonly string[];
   stop(): Promise<void>;
 }
@@ -139,8 +147,8 @@ export async function startDnsFixture(): Promise<DnsFixture> {
   };
   try {
     const built = await buildZones(dir, TEST_ZONES);
-    const trustAnchor = built.trustAnchors[0];
-    if (trustAnchor === undefined) throw new Error('no trust anchor built');
+    const trustAnchors = built.trustAnchors;
+    if (trustAnchors.length !== 2) throw new Error(`expected 2 trust anchors, built ${trustAnchors.length}`);
     nsd = await startNsd(
       dir,
       [...built.zones, { origin: 'servfail.test.', file: join(dir, 'servfail.test.zone.missing') }],
@@ -154,6 +162,15 @@ export async function startDnsFixture(): Promise<DnsFixture> {
       'stub-zone:',
       '  name: "timeout.test."',
       `  stub-addr: 127.0.0.1@${blackhole.port}`,
+      'stub-zone:',
+      '  name: "2.0.192.in-addr.arpa."',
+      `  stub-addr: 127.0.0.1@${nsd.port}`,
+    ];
+    // Without nodefault, Unbound answers these special-use zones itself (RFC 6761, RFC 6303).
+    const serverLines = [
+      '  local-zone: "test." nodefault',
+      '  local-zone: "2.0.192.in-addr.arpa." nodefault',
+      ...trustAnchors.map((ta) => `  trust-anchor: "${ta}"`),
     ];
     const unboundConfigFile = join(dir, 'libunbound.conf');
     await writeFile(
@@ -161,13 +178,12 @@ export async function startDnsFixture(): Promise<DnsFixture> {
       [
         'server:',
         '  do-not-query-localhost: no',
-        '  local-zone: "test." nodefault',
-        `  trust-anchor: "${trustAnchor}"`,
+        ...serverLines,
         ...stubLines,
         '',
       ].join('\n'),
     );
-    return { dir, nsd, blackhole, trustAnchor, unboundConfigFile, stubLines, stop };
+    return { dir, nsd, blackhole, trustAnchors, serverLines, unboundConfigFile, stubLines, stop };
   } catch (err) {
     await stop();
     throw err;

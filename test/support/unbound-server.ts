@@ -13,8 +13,8 @@ export interface UnboundServer {
 }
 
 export interface UnboundServerOptions {
-  /** Trust anchors in DS presentation form. */
-  readonly trustAnchors: readonly string[];
+  /** Lines for the `server:` clause: trust anchors, local zones. */
+  readonly serverLines: readonly string[];
   /** `stub-zone:` clauses (and anything else that goes after `server:`). */
   readonly stubLines: readonly string[];
   /** Whether to send Extended DNS Errors (RFC 8914) with SERVFAIL. */
@@ -46,11 +46,10 @@ export async function startUnbound(options: UnboundServerOptions): Promise<Unbou
     '  access-control: 127.0.0.0/8 allow',
     '  do-not-query-localhost: no',
     '  module-config: "validator iterator"',
-    '  local-zone: "test." nodefault',
     '  infra-cache-max-rtt: 1000',
     `  ede: ${options.ede ? 'yes' : 'no'}`,
     '  val-log-level: 2',
-    ...options.trustAnchors.map((ta) => `  trust-anchor: "${ta}"`),
+    ...options.serverLines,
     'remote-control:',
     '  control-enable: no',
     ...options.stubLines,
