@@ -174,14 +174,16 @@ async function sendOptions(
     trustStore: options.trustStore,
     ...(options.clientCertificate ? { clientCertificate: options.clientCertificate } : {}),
     onMessage: (message, context) => layers.transactions?.receive(message, context),
+    onConnectionClosed: (connectionId, reason) => layers.transactions?.connectionLost(connectionId, reason),
     log: () => undefined,
   });
   const udpPort = transport.listening()[0]?.port;
   const transactions = new TransactionLayer({
     send: async (message, to) => {
       try {
-        const peer = await transport.send(message, to);
+        const { peer, connectionId } = await transport.send(message, to);
         if (peer !== undefined) verdict = peer;
+        return { connectionId };
       } catch (err) {
         if (err instanceof TransportError && err.verdict !== undefined) verdict = err.verdict;
         throw err;

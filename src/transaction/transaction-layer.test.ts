@@ -145,6 +145,25 @@ test('immediate failure: a rejected send gives the TU a 503 with Warning 399 and
   }
 });
 
+test('connection lost: a transaction waiting on a closed stream connection gets the 503 at once, others are untouched', async () => {
+  const clock = new VirtualClock();
+  const layer = new TransactionLayer({ clock, send: (message) => Promise.resolve({ connectionId: message.kind === 'request' && message.callId().startsWith('a') ? 'tls-1' : 'tls-2' }) });
+  const onFirst = recorder(clock);
+  const onSecond = recorder(clock);
+  layer.sendRequest(request({ method: 'OPTIONS', callId: 'a1', via: 'SIP/2.0/TLS p.example.org;branch=z9hG4bKa1' }), TCP_DEST, onFirst.handlers);
+  layer.sendRequest(request({ method: 'INVITE', callId: 'b1', via: 'SIP/2.0/TLS p.example.org;branch=z9hG4bKb1' }), TCP_DEST, onSecond.handlers);
+  await flush();
+  clock.advance(100);
+  layer.connectionLost('tls-1', 'tlsv13 alert certificate required');
+  assert.deepEqual(onFirst.lines, ['100 503 transport-error', '100 terminated']);
+  assert.equal(onFirst.responses[0]?.info.failure?.reason, 'connection-reset');
+  assert.match(onFirst.responses[0]?.response.warnings()[0]?.text ?? '', /connection-reset: connection tls-1 closed before a final response: tlsv13 alert certificate required/);
+  assert.deepEqual(onSecond.lines, []);
+  layer.connectionLost('tls-1', 'again');
+  assert.equal(onFirst.lines.length, 2, 'one final response only');
+  await layer.close({ force: true });
+});
+
 test('immediate failure: any error (rejected or thrown) is `transport-failure`; warnAgent option overrides', async () => {
   const rejected = setup({ fail: () => new Error('EHOSTUNREACH'), warnAgent: 'edge.example.com' });
   const rec1 = recorder(rejected.clock);

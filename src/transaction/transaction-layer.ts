@@ -51,8 +51,12 @@ export interface ClientTransactionHandlers {
 }
 
 export interface TransactionLayerOptions {
-  /** The transport layer's send; a rejection (TransportError or any error) is a transport error. */
-  send(message: SipMessage, destination: Destination): Promise<void>;
+  /**
+   * The transport layer's send; a rejection (TransportError or any error) is a transport error.
+   * It may resolve with the stream connection used, so that connectionLost() can fail the
+   * transactions still waiting for a response on it.
+   */
+  send(message: SipMessage, destination: Destination): Promise<void | { readonly connectionId?: string | undefined }>;
   clock?: Clock;
   timers?: Partial<TxTimers>;
   limits?: Partial<TxLimits>;
@@ -101,6 +105,8 @@ export class ClientTransaction extends TxRuntime {
   /** @internal */ readonly config: ClientTxConfig;
   /** @internal */ lastContext: TransportContext | undefined = undefined;
   /** @internal */ finalDelivered = false;
+  /** The stream connection the request last went out on, when the transport said. */
+  connectionId: string | undefined = undefined;
 
   constructor(
     /** clientTxKey: top Via branch and method (section 17.1.3). */
@@ -287,9 +293,25 @@ export class TransactionLayer {
     return tx;
   }
 
+  /**
+   * A stream connection closed (section 17.1.4: the transport layer informs the transaction layer).
+   * Client transactions whose request went out on it and that have no final response yet get the
+   * immediate 503 naming `connection-reset` and the reason, instead of waiting for Timer B or F:
+   * e.g. a TLS 1.3 server that rejects our certificate after the handshake has completed.
+   */
+  connectionLost(connectionId: string, reason: string): void {
+    for (const tx of [...this.#clients.values()]) {
+      if (tx.connectionId !== connectionId || tx.finalDelivered || tx.terminated) continue;
+      this.#dispatchClient(tx, {
+        type: 'transportError',
+        failure: { reason: 'connection-reset', detail: `connection ${connectionId} closed before a final response: ${reason}`, error: undefined },
+      });
+    }
+  }
+
   /** Sends without a transaction: the ACK for a 2xx (section 13.2.2.4), stateless forwarding (16.11). */
-  sendStateless(message: SipMessage, destination: Destination): Promise<void> {
-    return this.#options.send(message, destination);
+  async sendStateless(message: SipMessage, destination: Destination): Promise<void> {
+    await this.#options.send(message, destination);
   }
 
   /** Everything the transport received and parsed, with its context. */
@@ -491,8 +513,11 @@ export class TransactionLayer {
       if (tx instanceof ClientTransaction) this.#dispatchClient(tx, { type: 'transportError', failure });
       else this.dispatchServer(tx, { type: 'transportError', failure });
     };
+    const sent = (result: void | { readonly connectionId?: string | undefined }): void => {
+      if (tx instanceof ClientTransaction && result !== undefined && result.connectionId !== undefined) tx.connectionId = result.connectionId;
+    };
     try {
-      this.#options.send(message, destination).then(undefined, fail);
+      this.#options.send(message, destination).then(sent, fail);
     } catch (err) {
       // A send that throws instead of rejecting fails the same way, after the current step.
       queueMicrotask(() => fail(err));

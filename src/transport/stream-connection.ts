@@ -61,6 +61,11 @@ export class StreamConnection {
     return this.#closed;
   }
 
+  /** Why the connection closed (empty while open): a limit, the peer, or the socket error text. */
+  get closeReason(): string {
+    return this.#closeReason;
+  }
+
   /** Writes one message; rejects with TransportError when the connection is closed or stalled. */
   send(bytes: Uint8Array): Promise<void> {
     if (this.#closed) return Promise.reject(new TransportError('connection-reset', `connection ${this.id} is closed (${this.#closeReason})`));
@@ -126,7 +131,7 @@ export class StreamConnection {
   #onClosed(): void {
     if (!this.#closed) {
       this.#closed = true;
-      this.#closeReason = 'closed';
+      this.#closeReason = 'peer-closed';
       clearTimeout(this.#messageTimer);
     }
     this.events.onClose(this);

@@ -159,7 +159,7 @@ test('TLS: mutual authentication both ways, verdicts on the connection, reuse on
   const client = await TransportLayer.start({ listeners: [], trustStore, clientCertificate: { cert: clientCert.pem, key: clientCert.keyPem }, onMessage: () => undefined, log: () => undefined });
   try {
     const port = server.listening()[0]?.port ?? 0;
-    const verdict = await client.send(parseMessage(options(1)), { transport: 'tls', address: '127.0.0.1', port, tlsTarget: { sipDomain: 'b.example' } });
+    const { peer: verdict } = await client.send(parseMessage(options(1)), { transport: 'tls', address: '127.0.0.1', port, tlsTarget: { sipDomain: 'b.example' } });
     assert.equal(verdict?.authenticated, true);
     assert.equal(verdict?.method, 'rfc5922');
     assert.equal(verdict?.matchedIdentity, 'b.example');

@@ -48,7 +48,18 @@ export interface TransportLayerOptions {
   readonly onMessage: (message: SipMessage, context: TransportContext) => void;
   /** A message that failed to parse; for requests `result.response` says what to answer. */
   readonly onInvalid?: (result: Extract<ParseResult, { ok: false }>, context: TransportContext) => void;
+  /**
+   * A stream connection closed, by either side or by a limit. Client transactions waiting for a
+   * response on it will get none: the layer above fails them at once with this reason.
+   */
+  readonly onConnectionClosed?: (connectionId: string, reason: string) => void;
   readonly log?: TransportLog;
+}
+
+/** Where a message went: the connection (stream transports) and the verdict on its TLS peer. */
+export interface SendResult {
+  readonly connectionId: string | undefined;
+  readonly peer: PeerVerdict | undefined;
 }
 
 interface Listening {
@@ -110,7 +121,7 @@ export class TransportLayer {
    * the same peer verified for the same SIP domain) or open one; a new TLS connection is verified
    * against destination.tlsTarget first. Rejects with TransportError naming the failure.
    */
-  async send(message: SipMessage, destination: Destination): Promise<PeerVerdict | undefined> {
+  async send(message: SipMessage, destination: Destination): Promise<SendResult> {
     if (this.#closed) throw new TransportError('unreachable', 'the transport layer is closed');
     const bytes = serializeMessage(message);
     if (bytes.length > this.#sipLimits.maxMessageBytes) {
@@ -118,14 +129,14 @@ export class TransportLayer {
     }
     if (destination.transport === 'udp') {
       await this.#sendUdp(bytes, destination);
-      return undefined;
+      return { connectionId: undefined, peer: undefined };
     }
     if (destination.transport !== 'tcp' && destination.transport !== 'tls') {
       throw new TransportError('unreachable', `transport ${destination.transport} is not supported yet`);
     }
     const connection = await this.#connectionFor(destination);
     await connection.send(bytes);
-    return connection.peer;
+    return { connectionId: connection.id, peer: connection.peer };
   }
 
   /** Stops listening, closes every connection and socket. */
@@ -167,7 +178,12 @@ export class TransportLayer {
     for (const c of certificates) for (const d of c.domains) byDomain.set(d.toLowerCase().replace(/\.$/, ''), c);
     const contextFor = (c: ServerCertificate): tls.SecureContext => this.#contexts.get({ cert: c.cert, key: c.key });
     const server = tls.createServer({
-      secureContext: contextFor(first),
+      // The default certificate, for clients that send no SNI (IP-addressed peers such as Kamailio's
+      // dispatcher): tls.Server builds its default context from these options, not from secureContext.
+      cert: first.cert,
+      key: first.key,
+      // An empty store: the client chain is then what the client presented (sipsec verifies it).
+      ca: [],
       // SNI names the SIP domain the client wants (RFC 5922 section 7.2 uses it to pick the certificate).
       SNICallback: (servername, callback) => callback(null, contextFor(byDomain.get(servername.toLowerCase()) ?? first)),
       requestCert: true,
@@ -216,7 +232,10 @@ export class TransportLayer {
     return new StreamConnection(socket, transport, direction, peer, this.#limits, this.#sipLimits, {
       onMessage: (connection, bytes) => this.#receive(bytes, this.#streamContext(connection), 'stream'),
       onFramingError: (connection, error) => this.#framingLost(connection, error),
-      onClose: (connection) => this.#connections.remove(connection),
+      onClose: (connection) => {
+        this.#connections.remove(connection);
+        this.#options.onConnectionClosed?.(connection.id, connection.closeReason);
+      },
     }, this.#log);
   }
 

@@ -34,6 +34,7 @@ export class Responder {
     const transport = await TransportLayer.start({
       ...options,
       onMessage: (message, context) => layers.transactions?.receive(message, context),
+      onConnectionClosed: (connectionId, reason) => layers.transactions?.connectionLost(connectionId, reason),
       onInvalid: (result, context) => {
         const partial = result.message;
         const response = result.response;
@@ -47,7 +48,8 @@ export class Responder {
     });
     const transactions = new TransactionLayer({
       send: async (message, destination) => {
-        await transport.send(message, destination);
+        const { connectionId } = await transport.send(message, destination);
+        return { connectionId };
       },
       ...(options.timers ? { timers: options.timers } : {}),
       onRequest: (tx, request, context) => answer(tx, request, context, options, layers.transactions),
