@@ -1,7 +1,7 @@
 /**
  * sipsec: SIP signalling security. The library entry re-exports the public API of each layer.
  */
-export { SIP_LIMITS, type SipLimits } from './limits.js';
+export { SIP_LIMITS, TLS_LIMITS, DNS_LIMITS, TX_TIMERS, TX_LIMITS, TRANSPORT_LIMITS, type SipLimits } from './limits.js';
 export { parseMessage, inspectMessage, InvalidMessageError, type ParseOptions, type ParseResult } from './sip/parse-message.js';
 export { serializeMessage } from './sip/serialize-message.js';
 export { SipRequest, SipResponse, type SipMessage, type HeaderField } from './sip/message.js';
@@ -22,8 +22,17 @@ export { resolveTlsPolicy, DEFAULT_TLS_POLICY, type TlsPolicy } from './tls/poli
 export { connectAndVerify } from './transport/tls-connect.js';
 export { TransportLayer, type TransportLayerOptions, type ListenerSpec } from './transport/transport-layer.js';
 export { TransportError, type TransportContext, type Destination, type TransportProtocol } from './transport/transport-context.js';
-export { TransactionLayer, type TransactionLayerOptions } from './transaction/transaction-layer.js';
+export {
+  TransactionLayer, ClientTransaction, ServerTransaction, toFailure,
+  type TransactionLayerOptions, type ClientTransactionHandlers, type ResponseInfo, type ResponseOrigin,
+} from './transaction/transaction-layer.js';
+export { TransactionError } from './transaction/errors.js';
+export { buildResponse, buildTransportFailureResponse } from './transaction/local-response.js';
+export { buildAckForNon2xx, buildCancel } from './transaction/ack-request.js';
+export { responseDestination } from './transaction/response-destination.js';
+export { VirtualClock } from './transaction/virtual-clock.js';
+export { systemClock, type Clock } from './transaction/clock.js';
+export type { TransportFailure } from './transaction/fsm.js';
 export { Responder, type ResponderOptions } from './ua/responder.js';
 export { buildRequest } from './ua/build-request.js';
-export type { DnssecState } from './dns/dnssec-state.js';
-export type { TlsaRecord, TlsaRrset } from './dns/tlsa-record.js';
+export * from './dns/index.js';
