@@ -1,7 +1,7 @@
-import fs from 'node:fs/promises';
 import { inspectMessage } from '../sip/parse-message.js';
 import type { SipFault } from '../sip/errors.js';
 import { EXIT_FINDINGS, EXIT_OK, parseCommandArgs, UsageError, type Command } from './command.js';
+import { readInputFile } from './input-file.js';
 
 const USAGE = `usage: sipsec lint [--datagram | --stream] FILE...
   Checks each file as one SIP message and prints one JSON line per file:
@@ -40,13 +40,7 @@ export const lintCommand: Command = {
     const framing = values.stream === true ? 'stream' : 'datagram';
     let allValid = true;
     for (const file of positionals) {
-      let bytes: Buffer;
-      try {
-        bytes = await fs.readFile(file);
-      } catch (err) {
-        const reason = err instanceof Error && 'code' in err ? String(err.code) : 'unreadable';
-        throw new UsageError(`cannot read ${file}: ${reason}`, { cause: err });
-      }
+      const bytes = await readInputFile(file);
       const result = inspectMessage(bytes, { framing });
       const message = result.message;
       const line: LintLine = { file, valid: result.ok, kind: result.ok ? result.message.kind : (result.kind ?? null), errors: [] };

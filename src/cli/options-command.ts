@@ -1,4 +1,3 @@
-import fs from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import { createResolver } from '../dns/create-resolver.js';
@@ -16,6 +15,7 @@ import { TransportError, type Destination, type TransportProtocol } from '../tra
 import { TransportLayer } from '../transport/transport-layer.js';
 import { buildRequest } from '../ua/build-request.js';
 import { EXIT_FINDINGS, EXIT_OK, parseCommandArgs, UsageError, type Command } from './command.js';
+import { readInputFile } from './input-file.js';
 import { dnsConfigOf } from './resolve-command.js';
 import { readTrustStore } from './tls-command-input.js';
 
@@ -72,7 +72,7 @@ export const optionsCommand: Command = {
     if (!Number.isInteger(timeoutMs) || timeoutMs < 1) throw new UsageError(`--timeout must be a positive number of milliseconds, not ${values.timeout}`);
     const trustStore = await readTrustStore(values.ca);
     const clientCertificate = values.cert !== undefined && values.key !== undefined
-      ? { cert: await readFile(values.cert, '--cert'), key: await readFile(values.key, '--key') }
+      ? { cert: (await readInputFile(values.cert, '--cert')).toString('utf8'), key: (await readInputFile(values.key, '--key')).toString('utf8') }
       : undefined;
 
     const targets = values.to !== undefined ? [directTarget(uri, values.to)] : await locateTargets(uri, values);
@@ -94,15 +94,6 @@ export const optionsCommand: Command = {
     return ok ? EXIT_OK : EXIT_FINDINGS;
   },
 };
-
-async function readFile(file: string, option: string): Promise<string> {
-  try {
-    return await fs.readFile(file, 'utf8');
-  } catch (err) {
-    const reason = err instanceof Error && 'code' in err ? String(err.code) : 'unreadable';
-    throw new UsageError(`${option}: cannot read ${file}: ${reason}`, { cause: err });
-  }
-}
 
 interface Target {
   readonly destination: Destination;

@@ -2,22 +2,16 @@
  * Input handling shared by `sipsec cert verify`, `sipsec dane verify` and `sipsec tlsa generate`:
  * reading PEM files, trust stores and `--time`, with every mistake reported as a UsageError.
  */
-import fs from 'node:fs/promises';
 import { parsePemCertificates, type ParsedCertificate } from '../tls/certificate.js';
 import { TlsError } from '../tls/errors.js';
 import { TrustStore } from '../tls/trust-store.js';
 import { renderVerdict, type PeerVerdict } from '../tls/verdict.js';
 import { EXIT_FINDINGS, EXIT_OK, UsageError, type CliIo } from './command.js';
+import { readInputFile } from './input-file.js';
 
 /** Every certificate of a PEM file, in file order. */
 export async function readCertificates(file: string, option: string): Promise<ParsedCertificate[]> {
-  let text: string;
-  try {
-    text = await fs.readFile(file, 'utf8');
-  } catch (err) {
-    const reason = err instanceof Error && 'code' in err ? String(err.code) : 'unreadable';
-    throw new UsageError(`${option}: cannot read ${file}: ${reason}`, { cause: err });
-  }
+  const text = (await readInputFile(file, option)).toString('utf8');
   try {
     return parsePemCertificates(text);
   } catch (err) {
