@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { EKU_CLIENT_AUTH, EKU_SERVER_AUTH, issueCertificate } from '../../test/support/tls-test-pki.js';
+import { EKU_CLIENT_AUTH, EKU_SERVER_AUTH, issueCertificate } from '../lab/certificates.js';
 import { TrustStore } from '../tls/trust-store.js';
 import { Responder } from '../ua/responder.js';
 import { runCli } from './run-cli.js';

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { runCli } from './run-cli.js';
 import { EXIT_FINDINGS, EXIT_OK, EXIT_USAGE } from './command.js';
-import { issueCertificate } from '../../test/support/tls-test-pki.js';
+import { issueCertificate } from '../lab/certificates.js';
 import { readOpensslDaneFile } from '../../test/support/tls-dane-vectors.js';
 import { daneTestdataDir } from '../../test/support/tls-repo-root.js';
 import { encodePemCertificate } from '../tls/certificate.js';

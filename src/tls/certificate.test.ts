@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { encodePemCertificate, parseCertificate, parsePemCertificates } from './certificate.js';
 import { BadCertificateError, BadPemError } from './errors.js';
-import { issueCertificate } from '../../test/support/tls-test-pki.js';
+import { issueCertificate } from '../lab/certificates.js';
 
 test('fields of a generated certificate', () => {
   const issuer = issueCertificate({ cn: 'CA', o: 'Org', ca: { pathLen: 1 } });

@@ -2,7 +2,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseCertificate } from './certificate.js';
 import { extractSipDomainIdentities, matchHostName, matchSipDomain, normalizeDnsName, sipUriDomain } from './identity.js';
-import { issueCertificate, type CertificateSpec } from '../../test/support/tls-test-pki.js';
+import { issueCertificate, type CertificateSpec } from '../lab/certificates.js';
 
 const strict = { allowWildcard: false };
 const wild = { allowWildcard: true };

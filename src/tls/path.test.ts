@@ -2,7 +2,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseCertificate, type ParsedCertificate } from './certificate.js';
 import { AnchorSet, buildPath, type PathOptions } from './path.js';
-import { EKU_CLIENT_AUTH, EKU_CODE_SIGNING, EKU_SERVER_AUTH, EKU_SIP_DOMAIN, issueCertificate, type TestCertificate } from '../../test/support/tls-test-pki.js';
+import { EKU_CLIENT_AUTH, EKU_CODE_SIGNING, EKU_SERVER_AUTH, EKU_SIP_DOMAIN, issueCertificate, type TestCertificate } from '../lab/certificates.js';
 
 const DAY = 86_400_000;
 const options: PathOptions = { time: new Date(), maxDepth: 5, purpose: 'server', checkAnchorValidity: true, leafMayBeAnchor: true, maxSignatureChecks: 100 };

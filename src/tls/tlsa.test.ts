@@ -5,7 +5,7 @@ import { parseCertificate } from './certificate.js';
 import {
   classifyTlsaRecord, decodeTlsaRdata, formatTlsaRecord, generateTlsaRecord, parseTlsaRecord, selectUsableRecords, tlsaMatches, tlsaOwnerName,
 } from './tlsa.js';
-import { issueCertificate } from '../../test/support/tls-test-pki.js';
+import { issueCertificate } from '../lab/certificates.js';
 import { BadTlsaError } from './errors.js';
 
 const cert = parseCertificate(issueCertificate({ cn: 'sip.example.com' }).der);

@@ -7,7 +7,7 @@ import { TrustStore } from './trust-store.js';
 import { verifyClient, verifyDane, verifyRfc5922, verifyServer } from './verify-peer.js';
 import { renderVerdict } from './verdict.js';
 import { EmptyChainError } from './errors.js';
-import { issueCertificate, type TestCertificate } from '../../test/support/tls-test-pki.js';
+import { issueCertificate, type TestCertificate } from '../lab/certificates.js';
 
 const root = issueCertificate({ cn: 'Root', ca: true });
 const ca = issueCertificate({ cn: 'CA', ca: true, issuer: root });

@@ -5,7 +5,7 @@ import { reverseName } from '../../src/dns/dns-name.js';
 import type { CachingResolver } from '../../src/dns/resolver.js';
 import { lookupTlsa } from '../../src/dns/tlsa-lookup.js';
 import { startDnsFixture, TEST_TLSA_HEX, type DnsFixture } from '../support/dns-fixture.js';
-import { TEST_NEGATIVE_TTL, TEST_TTL } from '../support/dns-zones.js';
+import { ZONE_NEGATIVE_TTL, ZONE_TTL } from '../../src/lab/dns-zones.js';
 
 // The in-process validator (libunbound) against NSD serving zones signed when the test starts.
 describe('libunbound resolver against signed zones served by NSD', () => {
@@ -29,7 +29,7 @@ describe('libunbound resolver against signed zones served by NSD', () => {
     assert.deepEqual(answer.kind === 'records' && answer.records, [{ address: '127.0.0.10' }]);
     // The zone's TTL, or less when libunbound's own cache already held part of the answer.
     const ttl = answer.kind === 'records' ? answer.ttlSeconds : -1;
-    assert.ok(ttl > 0 && ttl <= TEST_TTL, `ttl ${ttl}`);
+    assert.ok(ttl > 0 && ttl <= ZONE_TTL, `ttl ${ttl}`);
   });
 
   test('NAPTR with several services comes back whole and secure', async () => {
@@ -101,7 +101,7 @@ describe('libunbound resolver against signed zones served by NSD', () => {
     assert.equal(nx.state, 'secure');
     // The SOA minimum (RFC 2308), less the seconds the NSEC proof may have spent in libunbound's cache.
     const ttl = nx.kind === 'nxdomain' ? nx.ttlSeconds : -1;
-    assert.ok(ttl > 0 && ttl <= TEST_NEGATIVE_TTL, `ttl ${ttl}`);
+    assert.ok(ttl > 0 && ttl <= ZONE_NEGATIVE_TTL, `ttl ${ttl}`);
     const nodata = await resolver.query('sip2.secure.test', 'AAAA');
     assert.equal(nodata.kind, 'nodata');
     assert.equal(nodata.state, 'secure');
@@ -166,7 +166,7 @@ describe('libunbound resolver against signed zones served by NSD', () => {
     assert.equal(second.backendQueries - first.backendQueries, 2);
     assert.equal(second.cacheHits - first.cacheHits, 2);
     // The negative answer expires after the SOA minimum, the positive one later.
-    clockMs += (TEST_NEGATIVE_TTL + 1) * 1000;
+    clockMs += (ZONE_NEGATIVE_TTL + 1) * 1000;
     await resolver.query('sip2.secure.test', 'A');
     await resolver.query('nothere2.secure.test', 'A');
     const third = resolver.stats();
@@ -174,8 +174,8 @@ describe('libunbound resolver against signed zones served by NSD', () => {
     // The cached positive answer now carries the time it has left.
     const aged = await resolver.query('sip2.secure.test', 'A');
     const agedTtl = aged.kind === 'records' ? aged.ttlSeconds : -1;
-    assert.ok(agedTtl > 0 && agedTtl <= TEST_TTL - TEST_NEGATIVE_TTL - 1, `ttl ${agedTtl}`);
-    clockMs += TEST_TTL * 1000;
+    assert.ok(agedTtl > 0 && agedTtl <= ZONE_TTL - ZONE_NEGATIVE_TTL - 1, `ttl ${agedTtl}`);
+    clockMs += ZONE_TTL * 1000;
     await resolver.query('sip2.secure.test', 'A');
     assert.equal(resolver.stats().backendQueries - third.backendQueries, 1);
   });

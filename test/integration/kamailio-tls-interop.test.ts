@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { EKU_CLIENT_AUTH, EKU_SERVER_AUTH, issueCertificate } from '../support/tls-test-pki.js';
+import { EKU_CLIENT_AUTH, EKU_SERVER_AUTH, issueCertificate } from '../../src/lab/certificates.js';
 import { startKamailio } from '../support/kamailio-server.js';
 import { Responder } from '../../src/ua/responder.js';
 import { runCli } from '../../src/cli/run-cli.js';

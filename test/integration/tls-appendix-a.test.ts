@@ -10,7 +10,7 @@ import { connectAndVerify, type VerifiedConnection } from '../../src/transport/t
 import { SecureContextCache } from '../../src/transport/secure-context-cache.js';
 import { TrustStore } from '../../src/tls/trust-store.js';
 import type { TlsPolicy } from '../../src/tls/policy.js';
-import { issueCertificate, issueHierarchy, EKU_SERVER_AUTH, type TestCertificate } from '../support/tls-test-pki.js';
+import { issueCertificate, issueHierarchy, EKU_SERVER_AUTH, type TestCertificate } from '../../src/lab/certificates.js';
 import { startTlsServer, type RunningTlsServer } from '../support/tls-servers.js';
 
 const DOMAIN = 'example.net';

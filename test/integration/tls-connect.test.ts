@@ -41,7 +41,7 @@ test('a peer that speaks plain text: tls-handshake-failed', async () => {
 });
 
 test('peerChain: certificates sent out of order come back linked leaf first; unrelated extras are dropped', async () => {
-  const { issueCertificate } = await import('../support/tls-test-pki.js');
+  const { issueCertificate } = await import('../../src/lab/certificates.js');
   const { startTlsServer } = await import('../support/tls-servers.js');
   const root = issueCertificate({ cn: 'Order Root', ca: true });
   const ca = issueCertificate({ cn: 'Order CA', ca: true, issuer: root });

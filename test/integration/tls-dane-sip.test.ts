@@ -14,7 +14,7 @@ import { TrustStore } from '../../src/tls/trust-store.js';
 import type { TlsPolicy } from '../../src/tls/policy.js';
 import { connectAndVerify, verifyInboundPeer, type VerifiedConnection } from '../../src/transport/tls-connect.js';
 import { SecureContextCache } from '../../src/transport/secure-context-cache.js';
-import { issueCertificate, issueHierarchy, type TestCertificate } from '../support/tls-test-pki.js';
+import { issueCertificate, issueHierarchy, type TestCertificate } from '../../src/lab/certificates.js';
 import { startTlsServer, type RunningTlsServer } from '../support/tls-servers.js';
 
 const DAY = 86_400_000;

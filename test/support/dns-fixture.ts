@@ -1,9 +1,10 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startDnsBlackhole, type DnsBlackhole } from './dns-blackhole.js';
-import { buildZones, type ZoneSpec } from './dns-zones.js';
-import { startNsd, type NsdServer } from './nsd-server.js';
+import { buildZones, type ZoneSpec } from '../../src/lab/dns-zones.js';
+import { startNsd, type NsdServer } from '../../src/lab/nsd-server.js';
+import { stubZoneLines, validatorServerLines, writeLibunboundConfig, type ValidatorConfig } from '../../src/lab/unbound-config.js';
 
 /** TLSA association data used by the test zones (any 32 bytes: nothing is matched here). */
 export const TEST_TLSA_HEX = 'a9cdf989b504fe5dca90c0d2167b6550570734f7c763e09fdf88904e06157065';
@@ -155,34 +156,20 @@ export async function startDnsFixture(): Promise<DnsFixture> {
       'test.',
     );
     blackhole = await startDnsBlackhole();
-    const stubLines = [
-      'stub-zone:',
-      '  name: "test."',
-      `  stub-addr: 127.0.0.1@${nsd.port}`,
-      'stub-zone:',
-      '  name: "timeout.test."',
-      `  stub-addr: 127.0.0.1@${blackhole.port}`,
-      'stub-zone:',
-      '  name: "2.0.192.in-addr.arpa."',
-      `  stub-addr: 127.0.0.1@${nsd.port}`,
-    ];
-    // Without nodefault, Unbound answers these special-use zones itself (RFC 6761, RFC 6303).
-    const serverLines = [
-      '  local-zone: "test." nodefault',
-      '  local-zone: "2.0.192.in-addr.arpa." nodefault',
-      ...trustAnchors.map((ta) => `  trust-anchor: "${ta}"`),
-    ];
+    const validator: ValidatorConfig = {
+      trustAnchors,
+      stubZones: [
+        { name: 'test.', port: nsd.port },
+        { name: 'timeout.test.', port: blackhole.port },
+        { name: '2.0.192.in-addr.arpa.', port: nsd.port },
+      ],
+      // Without nodefault, Unbound answers these special-use zones itself (RFC 6761, RFC 6303).
+      nodefaultZones: ['test.', '2.0.192.in-addr.arpa.'],
+    };
+    const stubLines = stubZoneLines(validator.stubZones);
+    const serverLines = validatorServerLines(validator);
     const unboundConfigFile = join(dir, 'libunbound.conf');
-    await writeFile(
-      unboundConfigFile,
-      [
-        'server:',
-        '  do-not-query-localhost: no',
-        ...serverLines,
-        ...stubLines,
-        '',
-      ].join('\n'),
-    );
+    await writeLibunboundConfig(unboundConfigFile, validator);
     return { dir, nsd, blackhole, trustAnchors, serverLines, unboundConfigFile, stubLines, stop };
   } catch (err) {
     await stop();

@@ -1,7 +1,7 @@
 /** Real TLS servers on 127.0.0.1, port 0, for the verifier's integration tests. */
 import type { Socket } from 'node:net';
 import { createServer, type Server, type TLSSocket } from 'node:tls';
-import type { TestCertificate } from './tls-test-pki.js';
+import type { TestCertificate } from '../../src/lab/certificates.js';
 
 export interface RunningTlsServer {
   readonly port: number;

@@ -2,10 +2,10 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { findProgram } from './dns-daemons.js';
-import { freeDnsPort } from './dns-ports.js';
-import { waitForDnsServer } from './dns-probe.js';
-import { stopper } from './nsd-server.js';
+import { findProgram } from '../../src/lab/find-program.js';
+import { freeDnsPort } from '../../src/lab/dns-ports.js';
+import { waitForDnsServer } from '../../src/lab/dns-probe.js';
+import { stopper } from '../../src/lab/stop-child.js';
 
 export interface UnboundServer {
   readonly port: number;

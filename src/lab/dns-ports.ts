@@ -1,3 +1,4 @@
+/** Free loopback ports for DNS daemons: tools for demos and tests on one machine. */
 import { createSocket } from 'node:dgram';
 import { createServer } from 'node:net';
 

@@ -1,3 +1,4 @@
+/** Readiness probes for DNS daemons started on loopback: tools for demos and tests on one machine. */
 import type { ChildProcess } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import dnsPacket from 'dns-packet';

@@ -1,9 +1,11 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+/** NSD as an unprivileged authoritative server on loopback: a lab tool for demos and tests on one machine. */
+import { spawn } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { findProgram } from './dns-daemons.js';
+import { findProgram } from './find-program.js';
 import { freeDnsPort } from './dns-ports.js';
 import { waitForDnsServer } from './dns-probe.js';
+import { stopper } from './stop-child.js';
 
 /** A zone NSD serves; `file` absent means configured but unloadable, which NSD answers SERVFAIL. */
 export interface NsdZone {
@@ -52,22 +54,4 @@ export async function startNsd(dir: string, zones: readonly NsdZone[], probeZone
     throw new Error(`nsd did not start: ${String(err)}\n${log}`, { cause: err });
   }
   return { port, stop };
-}
-
-/** SIGTERM, then wait for the exit (SIGKILL only if it does not come). Safe to call twice. */
-export function stopper(child: ChildProcess): () => Promise<void> {
-  const exited = new Promise<void>((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) resolve();
-    else {
-      child.once('exit', () => resolve());
-      // A program that could not be spawned never exits.
-      child.once('error', () => resolve());
-    }
-  });
-  return async () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-    await exited;
-    clearTimeout(timer);
-  };
 }

@@ -1,8 +1,12 @@
+/**
+ * Zone files written, keyed and signed with ldns (ldns-keygen, ldns-signzone, ldns-key2ds): a lab
+ * tool for demos and tests on one machine, never for a production zone (keys are made on the spot).
+ */
 import { execFile } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { findProgram } from './dns-daemons.js';
+import { findProgram } from './find-program.js';
 
 const run = promisify(execFile);
 
@@ -39,10 +43,10 @@ export interface BuiltZones {
   readonly trustAnchors: readonly string[];
 }
 
-/** The SOA minimum used by every test zone: the negative-answer TTL (RFC 2308 section 5). */
-export const TEST_NEGATIVE_TTL = 60;
-/** The default TTL of every test zone. */
-export const TEST_TTL = 300;
+/** The SOA minimum used by every lab zone: the negative-answer TTL (RFC 2308 section 5). */
+export const ZONE_NEGATIVE_TTL = 60;
+/** The default TTL of every lab zone. */
+export const ZONE_TTL = 300;
 
 /**
  * Writes, keys and signs the zones in `dir` with ldns-keygen and ldns-signzone. Children are
@@ -79,8 +83,8 @@ async function buildZone(dir: string, spec: ZoneSpec, records: readonly string[]
   const file = join(dir, `${base}.zone`);
   const text = [
     `$ORIGIN ${spec.origin}`,
-    `$TTL ${TEST_TTL}`,
-    `@ IN SOA ns.test. hostmaster.test. 1 3600 900 604800 ${TEST_NEGATIVE_TTL}`,
+    `$TTL ${ZONE_TTL}`,
+    `@ IN SOA ns.test. hostmaster.test. 1 3600 900 604800 ${ZONE_NEGATIVE_TTL}`,
     '@ IN NS ns.test.',
     ...records,
     '',

@@ -1,3 +1,4 @@
+/** Finding the external programs the lab runs (nsd, unbound, ldns tools): tools for demos and tests on one machine. */
 import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
 
