@@ -1,4 +1,4 @@
-import { HeaderScanner, paramValue, quote, serializeHeaderParams, unquote, type HeaderParam } from './header-scanner.js';
+import { HeaderScanner, paramValue, quote, serializeHeaderParams, SIMPLE_PARAMS, splitSimpleParams, unquote, type HeaderParam } from './header-scanner.js';
 import { SipParseError } from './errors.js';
 import { parseUri, type Uri } from './uri.js';
 
@@ -63,6 +63,36 @@ export function extractTag(text: string, header: string): string | undefined {
  * (RFC 3261 section 20.10).
  */
 export function parseNameAddr(text: string, header: string): NameAddr {
+  const m = CANONICAL_NAME_ADDR.exec(text);
+  if (m === null) return parseNameAddrByGrammar(text, header);
+  const [, quoted, words, bracketedUri, params = '', addrSpec, addrSpecParams = ''] = m;
+  const uriText = bracketedUri ?? addrSpec ?? '';
+  const displayName = quoted !== undefined ? unquote(`"${quoted}"`) : words;
+  return { displayName, uri: parseUriIn(uriText, header), bracketed: bracketedUri !== undefined, params: splitSimpleParams(bracketedUri !== undefined ? params : addrSpecParams) };
+}
+
+const TOKEN_CHARS = "[A-Za-z0-9\\-.!%*_+`'~]";
+/**
+ * The forms nearly every From, To, Contact and Route takes, with single spaces and simple
+ * parameters: `"Quoted" <uri>;p`, `Token Words <uri>;p`, `<uri>;p` and `scheme:addr-spec;p`.
+ * Anything else goes through the grammar, which gives the same value for these forms.
+ */
+const CANONICAL_NAME_ADDR = new RegExp(
+  `^(?:(?:"((?:[^"\\\\\\r\\n]|\\\\[\\x00-\\x09\\x0b\\x0c\\x0e-\\x7f])*)" ?|(${TOKEN_CHARS}+(?: ${TOKEN_CHARS}+)*) )?<([^<>\\s]+)>(${SIMPLE_PARAMS})` +
+    `|([A-Za-z][A-Za-z0-9+.-]*:[^\\s;,?<>"]+)(${SIMPLE_PARAMS}))$`,
+);
+
+function parseUriIn(uriText: string, header: string): Uri {
+  try {
+    return parseUri(uriText);
+  } catch (err) {
+    if (err instanceof SipParseError) throw new SipParseError('SIP_ERR_BAD_URI', err.detail, header);
+    throw err;
+  }
+}
+
+/** Any name-addr or addr-spec the grammar allows (LWS anywhere, quoted parameter values). */
+export function parseNameAddrByGrammar(text: string, header: string): NameAddr {
   const s = new HeaderScanner(text, header);
   s.skipWs();
   let displayName: string | undefined;
@@ -102,13 +132,7 @@ export function parseNameAddr(text: string, header: string): NameAddr {
       s.fail('a URI with headers or commas must be enclosed in <>');
     }
   }
-  let uri: Uri;
-  try {
-    uri = parseUri(uriText);
-  } catch (err) {
-    if (err instanceof SipParseError) throw new SipParseError('SIP_ERR_BAD_URI', err.detail, header);
-    throw err;
-  }
+  const uri = parseUriIn(uriText, header);
   const params = s.params();
   s.end('the URI and its parameters');
   return { displayName, uri, bracketed, params };

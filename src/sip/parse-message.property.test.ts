@@ -4,7 +4,10 @@ import fc from 'fast-check';
 import { inspectMessage, parseMessage } from './parse-message.js';
 import { serializeMessage } from './serialize-message.js';
 import { FramingError, StreamFramer } from './stream-framer.js';
-import { tagOf } from './name-addr.js';
+import { parseNameAddr, parseNameAddrByGrammar, tagOf } from './name-addr.js';
+import { parseVia, parseViaByGrammar } from './via.js';
+import { SipParseError } from './errors.js';
+import { parseUri, parseUriByGrammar } from './uri.js';
 
 const token = fc.stringMatching(/^[A-Za-z0-9\-.!%*_+`'~]{1,12}$/);
 const hostLabel = fc.stringMatching(/^[a-z][a-z0-9-]{0,8}[a-z0-9]$/);
@@ -129,5 +132,54 @@ test('generated valid requests frame identically over a stream, split anywhere',
       assert.deepEqual(items.map((i) => (i.type === 'message' ? i.bytes : i.type)), messages);
     }),
     { numRuns: 500 },
+  );
+});
+
+/** Both outcomes of a parse: the value, or the error code it threw. */
+function outcome<T>(parse: () => T): { value: T } | { error: string } {
+  try {
+    return { value: parse() };
+  } catch (err) {
+    return { error: err instanceof SipParseError ? `${err.code} ${err.detail}` : String(err) };
+  }
+}
+
+// The fast paths (canonical forms by regular expression) must agree with the grammar everywhere.
+const noise = fc.constantFrom('', ' ', '  ', '\t', ';', ',', '"', '<', '>', ':', '=', '[', ']', '\\', 'é', ';x=[a;b]', ';y=[::1]');
+const spliced = (base: fc.Arbitrary<string>): fc.Arbitrary<string> =>
+  fc.tuple(base, fc.array(fc.tuple(fc.nat(), noise), { maxLength: 3 })).map(([text, edits]) => {
+    let out = text;
+    for (const [at, piece] of edits) {
+      const i = at % (out.length + 1);
+      out = out.slice(0, i) + piece + out.slice(i);
+    }
+    return out;
+  });
+
+test('the canonical Via fast path agrees with the grammar, on valid and damaged values', () => {
+  fc.assert(
+    fc.property(spliced(via), (text) => {
+      assert.deepEqual(outcome(() => parseVia(text)), outcome(() => parseViaByGrammar(text)));
+    }),
+    { numRuns: 3000 },
+  );
+});
+
+test('the canonical name-addr fast path agrees with the grammar, on valid and damaged values', () => {
+  const addrSpec = fc.tuple(uri, fc.option(token, { nil: undefined })).map(([u, tag]) => `${u}${tag === undefined ? '' : `;tag=${tag}`}`);
+  fc.assert(
+    fc.property(spliced(fc.oneof(nameAddr, addrSpec)), (text) => {
+      assert.deepEqual(outcome(() => parseNameAddr(text, 'from')), outcome(() => parseNameAddrByGrammar(text, 'from')));
+    }),
+    { numRuns: 3000 },
+  );
+});
+
+test('the canonical sip URI fast path agrees with the grammar, on valid and damaged values', () => {
+  fc.assert(
+    fc.property(spliced(fc.oneof(uri, uri.map((u) => u.toUpperCase()), uri.map((u) => `${u};maddr=%41b`))), (text) => {
+      assert.deepEqual(outcome(() => parseUri(text)), outcome(() => parseUriByGrammar(text)));
+    }),
+    { numRuns: 3000 },
   );
 });

@@ -1,6 +1,6 @@
 import { isIPv4, isIPv6 } from 'node:net';
 import { classifyHost } from './host.js';
-import { HeaderScanner, paramValue, serializeHeaderParams, type HeaderParam } from './header-scanner.js';
+import { HeaderScanner, paramValue, serializeHeaderParams, SIMPLE_PARAMS, splitSimpleParams, type HeaderParam } from './header-scanner.js';
 import type { HostKind } from './uri.js';
 
 /** One Via value (RFC 3261 section 20.42, RFC 3581 rport). */
@@ -24,7 +24,22 @@ export function branchOf(via: Via): string | undefined {
   return branch === null ? undefined : branch;
 }
 
+// The form nearly every Via takes: no white space around separators, no quoting, no IPv6.
+const CANONICAL_VIA = new RegExp(`^SIP/2\\.0/([A-Za-z]+) ([A-Za-z0-9.-]+)(?::(\\d{1,5}))?(${SIMPLE_PARAMS})$`);
+
 export function parseVia(text: string): Via {
+  const m = CANONICAL_VIA.exec(text);
+  const host = m?.[2];
+  const hostKind = host === undefined ? undefined : classifyHost(host);
+  if (m === null || host === undefined || hostKind === undefined) return parseViaByGrammar(text);
+  const port = m[3] === undefined ? undefined : Number(m[3]);
+  const params = splitSimpleParams(m[4] ?? '');
+  checkVia(new HeaderScanner(text, 'via'), port, params);
+  return { protocol: 'SIP', version: '2.0', transport: (m[1] ?? '').toUpperCase(), host, hostKind, port, params };
+}
+
+/** Any Via the grammar allows: LWS around every separator, [IPv6] sent-by, quoted values. */
+export function parseViaByGrammar(text: string): Via {
   const s = new HeaderScanner(text, 'via');
   const protocol = s.token('the protocol name');
   s.expect('/', 'after the protocol name');
@@ -56,11 +71,18 @@ export function parseVia(text: string): Via {
     const start = s.pos;
     while (s.peek() >= 48 && s.peek() <= 57) s.pos++;
     const digits = text.slice(start, s.pos);
-    if (digits.length === 0 || digits.length > 5 || Number(digits) > 65535) s.fail('bad sent-by port');
+    if (digits.length === 0 || digits.length > 5) s.fail('bad sent-by port');
     port = Number(digits);
   }
   const params = s.params();
   s.end('the Via parameters');
+  checkVia(s, port, params);
+  return { protocol, version, transport, host, hostKind, port, params };
+}
+
+/** What the grammar leaves to semantics: port range and the values of the RFC 3261/3581 parameters. */
+function checkVia(s: HeaderScanner, port: number | undefined, params: readonly HeaderParam[]): void {
+  if (port !== undefined && port > 65535) s.fail('bad sent-by port');
   for (const p of params) {
     const name = p.name.toLowerCase();
     if (name === 'received' && p.value !== null) {
@@ -74,7 +96,6 @@ export function parseVia(text: string): Via {
       s.fail(`${name} needs a value`);
     }
   }
-  return { protocol, version, transport, host, hostKind, port, params };
 }
 
 export function serializeVia(via: Via): string {
