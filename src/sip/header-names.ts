@@ -45,6 +45,30 @@ for (const [short, long] of Object.entries(COMPACT_FORMS)) {
   INTERNED.set(short.toUpperCase(), long);
 }
 
+/**
+ * The key of a header name written at head[start, end), for the names every message carries,
+ * without making a string first; undefined for any other name (then use headerKey).
+ */
+export function knownHeaderKeyAt(head: string, start: number, end: number): string | undefined {
+  const candidates = BY_LENGTH[end - start];
+  if (candidates === undefined) return undefined;
+  for (const [spelling, key] of candidates) {
+    if (head.startsWith(spelling, start)) return key;
+  }
+  return undefined;
+}
+
+// The spellings seen on the wire for the common headers: canonical, lower-case and compact.
+const BY_LENGTH: Array<Array<[string, string]> | undefined> = [];
+for (const name of ['Via', 'From', 'To', 'Call-ID', 'CSeq', 'Contact', 'Max-Forwards', 'Content-Length', 'Content-Type',
+  'Route', 'Record-Route', 'Expires', 'User-Agent', 'Allow', 'Supported', 'Require', 'Accept', 'Authorization']) {
+  const key = name.toLowerCase();
+  for (const spelling of new Set([name, key])) (BY_LENGTH[spelling.length] ??= []).push([spelling, key]);
+}
+for (const [short, long] of [['v', 'via'], ['f', 'from'], ['t', 'to'], ['i', 'call-id'], ['m', 'contact'], ['l', 'content-length'], ['c', 'content-type'], ['k', 'supported']]) {
+  (BY_LENGTH[1] ??= []).push([short as string, long as string], [(short as string).toUpperCase(), long as string]);
+}
+
 /** The lower-case long form of a header name, the key sipsec looks headers up by. */
 export function headerKey(name: string): string {
   const interned = INTERNED.get(name) ?? SEEN.get(name);

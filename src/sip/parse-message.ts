@@ -2,7 +2,7 @@ import { isUtf8 } from 'node:buffer';
 import { SIP_LIMITS, type SipLimits } from '../limits.js';
 import { isIn, isToken, TOKEN } from './charsets.js';
 import { responseForFault, SipParseError, type FaultResponse, type SipFault } from './errors.js';
-import { headerKey } from './header-names.js';
+import { headerKey, knownHeaderKeyAt } from './header-names.js';
 import { parseAllTypedHeaders, SipRequest, SipResponse, type HeaderEncoding, type HeaderField, type SipMessage } from './message.js';
 import { parseContentLength } from './scalar-headers.js';
 import { parseUri, type Uri } from './uri.js';
@@ -263,7 +263,7 @@ function splitHeaderFields(head: string, from: number, headers: HeaderField[], f
     while (valueEnd > valueStart && (head.charCodeAt(valueEnd - 1) === 32 || head.charCodeAt(valueEnd - 1) === 9)) valueEnd--;
     let value = head.slice(valueStart, valueEnd);
     if (folded) value = value.replace(/\r\n[ \t]+/g, ' ').trim();
-    const key = headerKey(name);
+    const key = knownHeaderKeyAt(head, fieldStart, nameEnd) ?? headerKey(name);
     if (value.includes('\r') || value.includes('\n')) {
       faults.push({ code: 'SIP_ERR_BAD_HEADER_VALUE', header: key, detail: 'a bare CR or LF inside the value' });
       continue;

@@ -22,7 +22,12 @@ export function parseBoundedInt(text: string, max: number, header: string): numb
   return Number(significant);
 }
 
+const CANONICAL_CSEQ = /^([1-9]\d{0,8}|0) ([A-Z]+)$/;
+
 export function parseCSeq(text: string): CSeq {
+  // Nine digits stay below 2**32: the common form needs no range check.
+  const m = CANONICAL_CSEQ.exec(text);
+  if (m !== null) return { seq: Number(m[1]), method: m[2] ?? '' };
   const s = new HeaderScanner(text, 'cseq');
   s.skipWs();
   const start = s.pos;
