@@ -27,6 +27,8 @@ export interface ZoneSpec {
    * `bogus`). Each must change the file, or the build fails.
    */
   readonly tamper?: readonly { readonly from: RegExp; readonly to: string }[];
+  /** The apex NS (and SOA MNAME) host; default `ns.test.`. */
+  readonly nameServer?: string;
 }
 
 /** A zone as written to disk: the file NSD serves (the `.signed` one for signed zones). */
@@ -84,8 +86,8 @@ async function buildZone(dir: string, spec: ZoneSpec, records: readonly string[]
   const text = [
     `$ORIGIN ${spec.origin}`,
     `$TTL ${ZONE_TTL}`,
-    `@ IN SOA ns.test. hostmaster.test. 1 3600 900 604800 ${ZONE_NEGATIVE_TTL}`,
-    '@ IN NS ns.test.',
+    `@ IN SOA ${spec.nameServer ?? 'ns.test.'} hostmaster.test. 1 3600 900 604800 ${ZONE_NEGATIVE_TTL}`,
+    `@ IN NS ${spec.nameServer ?? 'ns.test.'}`,
     ...records,
     '',
   ].join('\n');

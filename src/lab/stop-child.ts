@@ -1,7 +1,12 @@
 /** Stopping a daemon a lab run started (tools for demos and tests on one machine). */
 import type { ChildProcess } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 
-/** SIGTERM, then wait for the exit (SIGKILL only if it does not come). Safe to call twice. */
+/**
+ * SIGTERM, then wait for the exit (SIGKILL only if it does not come). Safe to call twice.
+ * A daemon that forks (NSD's server processes) is also waited for until its children are gone
+ * (Linux /proc), so that nothing of it is left when stop resolves.
+ */
 export function stopper(child: ChildProcess): () => Promise<void> {
   const exited = new Promise<void>((resolve) => {
     if (child.exitCode !== null || child.signalCode !== null) resolve();
@@ -12,9 +17,48 @@ export function stopper(child: ChildProcess): () => Promise<void> {
     }
   });
   return async () => {
+    const children = child.pid === undefined ? [] : childPids(child.pid);
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
     const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
     await exited;
     clearTimeout(timer);
+    await waitUntilGone(children, 5_000);
   };
+}
+
+/** The processes whose parent is `pid`, from /proc; none where /proc is absent. */
+function childPids(pid: number): number[] {
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return [];
+  }
+  const found: number[] = [];
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      // /proc/PID/stat: "pid (comm) state ppid ..."; comm may hold spaces and parentheses.
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === pid) found.push(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return found;
+}
+
+/** Polls until none of the pids exists any more (exited and reaped), or the time is up. */
+async function waitUntilGone(pids: readonly number[], timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  const alive = (pid: number): boolean => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  while (pids.some(alive) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
 }
