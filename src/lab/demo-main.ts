@@ -17,10 +17,10 @@ const repoRoot = resolve(here, '..', '..', '..');
 const { values } = parseArgs({ options: { dir: { type: 'string' }, torture: { type: 'string' } } });
 const dir = values.dir ?? (await mkdtemp(join(tmpdir(), 'sipsec-demo-')));
 
-let interrupted = false;
+const abort = new AbortController();
 const onSignal = (signal: string): void => {
-  interrupted = true;
   process.stderr.write(`\ndemo: ${signal}, stopping the lab\n`);
+  abort.abort(new Error(`interrupted by ${signal}`));
 };
 process.once('SIGINT', onSignal);
 process.once('SIGTERM', onSignal);
@@ -32,8 +32,9 @@ try {
     nodePath: process.execPath,
     tortureDir: values.torture ?? join(repoRoot, '..', 'shared', 'testdata', 'sip-torture'),
     out: (text) => void process.stdout.write(text),
+    signal: abort.signal,
   });
-  process.exitCode = ok && !interrupted ? 0 : 1;
+  process.exitCode = ok && !abort.signal.aborted ? 0 : 1;
 } finally {
   await rm(dir, { recursive: true, force: true });
 }

@@ -17,6 +17,8 @@ export interface DemoOptions {
   /** The torture messages (../shared/testdata/sip-torture). */
   readonly tortureDir: string;
   readonly out: (text: string) => void;
+  /** Aborting stops the command running and skips the rest; the lab is still stopped. */
+  readonly signal?: AbortSignal;
 }
 
 interface CliRun {
@@ -78,8 +80,9 @@ export async function runDemo(options: DemoOptions): Promise<boolean> {
     if (!ok) failures.push(`${step}: ${what}`);
   };
   const sipsec = async (args: readonly string[], show: boolean): Promise<CliRun> => {
+    options.signal?.throwIfAborted();
     if (show) out(`$ sipsec ${args.map((a) => a.split(options.dir).join('$LAB')).join(' ')}\n`);
-    const run = await runCli(options.nodePath, options.cliMain, args);
+    const run = await runCli(options.nodePath, options.cliMain, args, options.signal);
     if (show) {
       const text = `${run.stdout}${run.stderr}`.trimEnd();
       const lines = text === '' ? [] : text.split('\n');
@@ -208,8 +211,9 @@ export async function runDemo(options: DemoOptions): Promise<boolean> {
     {
       const files = TORTURE_SAMPLE.map(([name]) => join(options.tortureDir, 'rfc4475', name));
       out(`$ sipsec lint ${TORTURE_SAMPLE.map(([name]) => `rfc4475/${name}`).join(' ')}\n`);
-      const run = await runCli(options.nodePath, options.cliMain, ['lint', ...files]);
+      const run = await runCli(options.nodePath, options.cliMain, ['lint', ...files], options.signal);
       const lines = run.stdout.trim().split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as LintJson);
+      if (lines.length === 0) throw new Error(`sipsec lint printed nothing (exit ${run.code}): ${run.stderr.split('\n')[0] ?? ''}`);
       for (const [i, [name, expected]] of TORTURE_SAMPLE.entries()) {
         const line = lines[i];
         const got = line === undefined ? 'missing' : line.valid ? 'valid' : line.response === undefined ? 'drop' : String(line.response);
@@ -220,11 +224,13 @@ export async function runDemo(options: DemoOptions): Promise<boolean> {
       }
     }
   } catch (err) {
-    failures.push(`${step}: ${err instanceof Error ? err.message : String(err)}`);
-    out(`\nFAIL at step ${step}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    const message = options.signal?.aborted === true ? 'interrupted' : err instanceof Error ? err.message : String(err);
+    failures.push(`${step}: ${message}`);
+    out(`\nFAIL at step ${step}: ${message}\n`);
   } finally {
     await lab?.stop();
   }
+  if (options.signal?.aborted === true && !failures.some((f) => f.includes('interrupted'))) failures.push(`${step}: interrupted`);
   out(failures.length === 0
     ? '\ndemo: every step showed what it should\n'
     : `\ndemo FAILED (${failures.length}):\n${failures.map((f) => `  - ${f}`).join('\n')}\n`);
@@ -232,14 +238,15 @@ export async function runDemo(options: DemoOptions): Promise<boolean> {
 }
 
 /** Runs `node cli/main.js ARGS`; resolves with the exit code and output, never rejects on a non-zero exit. */
-function runCli(nodePath: string, cliMain: string, args: readonly string[]): Promise<CliRun> {
+function runCli(nodePath: string, cliMain: string, args: readonly string[], signal?: AbortSignal): Promise<CliRun> {
   const started = Date.now();
   return new Promise((resolve, reject) => {
-    const child = spawn(nodePath, [cliMain, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(nodePath, [cliMain, ...args], { stdio: ['ignore', 'pipe', 'pipe'], ...(signal ? { signal } : {}) });
     const stdout: Buffer[] = [];
     const stderr: Buffer[] = [];
     child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
     child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
+    // An abort also arrives here (AbortError), after the child was sent SIGTERM.
     child.once('error', reject);
     child.once('close', (code, signal) => resolve({
       code: code ?? (signal !== null ? 128 : 2),

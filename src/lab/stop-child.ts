@@ -4,8 +4,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 
 /**
  * SIGTERM, then wait for the exit (SIGKILL only if it does not come). Safe to call twice.
- * A daemon that forks (NSD's server processes) is also waited for until its children are gone
- * (Linux /proc), so that nothing of it is left when stop resolves.
+ * A daemon that forks (NSD: main, then server parent, then server processes) is also waited for
+ * until all its descendants are gone (Linux /proc), so that nothing of it is left when stop resolves.
  */
 export function stopper(child: ChildProcess): () => Promise<void> {
   const exited = new Promise<void>((resolve) => {
@@ -17,33 +17,46 @@ export function stopper(child: ChildProcess): () => Promise<void> {
     }
   });
   return async () => {
-    const children = child.pid === undefined ? [] : childPids(child.pid);
+    const descendants = child.pid === undefined ? [] : descendantPids(child.pid);
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
     const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
     await exited;
     clearTimeout(timer);
-    await waitUntilGone(children, 5_000);
+    await waitUntilGone(descendants, 5_000);
   };
 }
 
-/** The processes whose parent is `pid`, from /proc; none where /proc is absent. */
-function childPids(pid: number): number[] {
+/** The processes below `pid` (children, their children ...), from /proc; none where /proc is absent. */
+function descendantPids(pid: number): number[] {
   let entries: string[];
   try {
     entries = readdirSync('/proc');
   } catch {
     return [];
   }
-  const found: number[] = [];
+  const parentOf = new Map<number, number>();
   for (const entry of entries) {
     if (!/^\d+$/.test(entry)) continue;
     try {
       // /proc/PID/stat: "pid (comm) state ppid ..."; comm may hold spaces and parentheses.
       const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
       const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      if (ppid === pid) found.push(Number(entry));
+      parentOf.set(Number(entry), ppid);
     } catch {
       // gone meanwhile
+    }
+  }
+  const found: number[] = [];
+  const below = new Set([pid]);
+  // Parents may be listed after their children: repeat until no process is added.
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const [p, ppid] of parentOf) {
+      if (!below.has(p) && below.has(ppid)) {
+        below.add(p);
+        found.push(p);
+        grew = true;
+      }
     }
   }
   return found;
