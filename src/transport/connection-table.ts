@@ -1,14 +1,15 @@
-import type { StreamConnection } from './stream-connection.js';
-import type { TransportProtocol } from './transport-context.js';
+import type { Connection } from './connection.js';
+import { isSecureTransport, type TransportProtocol } from './transport-context.js';
 
 /**
- * Open stream connections, found by id (responses go back on the connection a request came in on)
- * or by (transport, remote address, port) for reuse. A TLS connection is reused for a SIP domain
- * only if its server certificate was verified for that domain (DESIGN rule 5): never by IP:port alone.
+ * Open connections (TCP, TLS, WS, WSS), found by id (responses go back on the connection a request
+ * came in on) or by (transport, remote address, port) for reuse. A TLS or WSS connection is reused
+ * for a SIP domain only if its server certificate was verified for that domain (DESIGN rule 5):
+ * never by IP:port alone. The per-address and total counts are what the connection limits read.
  */
 export class ConnectionTable {
-  readonly #byId = new Map<string, StreamConnection>();
-  readonly #byRemote = new Map<string, Set<StreamConnection>>();
+  readonly #byId = new Map<string, Connection>();
+  readonly #byRemote = new Map<string, Set<Connection>>();
   readonly #perAddress = new Map<string, number>();
 
   get size(): number {
@@ -19,7 +20,7 @@ export class ConnectionTable {
     return this.#perAddress.get(address) ?? 0;
   }
 
-  add(connection: StreamConnection): void {
+  add(connection: Connection): void {
     this.#byId.set(connection.id, connection);
     const key = remoteKey(connection.transport, connection.remote.address, connection.remote.port);
     let set = this.#byRemote.get(key);
@@ -28,7 +29,7 @@ export class ConnectionTable {
     this.#perAddress.set(connection.remote.address, this.countForAddress(connection.remote.address) + 1);
   }
 
-  remove(connection: StreamConnection): void {
+  remove(connection: Connection): void {
     if (!this.#byId.delete(connection.id)) return;
     const key = remoteKey(connection.transport, connection.remote.address, connection.remote.port);
     const set = this.#byRemote.get(key);
@@ -39,20 +40,20 @@ export class ConnectionTable {
     else this.#perAddress.set(connection.remote.address, count);
   }
 
-  byId(id: string): StreamConnection | undefined {
+  byId(id: string): Connection | undefined {
     return this.#byId.get(id);
   }
 
   /**
-   * A connection to reuse for a new request: plain TCP by remote address and port; TLS only when
-   * authenticated for `sipDomain` (an outbound connection verified for it).
+   * A connection to reuse for a new request: plain TCP and WS by remote address and port; TLS and
+   * WSS only when authenticated for `sipDomain` (an outbound connection verified for it).
    */
-  findReusable(transport: TransportProtocol, address: string, port: number, sipDomain: string | undefined): StreamConnection | undefined {
+  findReusable(transport: TransportProtocol, address: string, port: number, sipDomain: string | undefined): Connection | undefined {
     const set = this.#byRemote.get(remoteKey(transport, address, port));
     if (set === undefined) return undefined;
     for (const connection of set) {
       if (connection.closed) continue;
-      if (transport !== 'tls') return connection;
+      if (!isSecureTransport(transport)) return connection;
       if (sipDomain !== undefined && connection.peer?.authenticated === true && connection.verifiedFor.has(sipDomain.toLowerCase())) {
         return connection;
       }
@@ -60,7 +61,7 @@ export class ConnectionTable {
     return undefined;
   }
 
-  all(): StreamConnection[] {
+  all(): Connection[] {
     return [...this.#byId.values()];
   }
 }

@@ -3,6 +3,7 @@ import type { TLSSocket } from 'node:tls';
 import type { SipLimits, TransportLimits } from '../limits.js';
 import { StreamFramer, type FramingError } from '../sip/stream-framer.js';
 import type { PeerVerdict } from '../tls/verdict.js';
+import { nextConnectionId, type Connection } from './connection.js';
 import { TransportError, type Endpoint, type TransportProtocol } from './transport-context.js';
 import type { TransportLog } from './transport-log.js';
 
@@ -14,14 +15,12 @@ export interface StreamConnectionEvents {
   onClose(connection: StreamConnection): void;
 }
 
-let nextId = 1;
-
 /**
  * One TCP or TLS connection carrying SIP: framing, RFC 5626 keep-alive answers, and the limits
  * that bound what a slow or hostile peer can cost (idle time, time to complete a message, bytes
  * queued for writing).
  */
-export class StreamConnection {
+export class StreamConnection implements Connection {
   readonly id: string;
   readonly local: Endpoint;
   readonly remote: Endpoint;
@@ -44,7 +43,7 @@ export class StreamConnection {
     private readonly events: StreamConnectionEvents,
     private readonly log: TransportLog,
   ) {
-    this.id = `${transport}-${nextId++}`;
+    this.id = nextConnectionId(transport);
     this.local = { address: socket.localAddress ?? '', port: socket.localPort ?? 0 };
     this.remote = { address: socket.remoteAddress ?? '', port: socket.remotePort ?? 0 };
     this.#framer = new StreamFramer(sipLimits);

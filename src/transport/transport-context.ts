@@ -44,10 +44,21 @@ export interface Destination {
   /** Send on this connection (responses, in-dialog requests over a flow) instead of choosing one. */
   readonly connectionId?: string;
   /**
-   * For TLS: what to verify the server against (the SIP domain always; the SRV host, DNSSEC state
-   * and TLSA RRset from the locator). Required for a new outbound TLS connection.
+   * For TLS and WSS: what to verify the server against (the SIP domain always; the SRV host, DNSSEC state
+   * and TLSA RRset from the locator). Required for a new outbound TLS or WSS connection.
    */
   readonly tlsTarget?: ServerTarget;
+  /**
+   * For WS and WSS (RFC 7118): the HTTP request path of the opening handshake; default '/'. Used
+   * when a connection is opened; an open connection to the same peer is reused whatever its path.
+   */
+  readonly wsPath?: string;
+  /**
+   * For WS and WSS: the Host header of the opening handshake; default the SIP domain of
+   * `tlsTarget`, else the address. It names the HTTP host only: the WSS server is always verified
+   * against `tlsTarget`.
+   */
+  readonly wsHost?: string;
 }
 
 /**
@@ -64,7 +75,9 @@ export type TransportFailureReason =
   | 'connection-reset'
   | 'connection-limit'
   | 'message-too-large'
-  | 'unreachable';
+  | 'unreachable'
+  /** The WebSocket opening handshake did not end in 101 with the `sip` subprotocol (RFC 7118 section 4.1). */
+  | 'ws-handshake-failed';
 
 /** Thrown (or rejected) by a transport send; `reason` is a vocabulary word, `verdict` the TLS evidence. */
 export class TransportError extends Error {

@@ -1,4 +1,6 @@
 import dgram from 'node:dgram';
+import http from 'node:http';
+import https from 'node:https';
 import net from 'node:net';
 import tls from 'node:tls';
 import { SIP_LIMITS, TRANSPORT_LIMITS, type SipLimits, type TransportLimits } from '../limits.js';
@@ -9,29 +11,32 @@ import type { FramingError } from '../sip/stream-framer.js';
 import type { TlsPolicy } from '../tls/policy.js';
 import type { TrustStore } from '../tls/trust-store.js';
 import type { PeerVerdict } from '../tls/verdict.js';
+import type { Connection, ConnectionTransport } from './connection.js';
 import { ConnectionTable } from './connection-table.js';
 import { SecureContextCache } from './secure-context-cache.js';
 import { StreamConnection } from './stream-connection.js';
 import { connectAndVerify, verifyInboundPeer } from './tls-connect.js';
+import { tlsServerOptions, type ServerCertificate } from './tls-server-options.js';
 import { TransportError, type Destination, type Endpoint, type TransportContext, type TransportProtocol } from './transport-context.js';
 import { stderrTransportLog, type TransportLog } from './transport-log.js';
+import { WsConnection } from './ws-connection.js';
+import { createWsServer, handshakeWs } from './ws-transport.js';
 
-/** A certificate the TLS listener presents, chosen by SNI among the domains it covers. */
-export interface ServerCertificate {
-  /** SIP domains (and host names) this certificate is presented for; the first listed is the default. */
-  readonly domains: readonly string[];
-  readonly cert: string;
-  readonly key: string;
-}
+export type { ServerCertificate } from './tls-server-options.js';
 
 export interface ListenerSpec {
-  readonly transport: Extract<TransportProtocol, 'udp' | 'tcp' | 'tls'>;
+  readonly transport: TransportProtocol;
   /** IP address to bind (127.0.0.1, ::1, 0.0.0.0 ...). */
   readonly address: string;
   /** 0 picks a free port; see TransportLayer.listening(). */
   readonly port: number;
-  /** TLS listeners: one or more certificates (SNI picks one per hosted domain). */
+  /** TLS and WSS listeners: one or more certificates (SNI picks one per hosted domain). */
   readonly certificates?: readonly ServerCertificate[];
+  /**
+   * WS and WSS listeners: the only HTTP request path upgraded (query ignored, others get 404);
+   * absent: any path. The `sip` subprotocol is always required (RFC 7118 section 4.1).
+   */
+  readonly path?: string;
 }
 
 export interface TransportLayerOptions {
@@ -49,14 +54,14 @@ export interface TransportLayerOptions {
   /** A message that failed to parse; for requests `result.response` says what to answer. */
   readonly onInvalid?: (result: Extract<ParseResult, { ok: false }>, context: TransportContext) => void;
   /**
-   * A stream connection closed, by either side or by a limit. Client transactions waiting for a
+   * A connection (TCP, TLS, WS, WSS) closed, by either side or by a limit. Client transactions waiting for a
    * response on it will get none: the layer above fails them at once with this reason.
    */
   readonly onConnectionClosed?: (connectionId: string, reason: string) => void;
   readonly log?: TransportLog;
 }
 
-/** Where a message went: the connection (stream transports) and the verdict on its TLS peer. */
+/** Where a message went: the connection (all but UDP) and the verdict on its TLS or WSS peer. */
 export interface SendResult {
   readonly connectionId: string | undefined;
   readonly peer: PeerVerdict | undefined;
@@ -69,7 +74,7 @@ interface Listening {
 }
 
 /**
- * Every socket of a SIP element: listeners for UDP, TCP and TLS (several at once, IPv4 and IPv6),
+ * Every socket of a SIP element: listeners for UDP, TCP, TLS, WS and WSS (several at once, IPv4 and IPv6),
  * outbound connections, and the table that reuses them. Received bytes are parsed here and handed
  * up with their TransportContext; everything above is plain data.
  */
@@ -79,7 +84,7 @@ export class TransportLayer {
   readonly #sipLimits: SipLimits;
   readonly #log: TransportLog;
   readonly #connections = new ConnectionTable();
-  readonly #pendingConnects = new Map<string, Promise<StreamConnection>>();
+  readonly #pendingConnects = new Map<string, Promise<Connection>>();
   readonly #contexts = new SecureContextCache();
   readonly #listening: Listening[] = [];
   readonly #udpSockets: Array<{ socket: dgram.Socket; family: 4 | 6; endpoint: Endpoint }> = [];
@@ -117,9 +122,10 @@ export class TransportLayer {
   }
 
   /**
-   * Sends one message. Stream destinations reuse a connection (the given connectionId, or one to
-   * the same peer verified for the same SIP domain) or open one; a new TLS connection is verified
-   * against destination.tlsTarget first. Rejects with TransportError naming the failure.
+   * Sends one message. Connection destinations (TCP, TLS, WS, WSS) reuse a connection (the given
+   * connectionId, or one to the same peer verified for the same SIP domain) or open one; a new TLS
+   * or WSS connection is verified against destination.tlsTarget first, before any byte of SIP or
+   * HTTP is sent. Rejects with TransportError naming the failure.
    */
   async send(message: SipMessage, destination: Destination): Promise<SendResult> {
     if (this.#closed) throw new TransportError('unreachable', 'the transport layer is closed');
@@ -131,10 +137,7 @@ export class TransportLayer {
       await this.#sendUdp(bytes, destination);
       return { connectionId: undefined, peer: undefined };
     }
-    if (destination.transport !== 'tcp' && destination.transport !== 'tls') {
-      throw new TransportError('unreachable', `transport ${destination.transport} is not supported yet`);
-    }
-    const connection = await this.#connectionFor(destination);
+    const connection = await this.#connectionFor(destination, destination.transport);
     await connection.send(bytes);
     return { connectionId: connection.id, peer: connection.peer };
   }
@@ -143,16 +146,22 @@ export class TransportLayer {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    await Promise.all(this.#listening.map((l) => l.close()));
+    // Listeners stop accepting first; a stream server's close completes once its connections are gone.
+    const closing = Promise.all(this.#listening.map((l) => l.close()));
     for (const connection of this.#connections.all()) connection.close('local-close');
+    await closing;
   }
 
   async #listen(spec: ListenerSpec): Promise<Listening> {
     if (spec.transport === 'udp') return this.#listenUdp(spec);
+    const where = `${spec.transport.toUpperCase()} listener ${spec.address}:${spec.port}`;
+    if (spec.transport !== 'ws' && spec.transport !== 'wss' && spec.path !== undefined) throw new TypeError(`${where}: path is for WS and WSS listeners only`);
     const server =
       spec.transport === 'tcp'
         ? net.createServer((socket) => this.#accept(socket, 'tcp', undefined))
-        : this.#createTlsServer(spec);
+        : spec.transport === 'tls'
+          ? this.#createTlsServer(spec, where)
+          : this.#createWsServer(spec, where);
     server.maxConnections = this.#limits.maxConnections;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -166,45 +175,68 @@ export class TransportLayer {
     return {
       spec,
       endpoint: { address: address.address, port: address.port },
-      close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+      close: () =>
+        new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          // HTTP connections of WS listeners that never upgraded (keep-alive) would hold the close.
+          if (server instanceof http.Server || server instanceof https.Server) server.closeAllConnections();
+        }),
     };
   }
 
-  #createTlsServer(spec: ListenerSpec): tls.Server {
-    const certificates = spec.certificates ?? [];
-    const [first] = certificates;
-    if (first === undefined) throw new TypeError(`TLS listener ${spec.address}:${spec.port} needs at least one certificate`);
-    const byDomain = new Map<string, ServerCertificate>();
-    for (const c of certificates) for (const d of c.domains) byDomain.set(d.toLowerCase().replace(/\.$/, ''), c);
-    const contextFor = (c: ServerCertificate): tls.SecureContext => this.#contexts.get({ cert: c.cert, key: c.key });
-    const server = tls.createServer({
-      // The default certificate, for clients that send no SNI (IP-addressed peers such as Kamailio's
-      // dispatcher): tls.Server builds its default context from these options, not from secureContext.
-      cert: first.cert,
-      key: first.key,
-      // An empty store: the client chain is then what the client presented (sipsec verifies it).
-      ca: [],
-      // SNI names the SIP domain the client wants (RFC 5922 section 7.2 uses it to pick the certificate).
-      SNICallback: (servername, callback) => callback(null, contextFor(byDomain.get(servername.toLowerCase()) ?? first)),
-      requestCert: true,
-      // sipsec verifies client certificates itself (RFC 5922 section 7.4) and keeps the verdict.
-      rejectUnauthorized: false,
-      minVersion: 'TLSv1.2',
-      handshakeTimeout: this.#limits.tlsHandshakeTimeoutMs,
-    });
+  #createTlsServer(spec: ListenerSpec, where: string): tls.Server {
+    const server = tls.createServer(tlsServerOptions(spec.certificates ?? [], this.#contexts, this.#limits.tlsHandshakeTimeoutMs, where));
     server.on('secureConnection', (socket) => {
-      const verdict = this.#verifyClient(socket);
-      if (this.#options.requireClientCertificate === true && verdict?.authenticated !== true) {
-        this.#log({ level: 'warn', event: 'client-certificate-refused', remote: { address: socket.remoteAddress ?? '', port: socket.remotePort ?? 0 }, reason: verdict?.reasons.map((r) => r.code).join(',') ?? 'no-client-certificate' });
-        socket.destroy();
-        return;
-      }
-      this.#accept(socket, 'tls', verdict);
+      const { admitted, verdict } = this.#admitTlsClient(socket);
+      if (admitted) this.#accept(socket, 'tls', verdict);
+      else socket.destroy();
     });
+    this.#logTlsClientErrors(server);
+    return server;
+  }
+
+  /**
+   * An HTTP or HTTPS server upgrading to SIP over WebSocket (RFC 7118): the same certificate choice
+   * and client-certificate verification as the TLS listener, the same connection limits (checked
+   * before the handshake completes), and one SIP message per WebSocket message.
+   */
+  #createWsServer(spec: ListenerSpec, where: string): http.Server | https.Server {
+    const transport = spec.transport === 'wss' ? 'wss' : 'ws';
+    const server = createWsServer({
+      ...(transport === 'wss' ? { tls: tlsServerOptions(spec.certificates ?? [], this.#contexts, this.#limits.tlsHandshakeTimeoutMs, where), verifyTlsClient: (socket: tls.TLSSocket) => this.#admitTlsClient(socket) } : {}),
+      ...(spec.path !== undefined ? { path: spec.path } : {}),
+      maxPayloadBytes: this.#sipLimits.maxMessageBytes,
+      headersTimeoutMs: Math.min(this.#limits.messageCompleteTimeoutMs, this.#limits.idleTimeoutMs),
+      admit: (remote) => (this.#underLimits(remote.address) ? undefined : 'connection-limit'),
+      onOpen: (ws, socket, peer) => {
+        const connection = new WsConnection(ws, socket, transport, 'inbound', peer, this.#limits, this.#wsEvents, this.#log);
+        this.#connections.add(connection);
+      },
+      log: this.#log,
+    });
+    if (server instanceof tls.Server) this.#logTlsClientErrors(server);
+    return server;
+  }
+
+  #logTlsClientErrors(server: tls.Server): void {
     server.on('tlsClientError', (err, socket) => {
       this.#log({ level: 'warn', event: 'tls-handshake-failed', remote: { address: socket.remoteAddress ?? '', port: socket.remotePort ?? 0 }, reason: err.message });
     });
-    return server;
+  }
+
+  /** Verifies an inbound TLS client's certificate; refuses it when a verified one is required. */
+  #admitTlsClient(socket: tls.TLSSocket): { admitted: boolean; verdict: PeerVerdict | undefined } {
+    const verdict = this.#verifyClient(socket);
+    if (this.#options.requireClientCertificate === true && verdict?.authenticated !== true) {
+      this.#log({ level: 'warn', event: 'client-certificate-refused', remote: { address: socket.remoteAddress ?? '', port: socket.remotePort ?? 0 }, reason: verdict?.reasons.map((r) => r.code).join(',') ?? 'no-client-certificate' });
+      return { admitted: false, verdict };
+    }
+    return { admitted: true, verdict };
+  }
+
+  /** Whether one more connection from or to this address stays within the connection limits. */
+  #underLimits(address: string): boolean {
+    return this.#connections.size < this.#limits.maxConnections && this.#connections.countForAddress(address) < this.#limits.maxConnectionsPerAddress;
   }
 
   #verifyClient(socket: tls.TLSSocket): PeerVerdict | undefined {
@@ -220,7 +252,7 @@ export class TransportLayer {
 
   #accept(socket: net.Socket, transport: 'tcp' | 'tls', peer: PeerVerdict | undefined): void {
     const address = socket.remoteAddress ?? '';
-    if (this.#connections.size >= this.#limits.maxConnections || this.#connections.countForAddress(address) >= this.#limits.maxConnectionsPerAddress) {
+    if (!this.#underLimits(address)) {
       this.#log({ level: 'warn', event: 'connection-refused', remote: { address, port: socket.remotePort ?? 0 }, reason: 'connection-limit' });
       socket.destroy();
       return;
@@ -230,16 +262,24 @@ export class TransportLayer {
 
   #wrap(socket: net.Socket, transport: 'tcp' | 'tls', direction: 'inbound' | 'outbound', peer: PeerVerdict | undefined): StreamConnection {
     return new StreamConnection(socket, transport, direction, peer, this.#limits, this.#sipLimits, {
-      onMessage: (connection, bytes) => this.#receive(bytes, this.#streamContext(connection), 'stream'),
+      onMessage: (connection, bytes) => this.#receive(bytes, this.#contextOf(connection), 'stream'),
       onFramingError: (connection, error) => this.#framingLost(connection, error),
-      onClose: (connection) => {
-        this.#connections.remove(connection);
-        this.#options.onConnectionClosed?.(connection.id, connection.closeReason);
-      },
+      onClose: (connection) => this.#closedConnection(connection),
     }, this.#log);
   }
 
-  #streamContext(connection: StreamConnection): TransportContext {
+  // RFC 7118 section 5: a WebSocket message is one whole SIP message, framed like a datagram.
+  readonly #wsEvents = {
+    onMessage: (connection: WsConnection, bytes: Buffer): void => this.#receive(bytes, this.#contextOf(connection), 'datagram'),
+    onClose: (connection: WsConnection): void => this.#closedConnection(connection),
+  };
+
+  #closedConnection(connection: Connection): void {
+    this.#connections.remove(connection);
+    this.#options.onConnectionClosed?.(connection.id, connection.closeReason);
+  }
+
+  #contextOf(connection: Connection): TransportContext {
     return {
       transport: connection.transport,
       local: connection.local,
@@ -259,7 +299,7 @@ export class TransportLayer {
     const kind = result.ok ? result.message.kind : result.kind;
     this.#options.onInvalid?.(
       { ok: false, faults, message: result.message, kind, response: kind === 'request' ? status : undefined },
-      this.#streamContext(connection),
+      this.#contextOf(connection),
     );
   }
 
@@ -314,13 +354,12 @@ export class TransportLayer {
     });
   }
 
-  async #connectionFor(destination: Destination): Promise<StreamConnection> {
+  async #connectionFor(destination: Destination, transport: ConnectionTransport): Promise<Connection> {
     if (destination.connectionId !== undefined) {
       const connection = this.#connections.byId(destination.connectionId);
       if (connection !== undefined && !connection.closed) return connection;
       // RFC 3261 section 18.2.2: if the connection is gone, open a new one to the same address.
     }
-    const transport = destination.transport as 'tcp' | 'tls';
     const sipDomain = destination.tlsTarget?.sipDomain.toLowerCase().replace(/\.$/, '');
     const reusable = this.#connections.findReusable(transport, destination.address, destination.port, sipDomain);
     if (reusable !== undefined) return reusable;
@@ -332,40 +371,61 @@ export class TransportLayer {
     return connecting;
   }
 
-  async #connect(transport: 'tcp' | 'tls', destination: Destination, sipDomain: string | undefined): Promise<StreamConnection> {
-    if (this.#connections.size >= this.#limits.maxConnections || this.#connections.countForAddress(destination.address) >= this.#limits.maxConnectionsPerAddress) {
+  async #connect(transport: ConnectionTransport, destination: Destination, sipDomain: string | undefined): Promise<Connection> {
+    if (!this.#underLimits(destination.address)) {
       throw new TransportError('connection-limit', `connection limit reached for ${destination.address}`);
     }
-    let connection: StreamConnection;
-    if (transport === 'tcp') {
-      const socket = await this.#connectTcp(destination);
-      connection = this.#wrap(socket, 'tcp', 'outbound', undefined);
+    const secure = transport === 'tls' || transport === 'wss';
+    const { socket, verdict } = secure ? await this.#connectTls(destination, sipDomain) : { socket: await this.#connectTcp(destination), verdict: undefined };
+    let connection: Connection;
+    if (transport === 'tcp' || transport === 'tls') {
+      connection = this.#wrap(socket, transport, 'outbound', verdict);
     } else {
-      const target = destination.tlsTarget;
-      if (target === undefined || sipDomain === undefined) {
-        throw new TransportError('peer-not-authenticated', 'a TLS destination needs the SIP domain to verify the server against');
-      }
-      const trustStore = this.#options.trustStore;
-      if (trustStore === undefined) throw new TransportError('peer-not-authenticated', 'no trust store is configured for TLS');
-      const { socket, verdict } = await connectAndVerify({
-        host: destination.address,
+      const ws = await handshakeWs(socket, {
+        secure,
+        host: destination.wsHost ?? sipDomain ?? destination.address,
         port: destination.port,
-        target,
-        trustStore,
-        contexts: this.#contexts,
-        ...(this.#options.tlsPolicy ? { policy: this.#options.tlsPolicy } : {}),
-        ...(this.#options.clientCertificate ? { clientCertificate: this.#options.clientCertificate } : {}),
+        path: destination.wsPath ?? '/',
+        maxPayloadBytes: this.#sipLimits.maxMessageBytes,
+        timeoutMs: this.#limits.connectTimeoutMs,
       });
-      if (socket === null) {
-        const [first] = verdict.reasons;
-        const reason = first?.code === 'tls-timeout' ? 'tls-timeout' : first?.code === 'tls-handshake-failed' ? 'tls-handshake-failed' : 'peer-not-authenticated';
-        throw new TransportError(reason, verdict.reasons.map((r) => r.code).join(', ') || 'not authenticated', verdict);
+      if (this.#closed) {
+        ws.terminate();
+        throw new TransportError('unreachable', 'the transport layer is closed');
       }
-      connection = this.#wrap(socket, 'tls', 'outbound', verdict);
-      if (verdict.authenticated) connection.verifiedFor.add(sipDomain);
+      connection = new WsConnection(ws, socket, transport, 'outbound', verdict, this.#limits, this.#wsEvents, this.#log);
     }
+    if (verdict?.authenticated === true && sipDomain !== undefined) connection.verifiedFor.add(sipDomain);
     this.#connections.add(connection);
     return connection;
+  }
+
+  /**
+   * TLS for TLS and WSS destinations: connect, handshake and verify the server against the SIP
+   * domain (connectAndVerify); an unauthenticated hop is already closed when this rejects.
+   */
+  async #connectTls(destination: Destination, sipDomain: string | undefined): Promise<{ socket: tls.TLSSocket; verdict: PeerVerdict }> {
+    const target = destination.tlsTarget;
+    if (target === undefined || sipDomain === undefined) {
+      throw new TransportError('peer-not-authenticated', `a ${destination.transport.toUpperCase()} destination needs the SIP domain to verify the server against`);
+    }
+    const trustStore = this.#options.trustStore;
+    if (trustStore === undefined) throw new TransportError('peer-not-authenticated', `no trust store is configured for ${destination.transport.toUpperCase()}`);
+    const { socket, verdict } = await connectAndVerify({
+      host: destination.address,
+      port: destination.port,
+      target,
+      trustStore,
+      contexts: this.#contexts,
+      ...(this.#options.tlsPolicy ? { policy: this.#options.tlsPolicy } : {}),
+      ...(this.#options.clientCertificate ? { clientCertificate: this.#options.clientCertificate } : {}),
+    });
+    if (socket === null) {
+      const [first] = verdict.reasons;
+      const reason = first?.code === 'tls-timeout' ? 'tls-timeout' : first?.code === 'tls-handshake-failed' ? 'tls-handshake-failed' : 'peer-not-authenticated';
+      throw new TransportError(reason, verdict.reasons.map((r) => r.code).join(', ') || 'not authenticated', verdict);
+    }
+    return { socket, verdict };
   }
 
   #connectTcp(destination: Destination): Promise<net.Socket> {
