@@ -72,6 +72,55 @@ test('sipsec options over UDP, TCP and verified TLS against a live responder', a
   }
 });
 
+test('sipsec options over WS and verified WSS (RFC 7118) against a live responder', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sipsec-options-ws-'));
+  const ca = issueCertificate({ cn: 'Options WS Test CA', ca: true });
+  const server = issueCertificate({ cn: 'ws.b.example', issuer: ca, san: { uri: ['sip:b.example'], dns: ['b.example'] }, eku: [EKU_SERVER_AUTH, EKU_CLIENT_AUTH] });
+  const caFile = path.join(dir, 'ca.pem');
+  fs.writeFileSync(caFile, ca.pem);
+  const responder = await Responder.start({
+    listeners: [
+      { transport: 'ws', address: '127.0.0.1', port: 0 },
+      { transport: 'wss', address: '127.0.0.1', port: 0, certificates: [{ domains: ['b.example'], cert: server.pem, key: server.keyPem }] },
+    ],
+    trustStore: TrustStore.fromPem(ca.pem),
+    log: () => undefined,
+  });
+  try {
+    const [ws, wss] = responder.listening();
+    assert.ok(ws && wss);
+
+    const overWs = await options(['--json', '--to', `127.0.0.1:${ws.port}`, 'sip:alice@b.example;transport=ws']);
+    assert.equal(overWs.code, 0, overWs.out + overWs.err);
+    const wsResult = JSON.parse(overWs.out) as { target: { transport: string }; response: { status: number }; tls: unknown };
+    assert.equal(wsResult.target.transport, 'ws');
+    assert.equal(wsResult.response.status, 200);
+    assert.equal(wsResult.tls, null);
+
+    // sips with transport=ws is WebSocket over TLS (RFC 7118 sections 5.2 and 5.5).
+    const overWss = await options(['--json', '--ca', caFile, '--to', `127.0.0.1:${wss.port}`, 'sips:b.example;transport=ws']);
+    assert.equal(overWss.code, 0, overWss.out + overWss.err);
+    const wssResult = JSON.parse(overWss.out) as { target: { transport: string }; response: { status: number }; tls: { authenticated: boolean; matchedIdentity: string } };
+    assert.equal(wssResult.target.transport, 'wss');
+    assert.equal(wssResult.response.status, 200);
+    assert.equal(wssResult.tls.authenticated, true);
+    assert.equal(wssResult.tls.matchedIdentity, 'b.example');
+
+    // Another domain on the same WSS server: refused at once, naming the failed check.
+    const wrongDomain = await options(['--ca', caFile, '--to', `127.0.0.1:${wss.port}`, 'sips:c.example;transport=wss']);
+    assert.equal(wrongDomain.code, 1);
+    assert.match(wrongDomain.out, /target: wss /);
+    assert.match(wrongDomain.out, /response: 503 Service Unavailable \(made locally: transport-error\)/);
+    assert.match(wrongDomain.out, /name-mismatch/);
+
+    // WebSocket servers are not located by DNS: --to is required.
+    assert.equal((await options(['sip:b.example;transport=ws'])).code, 2);
+  } finally {
+    await responder.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('sipsec options usage errors exit 2', async () => {
   assert.equal((await options([])).code, 2);
   assert.equal((await options(['mailto:x@example.com'])).code, 2);

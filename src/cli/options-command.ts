@@ -11,7 +11,7 @@ import { parseSipUri, type SipUri } from '../sip/uri.js';
 import { renderVerdict, type PeerVerdict } from '../tls/verdict.js';
 import type { ServerTarget } from '../tls/verify-peer.js';
 import { TransactionLayer, type ResponseInfo } from '../transaction/transaction-layer.js';
-import { TransportError, type Destination, type TransportProtocol } from '../transport/transport-context.js';
+import { isSecureTransport, TransportError, type Destination, type TransportProtocol } from '../transport/transport-context.js';
 import { TransportLayer } from '../transport/transport-layer.js';
 import { buildRequest } from '../ua/build-request.js';
 import { EXIT_FINDINGS, EXIT_OK, parseCommandArgs, UsageError, type Command } from './command.js';
@@ -26,7 +26,9 @@ const USAGE = `usage: sipsec options URI [--ca FILE]... [--cert FILE --key FILE]
   --ca FILE          trusted roots (PEM); default: the system roots
   --cert, --key      our certificate and key (PEM), for mutual TLS
   --to ADDR[:PORT]   send to this address instead of locating; the URI's domain is still what the
-                     server's certificate is verified against
+                     server's certificate is verified against. Needed for WebSocket (RFC 7118):
+                     sip:...;transport=ws (port 80 by default), sips:...;transport=ws or
+                     transport=wss (WSS, port 443 by default), handshake path '/'
   --dns-config, --backend, --server   as for 'sipsec resolve'
   --timeout MS       give up on a target after this long (default 32000, Timer F)
   --json             one JSON object: {"uri","target","tls","response","attempts"}
@@ -75,6 +77,10 @@ export const optionsCommand: Command = {
       ? { cert: (await readInputFile(values.cert, '--cert')).toString('utf8'), key: (await readInputFile(values.key, '--key')).toString('utf8') }
       : undefined;
 
+    const asked = transportOf(uri);
+    if (values.to === undefined && (asked === 'ws' || asked === 'wss')) {
+      throw new UsageError(`locating WebSocket servers (RFC 7118 section 5.5, SIP+D2W) is not done: give --to ADDR[:PORT] for ${uri.toString()}`);
+    }
     const targets = values.to !== undefined ? [directTarget(uri, values.to)] : await locateTargets(uri, values);
     const attempts: Attempt[] = [];
     for (const target of targets) {
@@ -85,7 +91,7 @@ export const optionsCommand: Command = {
     }
     const last = attempts[attempts.length - 1];
     const ok = last !== undefined && last.outcome === 'network' && last.response !== null && last.response.status >= 200 && last.response.status < 300 &&
-      (last.target.transport !== 'tls' || last.tls?.authenticated === true);
+      (!isSecureTransport(last.target.transport) || last.tls?.authenticated === true);
     if (values.json === true) {
       io.stdout(`${JSON.stringify({ uri: uri.toString(), target: last?.target ?? null, tls: last?.tls ?? null, response: last?.response ?? null, attempts })}\n`);
     } else {
@@ -105,14 +111,32 @@ function directTarget(uri: SipUri, to: string): Target {
   const address = m?.[1] ?? m?.[2];
   if (m === null || address === undefined || net.isIP(address) === 0) throw new UsageError(`--to needs an IP address and optional port, not '${to}'`);
   const transport = transportOf(uri);
-  const port = m[3] === undefined ? (transport === 'tls' ? 5061 : 5060) : Number(m[3]);
-  return { destination: { transport, address, port, ...(transport === 'tls' ? { tlsTarget: { sipDomain: uri.host } } : {}) } };
+  const port = m[3] === undefined ? DEFAULT_PORT[transport] : Number(m[3]);
+  return {
+    destination: {
+      transport,
+      address,
+      port,
+      ...(isSecureTransport(transport) ? { tlsTarget: { sipDomain: uri.host } } : {}),
+      // RFC 7118: the Host header of the WebSocket handshake names the URI's host, not the address.
+      ...(transport === 'ws' || transport === 'wss' ? { wsHost: uri.host } : {}),
+    },
+  };
 }
 
+/** Ports when none is given: RFC 3261 section 19.1.2; RFC 7118 section 5.5 for WebSocket (80, and 443 for sips). */
+const DEFAULT_PORT: Readonly<Record<TransportProtocol, number>> = { udp: 5060, tcp: 5060, tls: 5061, ws: 80, wss: 443 };
+
+/**
+ * The transport a URI asks for: sips means TLS, or WSS with transport=ws (RFC 7118 section 5.2
+ * defines only `ws`; `sips:` makes it secure); transport=wss is accepted as WSS too.
+ */
 function transportOf(uri: SipUri): TransportProtocol {
-  if (uri.scheme === 'sips') return 'tls';
   const param = uri.param('transport');
-  if (typeof param === 'string' && ['udp', 'tcp', 'tls'].includes(param.toLowerCase())) return param.toLowerCase() as TransportProtocol;
+  const asked = typeof param === 'string' ? param.toLowerCase() : undefined;
+  if (asked === 'ws' || asked === 'wss') return uri.scheme === 'sips' || asked === 'wss' ? 'wss' : 'ws';
+  if (uri.scheme === 'sips') return 'tls';
+  if (asked === 'udp' || asked === 'tcp' || asked === 'tls') return asked;
   return 'udp';
 }
 

@@ -3,7 +3,7 @@ import { buildResponse } from '../transaction/local-response.js';
 import { responseDestination } from '../transaction/response-destination.js';
 import { TransactionLayer, type ServerTransaction } from '../transaction/transaction-layer.js';
 import type { TxTimers } from '../limits.js';
-import type { TransportContext } from '../transport/transport-context.js';
+import { isSecureTransport, type TransportContext } from '../transport/transport-context.js';
 import { TransportLayer, type TransportLayerOptions } from '../transport/transport-layer.js';
 import { newTag } from './identifiers.js';
 
@@ -90,7 +90,7 @@ function answer(tx: ServerTransaction, request: SipRequest, context: TransportCo
       respond(200, 'OK', [['allow', ALLOW], ['accept', 'application/sdp'], ['supported', '']]);
       return;
     case 'INVITE': {
-      const scheme = context.transport === 'tls' ? 'sips' : 'sip';
+      const scheme = isSecureTransport(context.transport) ? 'sips' : 'sip';
       const host = options.contactHost ?? (context.local.address.includes(':') ? `[${context.local.address}]` : context.local.address);
       const contact = `<${scheme}:responder@${host}:${context.local.port};transport=${context.transport}>`;
       respond(180, 'Ringing', [['contact', contact]]);
