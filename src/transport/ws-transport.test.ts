@@ -306,6 +306,26 @@ test('WS: a message over maxMessageBytes closes the connection (1009) and is not
   }
 });
 
+test('WS: an idle connection is closed by the idle limit, and the closing is reported', async () => {
+  const rx = receiver();
+  const server = await TransportLayer.start({ listeners: [{ transport: 'ws', address: '127.0.0.1', port: 0 }], ...rx, limits: { idleTimeoutMs: 50 } });
+  const { ws, status } = await rawHandshake(`ws://127.0.0.1:${server.listening()[0]?.port ?? 0}/`, ['sip']);
+  try {
+    assert.equal(status, 'open');
+    // A CRLFCRLF keep-alive (RFC 5626 section 3.5.1 over RFC 7118 section 6) is answered with CRLF.
+    ws.send('\r\n\r\n');
+    const [pong] = (await once(ws, 'message')) as [Buffer];
+    assert.equal(pong.toString(), '\r\n');
+    await once(ws, 'close');
+    await rx.until(() => rx.closed.length === 1);
+    assert.equal(rx.closed[0]?.reason, 'idle-timeout');
+    assert.equal(rx.messages.length + rx.invalid.length, 0);
+  } finally {
+    ws.terminate();
+    await server.close();
+  }
+});
+
 test('WS: connections per address are bounded before the handshake completes (503)', async () => {
   const rx = receiver();
   const server = await TransportLayer.start({ listeners: [{ transport: 'ws', address: '127.0.0.1', port: 0 }], ...rx, limits: { maxConnectionsPerAddress: 1 } });

@@ -92,7 +92,9 @@ function answer(tx: ServerTransaction, request: SipRequest, context: TransportCo
     case 'INVITE': {
       const scheme = isSecureTransport(context.transport) ? 'sips' : 'sip';
       const host = options.contactHost ?? (context.local.address.includes(':') ? `[${context.local.address}]` : context.local.address);
-      const contact = `<${scheme}:responder@${host}:${context.local.port};transport=${context.transport}>`;
+      // RFC 7118 section 5.2 defines only transport=ws: with sips it means WSS.
+      const transportParam = context.transport === 'wss' ? 'ws' : context.transport;
+      const contact = `<${scheme}:responder@${host}:${context.local.port};transport=${transportParam}>`;
       respond(180, 'Ringing', [['contact', contact]]);
       respond(200, 'OK', [['contact', contact], ['allow', ALLOW]]);
       return;
