@@ -29,6 +29,7 @@ export class StreamConnection implements Connection {
   #closed = false;
   #closeReason = '';
   #draining = false;
+  #corked = false;
   #messageTimer: NodeJS.Timeout | undefined;
   readonly #framer: StreamFramer;
 
@@ -71,6 +72,16 @@ export class StreamConnection implements Connection {
     if (this.socket.writableLength + bytes.length > this.limits.maxWriteBufferBytes) {
       this.close('write-buffer-full');
       return Promise.reject(new TransportError('connection-reset', `connection ${this.id} stalled: write buffer over ${this.limits.maxWriteBufferBytes} bytes`));
+    }
+    // Writes made in one turn of the event loop (the responses to one read) leave as one TLS record
+    // and one system call instead of one each.
+    if (!this.#corked) {
+      this.#corked = true;
+      this.socket.cork();
+      setImmediate(() => {
+        this.#corked = false;
+        this.socket.uncork();
+      });
     }
     return new Promise((resolve, reject) => {
       this.socket.write(bytes, (err) => {
