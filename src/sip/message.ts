@@ -21,7 +21,10 @@ export interface HeaderField {
   readonly key: string;
   /** The value with line folding replaced by one SP and outer white space trimmed. */
   readonly value: string;
-  /** The field exactly as received, without its final CRLF; absent for fields built by code. */
+  /**
+   * The field exactly as received, without its final CRLF, when that is not `${name}: ${value}`
+   * (folding, other spacing); absent otherwise and for fields built by code.
+   */
   readonly raw?: string;
 }
 

@@ -268,7 +268,9 @@ function splitHeaderFields(head: string, from: number, headers: HeaderField[], f
       faults.push({ code: 'SIP_ERR_BAD_HEADER_VALUE', header: key, detail: 'a bare CR or LF inside the value' });
       continue;
     }
-    headers.push({ name, key, value, raw: head.slice(fieldStart, end) });
+    // A field written exactly `Name: value` serializes back from its parts; keep raw text only otherwise.
+    const canonical = !folded && valueStart === nameEnd + 2 && valueEnd === end && head.charCodeAt(nameEnd) === 58 && head.charCodeAt(nameEnd + 1) === 32;
+    headers.push(canonical ? { name, key, value } : { name, key, value, raw: head.slice(fieldStart, end) });
   }
 }
 
