@@ -14,7 +14,7 @@ import { TrustStore } from '../src/tls/trust-store.js';
 import { verifyServer, type ServerTarget } from '../src/tls/verify-peer.js';
 import { connectAndVerify } from '../src/transport/tls-connect.js';
 import { SecureContextCache } from '../src/transport/secure-context-cache.js';
-import { issueCertificate } from '../test/support/tls-test-pki.js';
+import { issueCertificate } from '../src/lab/certificates.js';
 import { startTlsServer } from '../test/support/tls-servers.js';
 import { machineLine, writeReportSection } from './markdown-report.js';
 

@@ -19,8 +19,8 @@ import { TrustStore } from '../src/tls/trust-store.js';
 import { SecureContextCache } from '../src/transport/secure-context-cache.js';
 import { connectAndVerify } from '../src/transport/tls-connect.js';
 import { buildRequest } from '../src/ua/build-request.js';
-import { EKU_CLIENT_AUTH, EKU_SERVER_AUTH, issueCertificate } from '../test/support/tls-test-pki.js';
-import { startBenchKamailio, type ProcessExit } from './kamailio-server.js';
+import { EKU_CLIENT_AUTH, EKU_SERVER_AUTH, issueCertificate } from '../src/lab/certificates.js';
+import { startKamailio as startLabKamailio, type ProcessExit } from '../src/lab/kamailio.js';
 import { machineLine, writeReportSection } from './markdown-report.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -106,7 +106,7 @@ async function startNodeServer(kind: 'sipsec' | 'node'): Promise<ServerProcess> 
 
 async function startKamailio(): Promise<ServerProcess> {
   // Two TCP workers: Kamailio's way of using the 2 cores; one persistent connection stays on one worker.
-  const k = await startBenchKamailio({ cert: serverCert.pem, key: serverCert.keyPem, ca: ca.pem, tcpChildren: 2 });
+  const k = await startLabKamailio({ cert: serverCert.pem, key: serverCert.keyPem, ca: ca.pem, tcpChildren: 2 });
   return { name: 'kamailio', port: k.tlsPort, pid: k.pid, exit: k.exit, output: k.output, stop: k.stop };
 }
 

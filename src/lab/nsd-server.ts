@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { findProgram } from './find-program.js';
-import { freeDnsPort } from './dns-ports.js';
+import { freePort } from './free-port.js';
 import { waitForDnsServer } from './dns-probe.js';
 import { stopper } from './stop-child.js';
 
@@ -23,7 +23,7 @@ export interface NsdServer {
  * waits until it answers for `probeZone`. `stop()` ends it and waits for its exit.
  */
 export async function startNsd(dir: string, zones: readonly NsdZone[], probeZone: string): Promise<NsdServer> {
-  const port = await freeDnsPort();
+  const port = await freePort();
   const config = [
     'server:',
     `  ip-address: 127.0.0.1@${port}`,

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SecureContextCache } from './secure-context-cache.js';
-import { issueCertificate } from '../../test/support/tls-test-pki.js';
+import { issueCertificate } from '../lab/certificates.js';
 
 test('the same options give the same context, built once', () => {
   const cache = new SecureContextCache();

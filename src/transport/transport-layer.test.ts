@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { once } from 'node:events';
-import { issueCertificate, EKU_CLIENT_AUTH, EKU_SERVER_AUTH } from '../../test/support/tls-test-pki.js';
+import { issueCertificate, EKU_CLIENT_AUTH, EKU_SERVER_AUTH } from '../lab/certificates.js';
 import { parseMessage, type ParseResult } from '../sip/parse-message.js';
 import type { SipMessage } from '../sip/message.js';
 import { TrustStore } from '../tls/trust-store.js';

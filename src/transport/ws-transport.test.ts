@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { WebSocket } from 'ws';
-import { issueCertificate, EKU_CLIENT_AUTH, EKU_SERVER_AUTH, type TestCertificate } from '../../test/support/tls-test-pki.js';
+import { issueCertificate, EKU_CLIENT_AUTH, EKU_SERVER_AUTH, type TestCertificate } from '../lab/certificates.js';
 import { SIP_LIMITS } from '../limits.js';
 import { parseMessage, type ParseResult } from '../sip/parse-message.js';
 import type { SipMessage } from '../sip/message.js';

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { EKU_CLIENT_AUTH, EKU_SERVER_AUTH, issueCertificate } from '../../src/lab/certificates.js';
-import { startKamailio } from '../support/kamailio-server.js';
+import { startKamailio } from '../../src/lab/kamailio.js';
 import { Responder } from '../../src/ua/responder.js';
 import { runCli } from '../../src/cli/run-cli.js';
 import { TrustStore } from '../../src/tls/trust-store.js';
@@ -43,6 +43,7 @@ test('mutual TLS with Kamailio in both directions: OPTIONS answered, each side v
     key: kamailioCert.keyPem,
     ca: ca.pem,
     pingTargets: [`sip:127.0.0.1:${sipsecPort};transport=tls`],
+    logRequests: true,
   });
   try {
     // sipsec -> Kamailio: OPTIONS over mutual TLS; Kamailio requires our certificate, we verify its name.

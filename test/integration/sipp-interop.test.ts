@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { REPO_ROOT } from '../support/paths.js';
-import { freePort } from '../support/free-port.js';
+import { freePort } from '../../src/lab/free-port.js';
 import { runSipp } from '../support/sipp.js';
 import { Responder } from '../../src/ua/responder.js';
 import { runCli } from '../../src/cli/run-cli.js';

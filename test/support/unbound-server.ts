@@ -3,7 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { findProgram } from '../../src/lab/find-program.js';
-import { freeDnsPort } from '../../src/lab/dns-ports.js';
+import { freePort } from '../../src/lab/free-port.js';
 import { waitForDnsServer } from '../../src/lab/dns-probe.js';
 import { stopper } from '../../src/lab/stop-child.js';
 
@@ -29,7 +29,7 @@ export interface UnboundServerOptions {
  */
 export async function startUnbound(options: UnboundServerOptions): Promise<UnboundServer> {
   const dir = await mkdtemp(join(tmpdir(), 'sipsec-unbound-'));
-  const port = await freeDnsPort();
+  const port = await freePort();
   const config = [
     'server:',
     `  interface: 127.0.0.1@${port}`,

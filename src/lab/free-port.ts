@@ -1,9 +1,10 @@
+/** Free loopback ports and waiting for a daemon to listen: tools for demos and tests on one machine. */
 import net from 'node:net';
 import dgram from 'node:dgram';
 
 /**
  * A port free on 127.0.0.1 for both TCP and UDP right now, for daemons that cannot bind port 0
- * and report it (SIPp, Kamailio). Another process could take it before the daemon binds; the
+ * and report it (NSD, Unbound, SIPp, Kamailio). Another process could take it before the daemon binds; the
  * daemon then fails to start and the test says so.
  */
 export async function freePort(): Promise<number> {
