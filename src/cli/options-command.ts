@@ -1,7 +1,5 @@
 import net from 'node:net';
 import os from 'node:os';
-import { createResolver } from '../dns/create-resolver.js';
-import { DnsError } from '../dns/errors.js';
 import { locateInputOf } from '../dns/locate-uri.js';
 import { locate, type LocatedTarget } from '../dns/locator.js';
 import { lookupTlsaForTarget } from '../dns/tlsa-lookup.js';
@@ -16,7 +14,7 @@ import { TransportLayer } from '../transport/transport-layer.js';
 import { buildRequest } from '../ua/build-request.js';
 import { EXIT_FINDINGS, EXIT_OK, parseCommandArgs, UsageError, type Command } from './command.js';
 import { readInputFile } from './input-file.js';
-import { dnsConfigOf } from './resolve-command.js';
+import { createResolverFor, DNS_OPTIONS, type DnsOptionValues } from './dns-options.js';
 import { readTrustStore } from './tls-command-input.js';
 
 const USAGE = `usage: sipsec options URI [--ca FILE]... [--cert FILE --key FILE] [--to ADDR[:PORT]]
@@ -54,9 +52,7 @@ export const optionsCommand: Command = {
         cert: { type: 'string' },
         key: { type: 'string' },
         to: { type: 'string' },
-        'dns-config': { type: 'string' },
-        backend: { type: 'string' },
-        server: { type: 'string' },
+        ...DNS_OPTIONS,
         timeout: { type: 'string' },
         json: { type: 'boolean' },
       },
@@ -140,15 +136,8 @@ function transportOf(uri: SipUri): TransportProtocol {
   return 'udp';
 }
 
-async function locateTargets(uri: SipUri, values: { backend?: string | undefined; server?: string | undefined; 'dns-config'?: string | undefined }): Promise<Target[]> {
-  const config = dnsConfigOf(values.backend, values.server, values['dns-config']);
-  let resolver;
-  try {
-    resolver = await createResolver(config);
-  } catch (err) {
-    if (err instanceof DnsError) throw new UsageError(err.message, { cause: err });
-    throw err;
-  }
+async function locateTargets(uri: SipUri, values: DnsOptionValues): Promise<Target[]> {
+  const resolver = await createResolverFor(values);
   try {
     const result = await locate(resolver, locateInputOf(uri));
     const targets: Target[] = [];

@@ -1,4 +1,3 @@
-import { createResolver, type DnsConfig } from '../dns/create-resolver.js';
 import { DnsError } from '../dns/errors.js';
 import { locateInputOf } from '../dns/locate-uri.js';
 import { locate, type LocatedTarget, type LocateResult, type LookupStep } from '../dns/locator.js';
@@ -7,6 +6,7 @@ import { lookupTlsaForTarget } from '../dns/tlsa-lookup.js';
 import { SipParseError } from '../sip/errors.js';
 import { parseUri } from '../sip/uri.js';
 import { EXIT_FINDINGS, EXIT_OK, parseCommandArgs, UsageError, type Command } from './command.js';
+import { createResolverFor, DNS_OPTIONS } from './dns-options.js';
 
 const USAGE = `usage: sipsec resolve URI [--dns-config FILE] [--json] [--tls-first] [--tlsa] [--backend NAME] [--server ADDR]
   Locates the servers of a sip: or sips: URI (RFC 3263: NAPTR, SRV, A/AAAA) and prints the
@@ -53,12 +53,10 @@ export const resolveCommand: Command = {
       args: [...argv],
       allowPositionals: true,
       options: {
-        'dns-config': { type: 'string' },
+        ...DNS_OPTIONS,
         json: { type: 'boolean' },
         'tls-first': { type: 'boolean' },
         tlsa: { type: 'boolean' },
-        backend: { type: 'string' },
-        server: { type: 'string' },
       },
     });
     if (positionals.length !== 1) throw new UsageError(positionals.length === 0 ? 'no URI given' : 'one URI only');
@@ -72,15 +70,7 @@ export const resolveCommand: Command = {
       if (err instanceof SipParseError || err instanceof DnsError) throw new UsageError(`bad URI ${text}: ${err.message}`, { cause: err });
       throw err;
     }
-    const config = dnsConfigOf(values.backend, values.server, values['dns-config']);
-
-    let resolver;
-    try {
-      resolver = await createResolver(config);
-    } catch (err) {
-      if (err instanceof DnsError) throw new UsageError(err.message, { cause: err });
-      throw err;
-    }
+    const resolver = await createResolverFor(values);
     let result: LocateResult;
     const tlsa = new Map<LocatedTarget, TlsaRrset>();
     try {
@@ -101,24 +91,6 @@ export const resolveCommand: Command = {
     return result.targets.length > 0 ? EXIT_OK : EXIT_FINDINGS;
   },
 };
-
-export function dnsConfigOf(backend: string | undefined, server: string | undefined, configFile: string | undefined): DnsConfig {
-  switch (backend) {
-    case undefined:
-    case 'libunbound':
-      if (server !== undefined) throw new UsageError('--server goes with --backend ad-bit or system');
-      return configFile === undefined ? { backend: 'libunbound' } : { backend: 'libunbound', configFile };
-    case 'ad-bit':
-      if (server === undefined) throw new UsageError('--backend ad-bit needs --server');
-      if (configFile !== undefined) throw new UsageError('--dns-config goes with --backend libunbound');
-      return { backend: 'ad-bit', server };
-    case 'system':
-      if (configFile !== undefined) throw new UsageError('--dns-config goes with --backend libunbound');
-      return server === undefined ? { backend: 'system' } : { backend: 'system', servers: [server] };
-    default:
-      throw new UsageError(`unknown backend '${backend}': use libunbound, ad-bit or system`);
-  }
-}
 
 function toJson(uri: string, result: LocateResult, tlsa: ReadonlyMap<LocatedTarget, TlsaRrset>): { uri: string; targets: JsonTarget[]; lookups: JsonLookup[] } {
   return {
