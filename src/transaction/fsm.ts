@@ -57,3 +57,15 @@ export function isFinal(status: number): boolean {
 export function waitOrTerminate(timer: TimerName, delayMs: number): TxAction[] {
   return delayMs > 0 ? [{ type: 'startTimer', timer, delayMs }] : [{ type: 'terminate' }];
 }
+
+/**
+ * A transport error in any state (sections 17.1.4 and 17.2.4): stop the transaction's timers,
+ * terminate, and tell the TU, in that order so the TU sees the terminated state.
+ */
+export function failOnTransportError<S extends { readonly name: string }>(state: S, timers: readonly TimerName[], failure: TransportFailure): Step<S> {
+  return {
+    // Every state machine has a `terminated` state; the spread keeps the rest of its fields.
+    state: { ...state, name: 'terminated' },
+    actions: [...timers.map((timer): TxAction => ({ type: 'stopTimer', timer })), { type: 'terminate' }, { type: 'deliverTransportError', failure }],
+  };
+}

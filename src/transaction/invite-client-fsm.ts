@@ -1,6 +1,6 @@
 import type { SipRequest, SipResponse } from '../sip/message.js';
 import { buildAckForNon2xx } from './ack-request.js';
-import { isProvisional, isSuccess, waitOrTerminate, type Step, type TimerName, type TransportFailure, type TxAction, type TxConfig } from './fsm.js';
+import { isProvisional, isSuccess, waitOrTerminate, type Step, type TimerName, type TransportFailure, type TxAction, type TxConfig, failOnTransportError } from './fsm.js';
 
 /**
  * The INVITE client transaction, RFC 3261 section 17.1.1 and Figure 5, as a pure reducer.
@@ -50,10 +50,7 @@ export function reduceInviteClient(state: InviteClientState, event: InviteClient
     case 'timerFired':
       return onTimer(state, event.timer, config);
     case 'transportError':
-      return {
-        state: { ...state, name: 'terminated' },
-        actions: [...stopAll(), { type: 'terminate' }, { type: 'deliverTransportError', failure: event.failure }],
-      };
+      return failOnTransportError(state, TIMERS, event.failure);
   }
 }
 
@@ -111,10 +108,9 @@ function onTimer(state: InviteClientState, timer: TimerName, config: ClientTxCon
   return { state, actions: [] };
 }
 
+/** The timers this state machine runs, all stopped when it ends early. */
+const TIMERS: readonly TimerName[] = ['timerA', 'timerB', 'timerD'];
+
 function stopAll(): TxAction[] {
-  return [
-    { type: 'stopTimer', timer: 'timerA' },
-    { type: 'stopTimer', timer: 'timerB' },
-    { type: 'stopTimer', timer: 'timerD' },
-  ];
+  return TIMERS.map((timer) => ({ type: 'stopTimer', timer }));
 }

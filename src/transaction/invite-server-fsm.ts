@@ -1,5 +1,5 @@
 import type { SipRequest, SipResponse } from '../sip/message.js';
-import { isProvisional, isSuccess, waitOrTerminate, type Step, type TimerName, type TransportFailure, type TxAction, type TxConfig } from './fsm.js';
+import { isProvisional, isSuccess, waitOrTerminate, type Step, type TimerName, type TransportFailure, type TxAction, type TxConfig, failOnTransportError } from './fsm.js';
 
 /**
  * The INVITE server transaction, RFC 3261 section 17.2.1 and Figure 7, with the Accepted state of
@@ -48,10 +48,7 @@ export function reduceInviteServer(state: InviteServerState, event: InviteServer
     case 'timerFired':
       return onTimer(state, event.timer, config);
     case 'transportError':
-      return {
-        state: { ...state, name: 'terminated' },
-        actions: [...stopAll(), { type: 'terminate' }, { type: 'deliverTransportError', failure: event.failure }],
-      };
+      return failOnTransportError(state, TIMERS, event.failure);
   }
 }
 
@@ -120,6 +117,9 @@ function onTimer(state: InviteServerState, timer: TimerName, config: TxConfig): 
   return { state, actions: [] };
 }
 
+/** The timers this state machine runs, all stopped when it ends early. */
+const TIMERS: readonly TimerName[] = ['timerG', 'timerH', 'timerI', 'timerL'];
+
 function stopAll(): TxAction[] {
-  return (['timerG', 'timerH', 'timerI', 'timerL'] as const).map((timer) => ({ type: 'stopTimer', timer }));
+  return TIMERS.map((timer) => ({ type: 'stopTimer', timer }));
 }

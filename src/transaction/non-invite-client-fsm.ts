@@ -1,5 +1,5 @@
 import type { SipResponse } from '../sip/message.js';
-import { isProvisional, waitOrTerminate, type Step, type TimerName, type TransportFailure, type TxAction } from './fsm.js';
+import { isProvisional, waitOrTerminate, type Step, type TimerName, type TransportFailure, type TxAction, failOnTransportError } from './fsm.js';
 import type { ClientTxConfig } from './invite-client-fsm.js';
 
 /**
@@ -64,10 +64,7 @@ export function reduceNonInviteClient(
     case 'timerFired':
       return onTimer(state, event.timer, config);
     case 'transportError':
-      return {
-        state: { ...state, name: 'terminated' },
-        actions: [...stopAll(), { type: 'terminate' }, { type: 'deliverTransportError', failure: event.failure }],
-      };
+      return failOnTransportError(state, TIMERS, event.failure);
   }
 }
 
@@ -90,10 +87,9 @@ function onTimer(state: NonInviteClientState, timer: TimerName, config: ClientTx
   return { state, actions: [] };
 }
 
+/** The timers this state machine runs, all stopped when it ends early. */
+const TIMERS: readonly TimerName[] = ['timerE', 'timerF', 'timerK'];
+
 function stopAll(): TxAction[] {
-  return [
-    { type: 'stopTimer', timer: 'timerE' },
-    { type: 'stopTimer', timer: 'timerF' },
-    { type: 'stopTimer', timer: 'timerK' },
-  ];
+  return TIMERS.map((timer) => ({ type: 'stopTimer', timer }));
 }

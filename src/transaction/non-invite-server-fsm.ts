@@ -1,5 +1,5 @@
 import type { SipRequest, SipResponse } from '../sip/message.js';
-import { isProvisional, waitOrTerminate, type Step, type TimerName, type TransportFailure, type TxConfig } from './fsm.js';
+import { isProvisional, waitOrTerminate, type Step, type TimerName, type TransportFailure, type TxConfig, failOnTransportError } from './fsm.js';
 
 /**
  * The non-INVITE server transaction, RFC 3261 section 17.2.2 and Figure 8, as a pure reducer.
@@ -53,9 +53,6 @@ export function reduceNonInviteServer(state: NonInviteServerState, event: NonInv
       if (event.timer === 'timerJ' && state.name === 'completed') return { state: { ...state, name: 'terminated' }, actions: [{ type: 'terminate' }] };
       return { state, actions: [] };
     case 'transportError':
-      return {
-        state: { ...state, name: 'terminated' },
-        actions: [{ type: 'stopTimer', timer: 'timerJ' }, { type: 'terminate' }, { type: 'deliverTransportError', failure: event.failure }],
-      };
+      return failOnTransportError(state, ['timerJ'], event.failure);
   }
 }
