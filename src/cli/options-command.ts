@@ -222,7 +222,9 @@ async function sendOptions(
         ...(target.located !== undefined ? { dnssec: target.located.dnssec } : {}),
       },
       outcome: info.origin,
-      tls: verdict,
+      // A received response carries the verdict on its connection (its TransportContext); the
+      // send result may come later than the response on a fast loopback, so it is the fallback.
+      tls: info.context?.peer ?? verdict,
       response: { status: response.status, reason: response.reason, headers: response.headers.map((h) => [h.name, h.value]) },
     };
   } finally {
