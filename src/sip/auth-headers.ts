@@ -21,8 +21,10 @@ export function parseAuthValue(text: string, header: string): AuthValue {
   const params: HeaderParam[] = [];
   if (s.atEnd()) return { scheme, params, token: undefined };
   const save = s.pos;
-  // Not name=value: take the rest as one opaque token (RFC 7235 token68 form).
-  const probe = /^[A-Za-z0-9\-.!%*_+`'~]+[ \t]*=/.test(text.slice(save));
+  // RFC 7235 token68 (`Basic QWxh...==`): its "=" padding only ever ends it, so a value after an
+  // "=" means auth-params.
+  const rest68 = text.slice(save);
+  const probe = !/^[A-Za-z0-9\-._~+/]+=*[ \t]*$/.test(rest68) && /^[A-Za-z0-9\-.!%*_+`'~]+[ \t]*=/.test(rest68);
   if (!probe) {
     const rest = text.slice(save).trim();
     for (let i = 0; i < rest.length; i++) {

@@ -235,7 +235,12 @@ abstract class SipMessageBase {
   }
 
   contacts(): ContactValue[] {
-    return this.typedList('contact', parseContact);
+    const contacts = this.typedList('contact', parseContact);
+    // Contact = STAR / contact-param list (RFC 3261 section 25.1): a star stands alone.
+    if (contacts.length > 1 && contacts.some((c) => 'star' in c)) {
+      throw new SipParseError('SIP_ERR_BAD_HEADER_VALUE', '"*" must be the only Contact value', 'contact');
+    }
+    return contacts;
   }
 
   routes(): NameAddr[] {
