@@ -38,6 +38,31 @@ test('lint exits 0 when every file is valid, and --stream requires Content-Lengt
   assert.deepEqual((streamed.lines[0]?.errors as Array<{ code: string }>).map((e) => e.code), ['SIP_ERR_MISSING_HEADER']);
 });
 
+test('lint --datagram is the default framing: octets after the body are ignored; an empty file has kind null', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sipsec-lint-'));
+  try {
+    const file = path.join(dir, 'trailing.sip');
+    const message = fs.readFileSync(path.join(TORTURE_DIR, 'rfc4475/dblreq.dat'));
+    fs.writeFileSync(file, message);
+    const asDatagram = await lint(['--datagram', file]);
+    assert.equal(asDatagram.code, 0);
+    assert.deepEqual(asDatagram.lines, (await lint([file])).lines);
+    assert.equal(asDatagram.lines[0]?.method, 'REGISTER');
+    // Without Content-Length the datagram's body is the rest of it; a stream cannot be framed.
+    const noLength = path.join(TORTURE_DIR, 'rfc4475/inv2543.dat');
+    assert.equal((await lint(['--datagram', noLength])).code, 0);
+    assert.equal((await lint(['--stream', noLength])).code, 1);
+    const empty = path.join(dir, 'empty.sip');
+    fs.writeFileSync(empty, '\r\n\r\n');
+    const nothing = await lint([empty]);
+    assert.equal(nothing.code, 1);
+    assert.equal(nothing.lines[0]?.kind, null);
+    assert.deepEqual((nothing.lines[0]?.errors as Array<{ code: string }>).map((e) => e.code), ['SIP_ERR_EMPTY']);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('lint usage errors exit 2', async () => {
   assert.equal((await lint([])).code, 2);
   assert.equal((await lint(['--bogus', 'x'])).code, 2);
