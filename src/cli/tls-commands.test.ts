@@ -109,6 +109,26 @@ describe('sipsec tlsa generate and sipsec dane verify', () => {
     assert.match(wrongName.out, /name-mismatch/);
   });
 
+  test('repeated --tlsa and --name; --time decides DANE-TA validity but not DANE-EE', async () => {
+    const ta = (await run('tlsa', 'generate', '--cert', chainFile, '--usage', '2', '--selector', '1', '--mtype', '1', '--host', 'h', '--port', '5061')).out.split(' IN TLSA ')[1]?.trim() ?? '';
+    const ee = (await run('tlsa', 'generate', '--cert', leafFile, '--host', 'h', '--port', '5061')).out.split(' IN TLSA ')[1]?.trim() ?? '';
+    const stale = `3 1 1 ${'00'.repeat(32)}`;
+    // Any record of the RRset may match; any name may be the one the certificate carries.
+    const both = await run('dane', 'verify', '--tlsa', stale, '--tlsa', ta, '--chain', chainFile, '--name', 'sip9.example.net', '--name', 'sip1.example.net', '--json');
+    assert.equal(both.code, EXIT_OK, both.out);
+    const verdict = JSON.parse(both.out) as { method: string; matchedIdentity: string };
+    assert.equal(verdict.method, 'dane-ta');
+    assert.equal(verdict.matchedIdentity, 'sip1.example.net');
+    assert.equal((await run('dane', 'verify', '--tlsa', stale, '--tlsa', ta, '--chain', chainFile, '--name', 'sip9.example.net')).code, EXIT_FINDINGS);
+    const later = String(Math.floor((Date.now() + 365 * DAY) / 1000));
+    const expired = await run('dane', 'verify', '--tlsa', ta, '--chain', chainFile, '--name', 'sip1.example.net', '--time', later, '--json');
+    assert.equal(expired.code, EXIT_FINDINGS);
+    assert.match(expired.out, /"code": "expired"/);
+    // DANE-EE ignores dates (RFC 7671 section 5.1).
+    assert.equal((await run('dane', 'verify', '--tlsa', ee, '--chain', chainFile, '--time', later)).code, EXIT_OK);
+    assert.equal((await run('dane', 'verify', '--tlsa', ee, '--chain', chainFile, '--time', 'soon')).code, EXIT_USAGE);
+  });
+
   test('PKIX-TA uses --ca', async () => {
     const record = `0 1 1 ${(await run('tlsa', 'generate', '--cert', rootFile, '--usage', '0', '--host', 'h', '--port', '5061')).out.split(' ').at(-1)?.trim() ?? ''}`;
     assert.match(record, /^0 1 1 [0-9A-F]{64}$/);

@@ -2,7 +2,7 @@
  * Connect, handshake, verify: the socket side of TLS peer verification. The handshake runs with an
  * empty OpenSSL trust store and rejectUnauthorized false, because sipsec verifies the presented
  * chain itself (src/tls/verify-peer.ts); the socket is closed at once unless the verdict lets the
- * hop proceed. Used by the tests, the benchmark and (later) the TLS transport.
+ * hop proceed. Used by the TLS and WSS transports, the tests and the benchmark.
  */
 import { isIP } from 'node:net';
 import { connect, type DetailedPeerCertificate, type PeerCertificate, type TLSSocket } from 'node:tls';
