@@ -21,7 +21,7 @@ const USAGE = `usage: sipsec options URI [--ca FILE]... [--cert FILE --key FILE]
                       [--dns-config FILE | --backend NAME --server ADDR] [--timeout MS] [--json]
   Sends OPTIONS to a sip: or sips: URI and prints the response and the verdict on the TLS hop.
   Servers are located by RFC 3263 (DNSSEC-aware); each target is tried in order until one answers.
-  --ca FILE          trusted roots (PEM); default: the system roots
+  --ca FILE          trusted roots (PEM); default: the roots Node ships (Mozilla store)
   --cert, --key      our certificate and key (PEM), for mutual TLS
   --to ADDR[:PORT]   send to this address instead of locating; the URI's domain is still what the
                      server's certificate is verified against. Needed for WebSocket (RFC 7118):
