@@ -1,45 +1,24 @@
 /**
  * A parsed X.509 certificate: the fields that identity matching, path validation and TLSA matching
- * read, decoded once. Structure comes from @peculiar/asn1-x509; signatures are checked with
- * node:crypto's X509Certificate (OpenSSL underneath); raw byte slices come from der.ts.
+ * read, decoded once. Structure comes from x509-reader.ts and x509-extensions.ts (DER read by hand,
+ * checked against @peculiar/asn1-x509 in the tests); signatures are checked with node:crypto's
+ * X509Certificate (OpenSSL underneath).
  */
 import { X509Certificate, createHash } from 'node:crypto';
-import { AsnConvert } from '@peculiar/asn1-schema';
+import { BadPemError } from './errors.js';
 import {
-  AuthorityKeyIdentifier,
-  BasicConstraints,
-  Certificate,
-  ExtendedKeyUsage,
-  KeyUsage,
-  KeyUsageFlags,
-  SubjectAlternativeName,
-  SubjectKeyIdentifier,
-  id_ce_authorityKeyIdentifier,
-  id_ce_basicConstraints,
-  id_ce_extKeyUsage,
-  id_ce_keyUsage,
-  id_ce_subjectAltName,
-  id_ce_subjectKeyIdentifier,
-  type Name,
-} from '@peculiar/asn1-x509';
-import { sliceCertificateFields } from './der.js';
-import { BadCertificateError, BadPemError } from './errors.js';
+  OID,
+  decodeAuthorityKeyIdentifier,
+  decodeBasicConstraints,
+  decodeExtKeyUsage,
+  decodeKeyUsage,
+  decodeSubjectAltName,
+  decodeSubjectKeyIdentifier,
+  type KeyUsageName,
+} from './x509-extensions.js';
+import { readCertificateFields, type DistinguishedName } from './x509-reader.js';
 
-export type KeyUsageName =
-  | 'digitalSignature' | 'nonRepudiation' | 'keyEncipherment' | 'dataEncipherment' | 'keyAgreement'
-  | 'keyCertSign' | 'cRLSign' | 'encipherOnly' | 'decipherOnly';
-
-const KEY_USAGE_BITS: readonly [KeyUsageName, number][] = [
-  ['digitalSignature', KeyUsageFlags.digitalSignature],
-  ['nonRepudiation', KeyUsageFlags.nonRepudiation],
-  ['keyEncipherment', KeyUsageFlags.keyEncipherment],
-  ['dataEncipherment', KeyUsageFlags.dataEncipherment],
-  ['keyAgreement', KeyUsageFlags.keyAgreement],
-  ['keyCertSign', KeyUsageFlags.keyCertSign],
-  ['cRLSign', KeyUsageFlags.cRLSign],
-  ['encipherOnly', KeyUsageFlags.encipherOnly],
-  ['decipherOnly', KeyUsageFlags.decipherOnly],
-];
+export type { KeyUsageName } from './x509-extensions.js';
 
 /**
  * Extensions sipsec either processes or may safely ignore. A certificate with any other extension
@@ -47,8 +26,8 @@ const KEY_USAGE_BITS: readonly [KeyUsageName, number][] = [
  * constraints, not implemented here, fail closed.
  */
 const UNDERSTOOD_EXTENSIONS: ReadonlySet<string> = new Set([
-  id_ce_basicConstraints, id_ce_keyUsage, id_ce_extKeyUsage, id_ce_subjectAltName,
-  id_ce_subjectKeyIdentifier, id_ce_authorityKeyIdentifier,
+  OID.basicConstraints, OID.keyUsage, OID.extKeyUsage, OID.subjectAltName,
+  OID.subjectKeyIdentifier, OID.authorityKeyIdentifier,
   '2.5.29.32', // certificatePolicies: accepted, policies are not evaluated
   '2.5.29.31', // cRLDistributionPoints
   '2.5.29.18', // issuerAltName
@@ -85,63 +64,45 @@ export interface ParsedCertificate {
 
 export function parseCertificate(der: Uint8Array): ParsedCertificate {
   const bytes = Buffer.from(der.buffer, der.byteOffset, der.byteLength);
-  let asn: Certificate;
-  try {
-    asn = AsnConvert.parse(bytes, Certificate);
-  } catch (err) {
-    throw new BadCertificateError(`not an X.509 certificate: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
-  }
-  const raw = sliceCertificateFields(bytes);
-  const tbs = asn.tbsCertificate;
+  const fields = readCertificateFields(bytes);
   let hasSubjectAltName = false;
-  const sanDnsNames: string[] = [];
-  const sanUris: string[] = [];
+  let sanDnsNames: string[] = [];
+  let sanUris: string[] = [];
   let basicConstraints: ParsedCertificate['basicConstraints'];
   let keyUsage: KeyUsageName[] | undefined;
   let extKeyUsage: string[] | undefined;
   let subjectKeyId: Buffer | undefined;
   let authorityKeyId: Buffer | undefined;
   const unknownCriticalExtensions: string[] = [];
-  try {
-    for (const ext of tbs.extensions ?? []) {
-      const value = ext.extnValue.buffer;
-      switch (ext.extnID) {
-        case id_ce_subjectAltName: {
-          hasSubjectAltName = true;
-          for (const name of AsnConvert.parse(value, SubjectAlternativeName)) {
-            if (name.dNSName !== undefined) sanDnsNames.push(name.dNSName);
-            if (name.uniformResourceIdentifier !== undefined) sanUris.push(name.uniformResourceIdentifier);
-          }
-          break;
-        }
-        case id_ce_basicConstraints: {
-          const bc = AsnConvert.parse(value, BasicConstraints);
-          basicConstraints = { ca: bc.cA, pathLen: bc.pathLenConstraint };
-          break;
-        }
-        case id_ce_keyUsage: {
-          const bits = AsnConvert.parse(value, KeyUsage).toNumber();
-          keyUsage = KEY_USAGE_BITS.filter(([, bit]) => (bits & bit) !== 0).map(([name]) => name);
-          break;
-        }
-        case id_ce_extKeyUsage:
-          extKeyUsage = [...AsnConvert.parse(value, ExtendedKeyUsage)];
-          break;
-        case id_ce_subjectKeyIdentifier:
-          subjectKeyId = Buffer.from(AsnConvert.parse(value, SubjectKeyIdentifier).buffer);
-          break;
-        case id_ce_authorityKeyIdentifier: {
-          const aki = AsnConvert.parse(value, AuthorityKeyIdentifier);
-          if (aki.keyIdentifier !== undefined) authorityKeyId = Buffer.from(aki.keyIdentifier.buffer);
-          break;
-        }
-        default:
-          if (ext.critical && !UNDERSTOOD_EXTENSIONS.has(ext.extnID)) unknownCriticalExtensions.push(ext.extnID);
+  for (const ext of fields.extensions) {
+    switch (ext.oid) {
+      case OID.subjectAltName: {
+        hasSubjectAltName = true;
+        const san = decodeSubjectAltName(ext.value);
+        sanDnsNames = san.dnsNames;
+        sanUris = san.uris;
+        break;
       }
+      case OID.basicConstraints:
+        basicConstraints = decodeBasicConstraints(ext.value);
+        break;
+      case OID.keyUsage:
+        keyUsage = decodeKeyUsage(ext.value);
+        break;
+      case OID.extKeyUsage:
+        extKeyUsage = decodeExtKeyUsage(ext.value);
+        break;
+      case OID.subjectKeyIdentifier:
+        subjectKeyId = decodeSubjectKeyIdentifier(ext.value);
+        break;
+      case OID.authorityKeyIdentifier:
+        authorityKeyId = decodeAuthorityKeyIdentifier(ext.value);
+        break;
+      default:
+        if (ext.critical && !UNDERSTOOD_EXTENSIONS.has(ext.oid)) unknownCriticalExtensions.push(ext.oid);
     }
-  } catch (err) {
-    throw new BadCertificateError(`certificate extension does not parse: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
   }
+  const raw = fields.raw;
   // OpenSSL's parse decodes the public key, which costs ~0.25-0.6 ms with OpenSSL 3.0 decoders:
   // done on first use only (signature checks), never for DANE-EE or identity checks.
   let x509: X509Certificate | undefined;
@@ -152,15 +113,15 @@ export function parseCertificate(der: Uint8Array): ParsedCertificate {
       return x509;
     },
     sha256: sha256Hex(bytes),
-    subjectText: renderName(tbs.subject),
-    issuerText: renderName(tbs.issuer),
+    subjectText: renderName(fields.subject),
+    issuerText: renderName(fields.issuer),
     raw,
-    commonNames: attributeValues(tbs.subject, '2.5.4.3'),
+    commonNames: attributeValues(fields.subject, '2.5.4.3'),
     hasSubjectAltName,
     sanDnsNames,
     sanUris,
-    notBefore: tbs.validity.notBefore.getTime(),
-    notAfter: tbs.validity.notAfter.getTime(),
+    notBefore: fields.notBefore,
+    notAfter: fields.notAfter,
     basicConstraints,
     keyUsage,
     extKeyUsage,
@@ -214,15 +175,13 @@ const SHORT_NAMES: Readonly<Record<string, string>> = {
   '2.5.4.3': 'CN', '2.5.4.6': 'C', '2.5.4.7': 'L', '2.5.4.8': 'ST', '2.5.4.10': 'O', '2.5.4.11': 'OU',
 };
 
-function renderName(name: Name): string {
-  return name
-    .map((rdn) => rdn.map((atv) => `${SHORT_NAMES[atv.type] ?? atv.type}=${atv.value.toString()}`).join('+'))
-    .join(', ');
+function renderName(name: DistinguishedName): string {
+  return name.map((rdn) => rdn.map((atv) => `${SHORT_NAMES[atv.type] ?? atv.type}=${atv.value}`).join('+')).join(', ');
 }
 
-function attributeValues(name: Name, type: string): string[] {
+function attributeValues(name: DistinguishedName, type: string): string[] {
   const values: string[] = [];
-  for (const rdn of name) for (const atv of rdn) if (atv.type === type) values.push(atv.value.toString());
+  for (const rdn of name) for (const atv of rdn) if (atv.type === type) values.push(atv.value);
   return values;
 }
 

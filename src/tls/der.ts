@@ -1,8 +1,7 @@
 /**
- * Just enough DER (ITU-T X.690) to slice the raw bytes of the fields sipsec compares byte for byte:
- * issuer and subject names, and the SubjectPublicKeyInfo that TLSA selector 1 digests. The
- * structured parse (extensions, names) is @peculiar/asn1-x509's job; a re-encoding of its objects
- * is not guaranteed to reproduce the bytes that were signed, so the raw slices come from here.
+ * DER (ITU-T X.690) tag-length-value elements, as offsets into the bytes: no copy, so raw slices
+ * (names, SubjectPublicKeyInfo) are exactly the bytes that were signed. x509-reader.ts and
+ * x509-extensions.ts read certificates with it.
  */
 import { BadCertificateError } from './errors.js';
 
@@ -43,37 +42,4 @@ export function readDerChildren(bytes: Uint8Array, parent: DerElement): DerEleme
     offset = child.end;
   }
   return children;
-}
-
-/** Raw slices of a certificate's TBSCertificate fields (RFC 5280 section 4.1). */
-export interface RawCertificateFields {
-  readonly issuer: Buffer;
-  readonly subject: Buffer;
-  readonly subjectPublicKeyInfo: Buffer;
-}
-
-const SEQUENCE = 0x30;
-const CONTEXT_0 = 0xa0;
-
-export function sliceCertificateFields(der: Buffer): RawCertificateFields {
-  const certificate = readDerElement(der, 0);
-  if (certificate.tag !== SEQUENCE || certificate.end !== der.length) {
-    throw new BadCertificateError('certificate is not one DER SEQUENCE');
-  }
-  const [tbs] = readDerChildren(der, certificate);
-  if (tbs === undefined || tbs.tag !== SEQUENCE) throw new BadCertificateError('tbsCertificate missing');
-  const fields = readDerChildren(der, tbs);
-  // version [0] EXPLICIT is absent in v1 certificates.
-  const base = fields[0]?.tag === CONTEXT_0 ? 1 : 0;
-  const issuer = fields[base + 2];
-  const subject = fields[base + 4];
-  const spki = fields[base + 5];
-  if (issuer === undefined || subject === undefined || spki === undefined) {
-    throw new BadCertificateError('tbsCertificate is missing issuer, subject or subjectPublicKeyInfo');
-  }
-  return {
-    issuer: der.subarray(issuer.start, issuer.end),
-    subject: der.subarray(subject.start, subject.end),
-    subjectPublicKeyInfo: der.subarray(spki.start, spki.end),
-  };
 }
