@@ -102,6 +102,45 @@ test('limits: connections per remote address are bounded', async () => {
   }
 });
 
+test('limits: over maxConnections the listener drops the connection, with a log line', async () => {
+  const rx = receiver();
+  const server = await TransportLayer.start({ listeners: [{ transport: 'tcp', address: '127.0.0.1', port: 0 }], ...rx, limits: { maxConnections: 1 } });
+  try {
+    const port = server.listening()[0]?.port ?? 0;
+    const first = net.connect(port, '127.0.0.1');
+    await once(first, 'connect');
+    await until(() => server.connectionCount === 1);
+    const second = net.connect(port, '127.0.0.1');
+    await once(second, 'connect');
+    const secondPort = second.localPort;
+    await once(second, 'close');
+    const line = rx.logs.find((l) => l.event === 'connection-refused');
+    assert.equal(line?.reason, 'connection-limit');
+    assert.equal(line?.remote?.port, secondPort);
+    assert.match(line?.detail ?? '', /^maxConnections = 1 reached on TCP listener/);
+    assert.equal(server.connectionCount, 1);
+    first.destroy();
+  } finally {
+    await server.close();
+  }
+});
+
+test('limits: an idle TCP connection is closed at idleTimeoutMs, with a log line', async () => {
+  const rx = receiver();
+  const server = await TransportLayer.start({ listeners: [{ transport: 'tcp', address: '127.0.0.1', port: 0 }], ...rx, limits: { idleTimeoutMs: 50 } });
+  try {
+    const socket = net.connect(server.listening()[0]?.port ?? 0, '127.0.0.1');
+    await once(socket, 'connect');
+    socket.write(options(1));
+    await rx.waitFor(1);
+    await once(socket, 'close');
+    assert.ok(rx.logs.some((l) => l.event === 'connection-closed' && l.reason === 'idle-timeout'));
+    await until(() => server.connectionCount === 0);
+  } finally {
+    await server.close();
+  }
+});
+
 test('TLS: mutual authentication both ways, verdicts on the connection, reuse only for the verified domain', async () => {
   const ca = issueCertificate({ cn: 'Transport Test CA', ca: true });
   const serverCert = issueCertificate({ cn: 'proxy.b.example', issuer: ca, san: { dns: ['b.example'], uri: ['sip:b.example'] }, eku: [EKU_SERVER_AUTH, EKU_CLIENT_AUTH] });

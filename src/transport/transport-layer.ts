@@ -111,6 +111,13 @@ export class TransportLayer {
   #closing: Promise<void> | undefined;
   #cutDrainShort: (() => void) | undefined;
   #tableEmptied: (() => void) | undefined;
+  /**
+   * Inbound TLS and WSS connections accepted but not through their handshake, by remote address and
+   * port, so that handshakes in progress count against the connection limits: a hostile address
+   * must not cost more handshakes than it may hold connections.
+   */
+  readonly #handshaking = new Map<string, { readonly address: string; readonly release: () => void }>();
+  readonly #handshakesPerAddress = new Map<string, number>();
 
   private constructor(options: TransportLayerOptions) {
     this.#options = options;
@@ -234,6 +241,11 @@ export class TransportLayer {
           ? this.#createTlsServer(spec, where)
           : this.#createWsServer(spec, where);
     server.maxConnections = this.#limits.maxConnections;
+    // Node drops a connection over maxConnections before any 'connection' event: say so.
+    server.on('drop', (data?: net.DropArgument) => {
+      this.#log({ level: 'warn', event: 'connection-refused', remote: { address: data?.remoteAddress ?? '', port: data?.remotePort ?? 0 }, reason: 'connection-limit', detail: `maxConnections = ${this.#limits.maxConnections} reached on ${where}` });
+    });
+    if (server instanceof tls.Server) this.#limitHandshakes(server, where);
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(spec.port, spec.address, () => {
@@ -300,9 +312,51 @@ export class TransportLayer {
   }
 
   #logTlsClientErrors(server: tls.Server): void {
-    server.on('tlsClientError', (err, socket) => {
-      this.#log({ level: 'warn', event: 'tls-handshake-failed', remote: { address: socket.remoteAddress ?? '', port: socket.remotePort ?? 0 }, reason: err.message });
+    server.on('tlsClientError', (err: Error & { code?: string }, socket) => {
+      const reason = err.code === 'ERR_TLS_HANDSHAKE_TIMEOUT' ? 'tls-timeout' : 'tls-handshake-failed';
+      const detail = reason === 'tls-timeout' ? `no handshake within tlsHandshakeTimeoutMs = ${this.#limits.tlsHandshakeTimeoutMs}` : err.message;
+      this.#log({ level: 'warn', event: 'tls-handshake-failed', remote: { address: socket.remoteAddress ?? '', port: socket.remotePort ?? 0 }, reason, detail });
+      // With a tlsClientError listener Node leaves the socket open (seen on Node 20 for
+      // ERR_TLS_HANDSHAKE_TIMEOUT): without this a silent peer would hold it until the idle limit or forever.
+      socket.destroy();
     });
+  }
+
+  /**
+   * Applies the connection limits to the raw TCP connection of a TLS or WSS listener, before the
+   * handshake costs anything, and counts the handshake against them until it ends.
+   */
+  #limitHandshakes(server: tls.Server, where: string): void {
+    // Before tls.Server's own listener wraps the socket, so that a refused one never starts a handshake.
+    server.prependListener('connection', (socket: net.Socket) => {
+      const remote = { address: socket.remoteAddress ?? '', port: socket.remotePort ?? 0 };
+      const refusal = this.#limitExceeded(remote.address);
+      if (refusal !== undefined) {
+        this.#log({ level: 'warn', event: 'connection-refused', remote, reason: 'connection-limit', detail: `${refusal}, before the TLS handshake on ${where}` });
+        socket.destroy();
+        return;
+      }
+      const key = `${remote.address}|${remote.port}`;
+      let released = false;
+      const release = (): void => {
+        if (released) return;
+        released = true;
+        this.#handshaking.delete(key);
+        const left = (this.#handshakesPerAddress.get(remote.address) ?? 1) - 1;
+        if (left <= 0) this.#handshakesPerAddress.delete(remote.address);
+        else this.#handshakesPerAddress.set(remote.address, left);
+      };
+      this.#handshaking.set(key, { address: remote.address, release });
+      this.#handshakesPerAddress.set(remote.address, (this.#handshakesPerAddress.get(remote.address) ?? 0) + 1);
+      socket.once('close', release);
+    });
+    // Registered after the listeners that admit the connection (#createTlsServer, createWsServer's
+    // client check): those still count this handshake, so release it first there too (#accept).
+    server.on('secureConnection', (socket: tls.TLSSocket) => this.#releaseHandshake(socket));
+  }
+
+  #releaseHandshake(socket: net.Socket): void {
+    this.#handshaking.get(`${socket.remoteAddress ?? ''}|${socket.remotePort ?? 0}`)?.release();
   }
 
   /** Verifies an inbound TLS client's certificate; refuses it when a verified one is required. */
@@ -317,7 +371,16 @@ export class TransportLayer {
 
   /** Whether one more connection from or to this address stays within the connection limits. */
   #underLimits(address: string): boolean {
-    return this.#connections.size < this.#limits.maxConnections && this.#connections.countForAddress(address) < this.#limits.maxConnectionsPerAddress;
+    return this.#limitExceeded(address) === undefined;
+  }
+
+  /** The limit one more connection from or to this address would exceed, counting handshakes in progress. */
+  #limitExceeded(address: string): string | undefined {
+    const total = this.#connections.size + this.#handshaking.size;
+    if (total >= this.#limits.maxConnections) return `maxConnections = ${this.#limits.maxConnections} reached`;
+    const perAddress = this.#connections.countForAddress(address) + (this.#handshakesPerAddress.get(address) ?? 0);
+    if (perAddress >= this.#limits.maxConnectionsPerAddress) return `maxConnectionsPerAddress = ${this.#limits.maxConnectionsPerAddress} reached for ${address}`;
+    return undefined;
   }
 
   #verifyClient(socket: tls.TLSSocket): PeerVerdict | undefined {
@@ -338,8 +401,11 @@ export class TransportLayer {
       socket.destroy();
       return;
     }
-    if (!this.#underLimits(address)) {
-      this.#log({ level: 'warn', event: 'connection-refused', remote: { address, port: socket.remotePort ?? 0 }, reason: 'connection-limit' });
+    // This connection's own handshake no longer counts: it is the connection being admitted.
+    this.#releaseHandshake(socket);
+    const refusal = this.#limitExceeded(address);
+    if (refusal !== undefined) {
+      this.#log({ level: 'warn', event: 'connection-refused', remote: { address, port: socket.remotePort ?? 0 }, reason: 'connection-limit', detail: refusal });
       socket.destroy();
       return;
     }
