@@ -96,6 +96,23 @@ test('limits: TLS connections per address are refused before the handshake, hand
   }
 });
 
+test('limits: with maxConnectionsPerAddress 1 one TLS client is served (its own handshake does not count twice)', async () => {
+  const { layer, port, rx } = await tlsListener({ limits: { maxConnectionsPerAddress: 1 } });
+  try {
+    const socket = rawTls(port);
+    assert.equal(await handshakeOutcome(socket), 'secure');
+    socket.write(options(1));
+    // A refusal closes the socket instead of delivering the message: either ends the wait.
+    await Promise.race([rx.waitFor(1), once(socket, 'close')]);
+    assert.equal(rx.messages.length, 1, JSON.stringify(rx.logs));
+    assert.equal(layer.connectionCount, 1);
+    assert.ok(!rx.logs.some((l) => l.event === 'connection-refused'));
+    socket.destroy();
+  } finally {
+    await layer.close();
+  }
+});
+
 test('limits: an inbound TLS handshake that never starts is cut off at tlsHandshakeTimeoutMs, with a log line', async () => {
   const { layer, port, rx } = await tlsListener({ limits: { tlsHandshakeTimeoutMs: 50 } });
   try {
