@@ -182,7 +182,13 @@ export const TRANSPORT_LIMITS = Object.freeze({
   maxConnections: 10_000,
   /** Bytes queued for writing on one connection before it is treated as stalled and closed. */
   maxWriteBufferBytes: 1_048_576,
-  /** How long close() waits for transactions to finish before closing connections. */
+  /**
+   * Longest time a graceful TransportLayer.close({ after }) keeps existing connections and UDP
+   * sockets serving while the caller's work (TransactionLayer.close()) finishes; then they are closed.
+   * 5 s covers a transaction over a reliable transport waiting for its final response or ACK from a
+   * peer that is still there (RFC 3261 timers D, I, J and K are zero on streams); a UDP transaction
+   * in Completed (Timer J, 64*T1) or an INVITE in Accepted (Timer L) is cut short.
+   */
   gracefulCloseMs: 5_000,
 });
 

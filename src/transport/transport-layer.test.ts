@@ -1,57 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import dgram from 'node:dgram';
 import net from 'node:net';
 import { once } from 'node:events';
 import { issueCertificate, EKU_CLIENT_AUTH, EKU_SERVER_AUTH } from '../lab/certificates.js';
-import { parseMessage, type ParseResult } from '../sip/parse-message.js';
-import type { SipMessage } from '../sip/message.js';
+import { parseMessage } from '../sip/parse-message.js';
 import { TrustStore } from '../tls/trust-store.js';
-import { TransportError, type TransportContext } from './transport-context.js';
-import { TransportLayer, type TransportLayerOptions } from './transport-layer.js';
-import type { TransportLogEvent } from './transport-log.js';
-
-function options(n: number, body = ''): Buffer {
-  return Buffer.from(
-    `OPTIONS sip:bob@example.com SIP/2.0\r\nVia: SIP/2.0/TCP 127.0.0.1;branch=z9hG4bK${n}\r\nFrom: <sip:a@example.com>;tag=${n}\r\n` +
-      `To: <sip:bob@example.com>\r\nCall-ID: call-${n}\r\nCSeq: ${n} OPTIONS\r\nMax-Forwards: 70\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
-  );
-}
-
-interface Received {
-  messages: Array<{ message: SipMessage; context: TransportContext }>;
-  invalid: Array<{ result: Extract<ParseResult, { ok: false }>; context: TransportContext }>;
-  logs: TransportLogEvent[];
-  waitFor(count: number): Promise<void>;
-}
-
-function receiver(): Received & Pick<TransportLayerOptions, 'onMessage' | 'onInvalid' | 'log'> {
-  const waiters: Array<() => void> = [];
-  const r: Received & Pick<TransportLayerOptions, 'onMessage' | 'onInvalid' | 'log'> = {
-    messages: [],
-    invalid: [],
-    logs: [],
-    onMessage: (message, context) => {
-      r.messages.push({ message, context });
-      waiters.splice(0).forEach((w) => w());
-    },
-    onInvalid: (result, context) => {
-      r.invalid.push({ result, context });
-      waiters.splice(0).forEach((w) => w());
-    },
-    log: (e) => {
-      r.logs.push(e);
-      waiters.splice(0).forEach((w) => w());
-    },
-    waitFor: async (count) => {
-      while (r.messages.length + r.invalid.length < count) await new Promise<void>((resolve) => waiters.push(resolve));
-    },
-  };
-  return r;
-}
-
-async function until(check: () => boolean): Promise<void> {
-  while (!check()) await new Promise((resolve) => setTimeout(resolve, 5));
-}
+import { TransportError } from './transport-context.js';
+import { TransportLayer } from './transport-layer.js';
+import { connectError, options, receiver, udpPortFree, until } from './fixtures.test.support.js';
 
 test('UDP and TCP: messages arrive parsed, with their transport context', async () => {
   const rx = receiver();
@@ -145,6 +102,45 @@ test('limits: connections per remote address are bounded', async () => {
   }
 });
 
+test('limits: over maxConnections the listener drops the connection, with a log line', async () => {
+  const rx = receiver();
+  const server = await TransportLayer.start({ listeners: [{ transport: 'tcp', address: '127.0.0.1', port: 0 }], ...rx, limits: { maxConnections: 1 } });
+  try {
+    const port = server.listening()[0]?.port ?? 0;
+    const first = net.connect(port, '127.0.0.1');
+    await once(first, 'connect');
+    await until(() => server.connectionCount === 1);
+    const second = net.connect(port, '127.0.0.1');
+    await once(second, 'connect');
+    const secondPort = second.localPort;
+    await once(second, 'close');
+    const line = rx.logs.find((l) => l.event === 'connection-refused');
+    assert.equal(line?.reason, 'connection-limit');
+    assert.equal(line?.remote?.port, secondPort);
+    assert.match(line?.detail ?? '', /^maxConnections = 1 reached on TCP listener/);
+    assert.equal(server.connectionCount, 1);
+    first.destroy();
+  } finally {
+    await server.close();
+  }
+});
+
+test('limits: an idle TCP connection is closed at idleTimeoutMs, with a log line', async () => {
+  const rx = receiver();
+  const server = await TransportLayer.start({ listeners: [{ transport: 'tcp', address: '127.0.0.1', port: 0 }], ...rx, limits: { idleTimeoutMs: 50 } });
+  try {
+    const socket = net.connect(server.listening()[0]?.port ?? 0, '127.0.0.1');
+    await once(socket, 'connect');
+    socket.write(options(1));
+    await rx.waitFor(1);
+    await once(socket, 'close');
+    assert.ok(rx.logs.some((l) => l.event === 'connection-closed' && l.reason === 'idle-timeout'));
+    await until(() => server.connectionCount === 0);
+  } finally {
+    await server.close();
+  }
+});
+
 test('TLS: mutual authentication both ways, verdicts on the connection, reuse only for the verified domain', async () => {
   const ca = issueCertificate({ cn: 'Transport Test CA', ca: true });
   const serverCert = issueCertificate({ cn: 'proxy.b.example', issuer: ca, san: { dns: ['b.example'], uri: ['sip:b.example'] }, eku: [EKU_SERVER_AUTH, EKU_CLIENT_AUTH] });
@@ -198,4 +194,86 @@ test('sending to a closed port fails with connection-refused, not a hang', async
   } finally {
     await client.close();
   }
+});
+
+test('graceful close: new connections are refused, existing ones and UDP keep serving until the caller is done', async () => {
+  const rx = receiver();
+  const closed: Array<{ connectionId: string; reason: string }> = [];
+  const server = await TransportLayer.start({
+    listeners: [{ transport: 'tcp', address: '127.0.0.1', port: 0 }, { transport: 'udp', address: '127.0.0.1', port: 0 }],
+    ...rx,
+    onConnectionClosed: (connectionId, reason) => closed.push({ connectionId, reason }),
+  });
+  const [tcp, udp] = server.listening();
+  assert.ok(tcp && udp);
+  const socket = net.connect(tcp.port, '127.0.0.1');
+  await once(socket, 'connect');
+  socket.write(options(1));
+  await rx.waitFor(1);
+  let release: () => void = () => undefined;
+  const closing = server.close({ after: new Promise<void>((resolve) => (release = resolve)) });
+  assert.equal(server.closing, true);
+  assert.equal(await connectError(tcp.port), 'ECONNREFUSED');
+  // The connection that was open keeps carrying messages both ways, and so does the UDP socket.
+  socket.write(options(2));
+  await rx.waitFor(2);
+  const connectionId = rx.messages[0]?.context.connectionId;
+  assert.ok(connectionId !== undefined);
+  const answered = once(socket, 'data');
+  await server.send(parseMessage(options(3)), { transport: 'tcp', address: '127.0.0.1', port: 0, connectionId });
+  assert.match(String((await answered)[0]), /^OPTIONS sip:bob@example.com/);
+  const udpClient = dgram.createSocket('udp4');
+  udpClient.send(options(4), udp.port, '127.0.0.1');
+  await rx.waitFor(3);
+  udpClient.close();
+  assert.equal(closed.length, 0);
+  release();
+  await closing;
+  assert.deepEqual(closed, [{ connectionId, reason: 'local-close' }]);
+  assert.equal(server.connectionCount, 0);
+  assert.equal(await udpPortFree(udp.port), true);
+  assert.ok(!rx.logs.some((l) => l.event === 'graceful-close-deadline'));
+  socket.destroy();
+});
+
+test('graceful close: at gracefulCloseMs every connection is closed with a log line, whatever the caller still waits for', async () => {
+  const rx = receiver();
+  const closed: Array<{ connectionId: string; reason: string }> = [];
+  const server = await TransportLayer.start({
+    listeners: [{ transport: 'tcp', address: '127.0.0.1', port: 0 }, { transport: 'udp', address: '127.0.0.1', port: 0 }],
+    ...rx,
+    limits: { gracefulCloseMs: 50 },
+    onConnectionClosed: (connectionId, reason) => closed.push({ connectionId, reason }),
+  });
+  const [tcp, udp] = server.listening();
+  assert.ok(tcp && udp);
+  const socket = net.connect(tcp.port, '127.0.0.1');
+  await once(socket, 'connect');
+  socket.write(options(1));
+  await rx.waitFor(1);
+  const peerClosed = once(socket, 'close');
+  await server.close({ after: new Promise<void>(() => undefined) });
+  await peerClosed;
+  assert.deepEqual(closed.map((c) => c.reason), ['graceful-close-deadline']);
+  assert.ok(rx.logs.some((l) => l.event === 'graceful-close-deadline' && l.level === 'warn'));
+  assert.ok(rx.logs.some((l) => l.event === 'connection-closed' && l.reason === 'graceful-close-deadline'));
+  assert.equal(await connectError(tcp.port), 'ECONNREFUSED');
+  assert.equal(await udpPortFree(udp.port), true);
+  await assert.rejects(server.send(parseMessage(options(2)), { transport: 'udp', address: '127.0.0.1', port: udp.port }), (err: unknown) => err instanceof TransportError && err.reason === 'unreachable');
+});
+
+test('graceful close: close({ force: true }) cuts a graceful close short', async () => {
+  const rx = receiver();
+  const closed: string[] = [];
+  const server = await TransportLayer.start({ listeners: [{ transport: 'tcp', address: '127.0.0.1', port: 0 }], ...rx, onConnectionClosed: (_id, reason) => closed.push(reason) });
+  const socket = net.connect(server.listening()[0]?.port ?? 0, '127.0.0.1');
+  await once(socket, 'connect');
+  await until(() => server.connectionCount === 1);
+  const graceful = server.close({ after: new Promise<void>(() => undefined) });
+  await server.close({ force: true });
+  await graceful;
+  // Not the deadline (5 s by default): the forced close ended the wait.
+  assert.deepEqual(closed, ['local-close']);
+  assert.ok(!rx.logs.some((l) => l.event === 'graceful-close-deadline'));
+  socket.destroy();
 });

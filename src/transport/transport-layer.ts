@@ -70,7 +70,25 @@ export interface SendResult {
 interface Listening {
   readonly spec: ListenerSpec;
   readonly endpoint: Endpoint;
-  readonly close: () => Promise<void>;
+  /**
+   * Stops taking new connections (stream listeners: the kernel refuses new connects from then on);
+   * resolves once the listener is fully closed, which for a stream listener is after its last connection.
+   */
+  readonly stopAccepting: () => Promise<void>;
+  /** Drops what the connection table does not hold (HTTP connections that never upgraded) and closes UDP sockets. */
+  readonly closeRemaining: () => void;
+}
+
+/** How TransportLayer.close() ends. */
+export interface TransportCloseOptions {
+  /** Close every connection and socket now, cutting short a graceful close in progress. */
+  readonly force?: boolean;
+  /**
+   * The caller's work, typically TransactionLayer.close(): existing connections and UDP sockets keep
+   * carrying messages until it settles or gracefulCloseMs elapses, whichever comes first. Absent:
+   * nothing is waited for.
+   */
+  readonly after?: PromiseLike<unknown>;
 }
 
 /**
@@ -88,7 +106,18 @@ export class TransportLayer {
   readonly #contexts = new SecureContextCache();
   readonly #listening: Listening[] = [];
   readonly #udpSockets: Array<{ socket: dgram.Socket; family: 4 | 6; endpoint: Endpoint }> = [];
-  #closed = false;
+  /** `draining`: listeners refuse new connections, existing ones still carry messages both ways. */
+  #state: 'open' | 'draining' | 'closed' = 'open';
+  #closing: Promise<void> | undefined;
+  #cutDrainShort: (() => void) | undefined;
+  #tableEmptied: (() => void) | undefined;
+  /**
+   * Inbound TLS and WSS connections accepted but not through their handshake, by remote address and
+   * port, so that handshakes in progress count against the connection limits: a hostile address
+   * must not cost more handshakes than it may hold connections.
+   */
+  readonly #handshaking = new Map<string, { readonly address: string; readonly release: () => void }>();
+  readonly #handshakesPerAddress = new Map<string, number>();
 
   private constructor(options: TransportLayerOptions) {
     this.#options = options;
@@ -106,7 +135,7 @@ export class TransportLayer {
     try {
       for (const spec of options.listeners) layer.#listening.push(await layer.#listen(spec));
     } catch (err) {
-      await layer.close();
+      await layer.close({ force: true });
       throw err;
     }
     return layer;
@@ -128,7 +157,7 @@ export class TransportLayer {
    * HTTP is sent. Rejects with TransportError naming the failure.
    */
   async send(message: SipMessage, destination: Destination): Promise<SendResult> {
-    if (this.#closed) throw new TransportError('unreachable', 'the transport layer is closed');
+    if (this.#state === 'closed') throw new TransportError('unreachable', 'the transport layer is closed');
     const bytes = serializeMessage(message);
     if (bytes.length > this.#sipLimits.maxMessageBytes) {
       throw new TransportError('message-too-large', `${bytes.length} bytes, limit ${this.#sipLimits.maxMessageBytes}`);
@@ -142,14 +171,63 @@ export class TransportLayer {
     return { connectionId: connection.id, peer: connection.peer };
   }
 
-  /** Stops listening, closes every connection and socket. */
-  async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
-    // Listeners stop accepting first; a stream server's close completes once its connections are gone.
-    const closing = Promise.all(this.#listening.map((l) => l.close()));
-    for (const connection of this.#connections.all()) connection.close('local-close');
-    await closing;
+  /** True from the first close() on, graceful or not. */
+  get closing(): boolean {
+    return this.#state !== 'open';
+  }
+
+  /**
+   * Stops listening at once, so that new TCP, TLS, WS and WSS connects are refused. Without `force`,
+   * existing connections and the UDP sockets keep carrying messages both ways (responses, ACKs and
+   * retransmissions of running transactions; outbound sends too) until `after` settles or
+   * gracefulCloseMs elapses; then every connection and socket is closed. A connection still open at
+   * the deadline is closed with reason `graceful-close-deadline`, logged. With `force`, all of it
+   * closes now, also when a graceful close is already waiting. Resolves when everything is closed.
+   */
+  close(options: TransportCloseOptions = {}): Promise<void> {
+    if (options.force === true) this.#cutDrainShort?.();
+    this.#closing ??= this.#shutdown(options);
+    return this.#closing;
+  }
+
+  // A method, not a field read: TypeScript would keep a narrowing of #state across an await.
+  #isClosed(): boolean {
+    return this.#state === 'closed';
+  }
+
+  async #shutdown(options: TransportCloseOptions): Promise<void> {
+    // Called in the same turn as close(), so that no connection is accepted after close() returns.
+    const listenersClosed = Promise.all(this.#listening.map((l) => l.stopAccepting()));
+    let reason = 'local-close';
+    if (options.force !== true) {
+      this.#state = 'draining';
+      if ((await this.#drain(options.after)) === 'deadline') {
+        reason = 'graceful-close-deadline';
+        const open = this.#connections.size;
+        this.#log({ level: open > 0 ? 'warn' : 'info', event: 'graceful-close-deadline', reason: `gracefulCloseMs = ${this.#limits.gracefulCloseMs} elapsed with ${open} connection(s) open` });
+      }
+    }
+    this.#state = 'closed';
+    // onConnectionClosed has been called for every connection by the time close() resolves.
+    const tableEmpty = this.#connections.size === 0 ? Promise.resolve() : new Promise<void>((resolve) => (this.#tableEmptied = resolve));
+    for (const connection of this.#connections.all()) connection.close(reason);
+    for (const l of this.#listening) l.closeRemaining();
+    await Promise.all([listenersClosed, tableEmpty]);
+  }
+
+  /** Waits for the caller's work, bounded by gracefulCloseMs; a forced close() ends the wait. */
+  #drain(after: PromiseLike<unknown> | undefined): Promise<'done' | 'deadline' | 'forced'> {
+    if (after === undefined) return Promise.resolve('done');
+    let timer: NodeJS.Timeout | undefined;
+    return new Promise<'done' | 'deadline' | 'forced'>((resolve) => {
+      timer = setTimeout(() => resolve('deadline'), this.#limits.gracefulCloseMs);
+      this.#cutDrainShort = () => resolve('forced');
+      // A failed wait is still the end of the caller's work: the layer closes either way.
+      after.then(() => resolve('done'), () => resolve('done'));
+    }).finally(() => {
+      clearTimeout(timer);
+      this.#cutDrainShort = undefined;
+    });
   }
 
   async #listen(spec: ListenerSpec): Promise<Listening> {
@@ -163,6 +241,11 @@ export class TransportLayer {
           ? this.#createTlsServer(spec, where)
           : this.#createWsServer(spec, where);
     server.maxConnections = this.#limits.maxConnections;
+    // Node drops a connection over maxConnections before any 'connection' event: say so.
+    server.on('drop', (data?: net.DropArgument) => {
+      this.#log({ level: 'warn', event: 'connection-refused', remote: { address: data?.remoteAddress ?? '', port: data?.remotePort ?? 0 }, reason: 'connection-limit', detail: `maxConnections = ${this.#limits.maxConnections} reached on ${where}` });
+    });
+    if (server instanceof tls.Server) this.#limitHandshakes(server, where);
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(spec.port, spec.address, () => {
@@ -172,15 +255,20 @@ export class TransportLayer {
     });
     server.on('error', (err: Error) => this.#log({ level: 'warn', event: 'listener-error', reason: err.message }));
     const address = server.address() as net.AddressInfo;
+    const isHttp = server instanceof http.Server || server instanceof https.Server;
     return {
       spec,
       endpoint: { address: address.address, port: address.port },
-      close: () =>
+      stopAccepting: () =>
         new Promise<void>((resolve) => {
           server.close(() => resolve());
-          // HTTP connections of WS listeners that never upgraded (keep-alive) would hold the close.
-          if (server instanceof http.Server || server instanceof https.Server) server.closeAllConnections();
+          // Idle keep-alive HTTP connections of WS listeners could upgrade later: not new connections, but new work.
+          if (isHttp) server.closeIdleConnections();
         }),
+      // HTTP connections of WS listeners that never upgraded would hold the listener's close.
+      closeRemaining: () => {
+        if (isHttp) server.closeAllConnections();
+      },
     };
   }
 
@@ -207,8 +295,13 @@ export class TransportLayer {
       ...(spec.path !== undefined ? { path: spec.path } : {}),
       maxPayloadBytes: this.#sipLimits.maxMessageBytes,
       headersTimeoutMs: Math.min(this.#limits.messageCompleteTimeoutMs, this.#limits.idleTimeoutMs),
-      admit: (remote) => (this.#underLimits(remote.address) ? undefined : 'connection-limit'),
+      // An upgrade is new work: refused once close() began, like a new connection.
+      admit: (remote) => (this.#state !== 'open' ? 'transport-closing' : this.#underLimits(remote.address) ? undefined : 'connection-limit'),
       onOpen: (ws, socket, peer) => {
+        if (this.#isClosed()) {
+          ws.terminate();
+          return;
+        }
         const connection = new WsConnection(ws, socket, transport, 'inbound', peer, this.#limits, this.#wsEvents, this.#log);
         this.#connections.add(connection);
       },
@@ -219,9 +312,51 @@ export class TransportLayer {
   }
 
   #logTlsClientErrors(server: tls.Server): void {
-    server.on('tlsClientError', (err, socket) => {
-      this.#log({ level: 'warn', event: 'tls-handshake-failed', remote: { address: socket.remoteAddress ?? '', port: socket.remotePort ?? 0 }, reason: err.message });
+    server.on('tlsClientError', (err: Error & { code?: string }, socket) => {
+      const reason = err.code === 'ERR_TLS_HANDSHAKE_TIMEOUT' ? 'tls-timeout' : 'tls-handshake-failed';
+      const detail = reason === 'tls-timeout' ? `no handshake within tlsHandshakeTimeoutMs = ${this.#limits.tlsHandshakeTimeoutMs}` : err.message;
+      this.#log({ level: 'warn', event: 'tls-handshake-failed', remote: { address: socket.remoteAddress ?? '', port: socket.remotePort ?? 0 }, reason, detail });
+      // With a tlsClientError listener Node leaves the socket open (seen on Node 20 for
+      // ERR_TLS_HANDSHAKE_TIMEOUT): without this a silent peer would hold it until the idle limit or forever.
+      socket.destroy();
     });
+  }
+
+  /**
+   * Applies the connection limits to the raw TCP connection of a TLS or WSS listener, before the
+   * handshake costs anything, and counts the handshake against them until it ends.
+   */
+  #limitHandshakes(server: tls.Server, where: string): void {
+    // Before tls.Server's own listener wraps the socket, so that a refused one never starts a handshake.
+    server.prependListener('connection', (socket: net.Socket) => {
+      const remote = { address: socket.remoteAddress ?? '', port: socket.remotePort ?? 0 };
+      const refusal = this.#limitExceeded(remote.address);
+      if (refusal !== undefined) {
+        this.#log({ level: 'warn', event: 'connection-refused', remote, reason: 'connection-limit', detail: `${refusal}, before the TLS handshake on ${where}` });
+        socket.destroy();
+        return;
+      }
+      const key = `${remote.address}|${remote.port}`;
+      let released = false;
+      const release = (): void => {
+        if (released) return;
+        released = true;
+        this.#handshaking.delete(key);
+        const left = (this.#handshakesPerAddress.get(remote.address) ?? 1) - 1;
+        if (left <= 0) this.#handshakesPerAddress.delete(remote.address);
+        else this.#handshakesPerAddress.set(remote.address, left);
+      };
+      this.#handshaking.set(key, { address: remote.address, release });
+      this.#handshakesPerAddress.set(remote.address, (this.#handshakesPerAddress.get(remote.address) ?? 0) + 1);
+      socket.once('close', release);
+    });
+    // Registered after the listeners that admit the connection (#createTlsServer, createWsServer's
+    // client check): those still count this handshake, so release it first there too (#accept).
+    server.on('secureConnection', (socket: tls.TLSSocket) => this.#releaseHandshake(socket));
+  }
+
+  #releaseHandshake(socket: net.Socket): void {
+    this.#handshaking.get(`${socket.remoteAddress ?? ''}|${socket.remotePort ?? 0}`)?.release();
   }
 
   /** Verifies an inbound TLS client's certificate; refuses it when a verified one is required. */
@@ -236,7 +371,16 @@ export class TransportLayer {
 
   /** Whether one more connection from or to this address stays within the connection limits. */
   #underLimits(address: string): boolean {
-    return this.#connections.size < this.#limits.maxConnections && this.#connections.countForAddress(address) < this.#limits.maxConnectionsPerAddress;
+    return this.#limitExceeded(address) === undefined;
+  }
+
+  /** The limit one more connection from or to this address would exceed, counting handshakes in progress. */
+  #limitExceeded(address: string): string | undefined {
+    const total = this.#connections.size + this.#handshaking.size;
+    if (total >= this.#limits.maxConnections) return `maxConnections = ${this.#limits.maxConnections} reached`;
+    const perAddress = this.#connections.countForAddress(address) + (this.#handshakesPerAddress.get(address) ?? 0);
+    if (perAddress >= this.#limits.maxConnectionsPerAddress) return `maxConnectionsPerAddress = ${this.#limits.maxConnectionsPerAddress} reached for ${address}`;
+    return undefined;
   }
 
   #verifyClient(socket: tls.TLSSocket): PeerVerdict | undefined {
@@ -252,8 +396,16 @@ export class TransportLayer {
 
   #accept(socket: net.Socket, transport: 'tcp' | 'tls', peer: PeerVerdict | undefined): void {
     const address = socket.remoteAddress ?? '';
-    if (!this.#underLimits(address)) {
-      this.#log({ level: 'warn', event: 'connection-refused', remote: { address, port: socket.remotePort ?? 0 }, reason: 'connection-limit' });
+    // A TLS handshake that began before close() and ended after it has nothing left to serve it.
+    if (this.#state === 'closed') {
+      socket.destroy();
+      return;
+    }
+    // This connection's own handshake no longer counts: it is the connection being admitted.
+    this.#releaseHandshake(socket);
+    const refusal = this.#limitExceeded(address);
+    if (refusal !== undefined) {
+      this.#log({ level: 'warn', event: 'connection-refused', remote: { address, port: socket.remotePort ?? 0 }, reason: 'connection-limit', detail: refusal });
       socket.destroy();
       return;
     }
@@ -277,6 +429,7 @@ export class TransportLayer {
   #closedConnection(connection: Connection): void {
     this.#connections.remove(connection);
     this.#options.onConnectionClosed?.(connection.id, connection.closeReason);
+    if (this.#connections.size === 0) this.#tableEmptied?.();
   }
 
   #contextOf(connection: Connection): TransportContext {
@@ -339,7 +492,11 @@ export class TransportLayer {
     });
     socket.on('error', (err) => this.#log({ level: 'warn', event: 'udp-error', reason: err.message }));
     this.#udpSockets.push({ socket, family, endpoint });
-    return { spec, endpoint, close: () => new Promise<void>((resolve) => socket.close(() => resolve())) };
+    // A UDP socket keeps receiving while draining: ACKs and retransmissions of running transactions
+    // arrive on it, and only the transaction layer can tell them from new requests (which it answers 503).
+    let closed: () => void = () => undefined;
+    const socketClosed = new Promise<void>((resolve) => (closed = resolve));
+    return { spec, endpoint, stopAccepting: () => socketClosed, closeRemaining: () => socket.close(() => closed()) };
   }
 
   #sendUdp(bytes: Buffer, destination: Destination): Promise<void> {
@@ -377,6 +534,10 @@ export class TransportLayer {
     }
     const secure = transport === 'tls' || transport === 'wss';
     const { socket, verdict } = secure ? await this.#connectTls(destination, sipDomain) : { socket: await this.#connectTcp(destination), verdict: undefined };
+    if (this.#isClosed()) {
+      socket.destroy();
+      throw new TransportError('unreachable', 'the transport layer is closed');
+    }
     let connection: Connection;
     if (transport === 'tcp' || transport === 'tls') {
       connection = this.#wrap(socket, transport, 'outbound', verdict);
@@ -389,7 +550,7 @@ export class TransportLayer {
         maxPayloadBytes: this.#sipLimits.maxMessageBytes,
         timeoutMs: this.#limits.connectTimeoutMs,
       });
-      if (this.#closed) {
+      if (this.#isClosed()) {
         ws.terminate();
         throw new TransportError('unreachable', 'the transport layer is closed');
       }

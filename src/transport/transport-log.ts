@@ -7,6 +7,8 @@ export interface TransportLogEvent {
   readonly connection?: string;
   readonly remote?: Endpoint;
   readonly reason?: string;
+  /** What the reason word leaves out: the limit and its value, the error text. */
+  readonly detail?: string;
 }
 
 export type TransportLog = (event: TransportLogEvent) => void;
@@ -15,5 +17,5 @@ export type TransportLog = (event: TransportLogEvent) => void;
 export const stderrTransportLog: TransportLog = (e) => {
   if (e.level !== 'warn') return;
   const remote = e.remote === undefined ? '' : ` remote=${e.remote.address}:${e.remote.port}`;
-  process.stderr.write(`sipsec transport ${e.event}${e.connection === undefined ? '' : ` ${e.connection}`}${remote}${e.reason === undefined ? '' : ` reason="${e.reason}"`}\n`);
+  process.stderr.write(`sipsec transport ${e.event}${e.connection === undefined ? '' : ` ${e.connection}`}${remote}${e.reason === undefined ? '' : ` reason="${e.reason}"`}${e.detail === undefined ? '' : ` detail="${e.detail}"`}\n`);
 };

@@ -5,6 +5,7 @@ import { TransactionLayer, type ServerTransaction } from '../transaction/transac
 import type { TxTimers } from '../limits.js';
 import { isSecureTransport, type TransportContext } from '../transport/transport-context.js';
 import { TransportLayer, type TransportLayerOptions } from '../transport/transport-layer.js';
+import { closeLayers } from './close-layers.js';
 import { newTag } from './identifiers.js';
 
 export interface ResponderOptions extends Omit<TransportLayerOptions, 'onMessage' | 'onInvalid'> {
@@ -63,9 +64,12 @@ export class Responder {
     return this.transport.listening();
   }
 
-  async close(): Promise<void> {
-    await this.transactions.close({ force: true });
-    await this.transport.close();
+  /**
+   * Closes at once by default: a test responder's callers want their ports back, not 64*T1 of
+   * Timer L. `graceful` lets running transactions finish first (closeLayers).
+   */
+  async close(options: { readonly graceful?: boolean } = {}): Promise<void> {
+    await closeLayers(this.transactions, this.transport, { force: options.graceful !== true });
   }
 }
 
