@@ -8,6 +8,7 @@ import { parseMessage } from '../sip/parse-message.js';
 import { TrustStore } from '../tls/trust-store.js';
 import { options, receiver, until } from './fixtures.test.support.js';
 import { TransportLayer, type ServerCertificate, type TransportLayerOptions } from './transport-layer.js';
+import { TransportError } from './transport-context.js';
 
 const ca = issueCertificate({ cn: 'TLS Listener Test CA', ca: true });
 const certA = issueCertificate({ cn: 'a.example', issuer: ca, san: { dns: ['a.example'] }, eku: [EKU_SERVER_AUTH] });
@@ -192,6 +193,31 @@ test('requireClientCertificate: a client without a certificate is closed and its
     assert.equal(rx.messages[0]?.context.peer?.authenticated, true);
     withCert.destroy();
   } finally {
+    await layer.close();
+  }
+});
+
+test('without a trustStore option, peers are verified against the roots Node ships: a private CA is unknown both ways', { timeout: 20_000 }, async () => {
+  const { layer, port, rx } = await tlsListener();
+  const client = await TransportLayer.start({ listeners: [], clientCertificate: { cert: clientCert.pem, key: clientCert.keyPem }, onMessage: () => undefined, log: () => undefined });
+  try {
+    await assert.rejects(
+      client.send(parseMessage(options(1)), { transport: 'tls', address: '127.0.0.1', port, tlsTarget: { sipDomain: 'a.example' } }),
+      (err: unknown) => err instanceof TransportError && err.reason === 'peer-not-authenticated' && err.verdict?.reasons.some((r) => r.code === 'unknown-ca') === true,
+    );
+    // The server side: a client certificate from the private CA gets a verdict, and it is unknown-ca.
+    const trusting = await TransportLayer.start({ listeners: [], trustStore, clientCertificate: { cert: clientCert.pem, key: clientCert.keyPem }, onMessage: () => undefined, log: () => undefined });
+    try {
+      await trusting.send(parseMessage(options(2)), { transport: 'tls', address: '127.0.0.1', port, tlsTarget: { sipDomain: 'a.example' } });
+      await until(() => rx.messages.length > 0);
+      const received = rx.messages[0];
+      assert.equal(received?.context.peer?.authenticated, false);
+      assert.ok(received?.context.peer?.reasons.some((r) => r.code === 'unknown-ca'));
+    } finally {
+      await trusting.close();
+    }
+  } finally {
+    await client.close();
     await layer.close();
   }
 });

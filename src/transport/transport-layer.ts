@@ -9,7 +9,7 @@ import { inspectMessage, type ParseResult } from '../sip/parse-message.js';
 import { serializeMessage } from '../sip/serialize-message.js';
 import type { FramingError } from '../sip/stream-framer.js';
 import type { TlsPolicy } from '../tls/policy.js';
-import type { TrustStore } from '../tls/trust-store.js';
+import { TrustStore } from '../tls/trust-store.js';
 import type { PeerVerdict } from '../tls/verdict.js';
 import type { Connection, ConnectionTransport } from './connection.js';
 import { ConnectionTable } from './connection-table.js';
@@ -41,7 +41,11 @@ export interface ListenerSpec {
 
 export interface TransportLayerOptions {
   readonly listeners: readonly ListenerSpec[];
-  /** Trust anchors for verifying TLS peers (servers we connect to, clients presenting certificates). */
+  /**
+   * Trust anchors for verifying TLS peers (servers we connect to, clients presenting certificates).
+   * Default: the roots Node ships (TrustStore.system()), so that every hop is verified unless the
+   * caller chooses other anchors; TrustStore.empty() leaves only DANE-EE and DANE-TA to authenticate.
+   */
   readonly trustStore?: TrustStore;
   readonly tlsPolicy?: Partial<TlsPolicy>;
   /** Our certificate for outbound mutual TLS. */
@@ -384,8 +388,7 @@ export class TransportLayer {
   }
 
   #verifyClient(socket: tls.TLSSocket): PeerVerdict | undefined {
-    const trustStore = this.#options.trustStore;
-    if (trustStore === undefined) return undefined;
+    const trustStore = this.#options.trustStore ?? TrustStore.system();
     try {
       return verifyInboundPeer(socket, { trustStore, ...(this.#options.tlsPolicy ? { policy: this.#options.tlsPolicy } : {}) });
     } catch (err) {
@@ -570,8 +573,7 @@ export class TransportLayer {
     if (target === undefined || sipDomain === undefined) {
       throw new TransportError('peer-not-authenticated', `a ${destination.transport.toUpperCase()} destination needs the SIP domain to verify the server against`);
     }
-    const trustStore = this.#options.trustStore;
-    if (trustStore === undefined) throw new TransportError('peer-not-authenticated', `no trust store is configured for ${destination.transport.toUpperCase()}`);
+    const trustStore = this.#options.trustStore ?? TrustStore.system();
     const { socket, verdict } = await connectAndVerify({
       host: destination.address,
       port: destination.port,
