@@ -10,7 +10,9 @@ import type { TransportFailure } from './fsm.js';
  */
 export function buildResponse(request: SipRequest, status: number, reason: string, options: { toTag?: string } = {}): SipResponse {
   const response = new SipResponse(status, reason);
-  for (const via of request.headerValues('via')) response.addHeader('via', via);
+  // Field by field as received: the same values in the same order (section 8.2.6.2), without
+  // splitting each comma-separated Via field and writing its values back one by one.
+  for (const h of request.headers) if (h.key === 'via') response.addHeader('via', h.value);
   copy(request, response, 'from');
   const to = request.header('to');
   if (to !== undefined) {
