@@ -85,8 +85,15 @@ const MAX_SEEN_SPELLINGS = 1024;
 
 /** How sipsec spells a header it writes: `Call-ID`, `CSeq`, `Record-Route`. */
 export function canonicalHeaderName(key: string): string {
-  return CANONICAL[key] ?? key.replace(/(^|-)([a-z])/g, (_m, dash: string, c: string) => dash + c.toUpperCase());
+  const known = CANONICAL[key] ?? SPELLED.get(key);
+  if (known !== undefined) return known;
+  const spelled = key.replace(/(^|-)([a-z])/g, (_m, dash: string, c: string) => dash + c.toUpperCase());
+  // Every response and every added header asks: remember the answer, up to a bound (hostile names).
+  if (SPELLED.size < MAX_SEEN_SPELLINGS) SPELLED.set(key, spelled);
+  return spelled;
 }
+
+const SPELLED = new Map<string, string>();
 
 /** Headers whose value is a comma-separated list (RFC 3261 section 7.3.1). */
 export const LIST_HEADERS: ReadonlySet<string> = new Set([
