@@ -2,7 +2,7 @@ import { isUtf8 } from 'node:buffer';
 import { SIP_LIMITS, type SipLimits } from '../limits.js';
 import { isIn, isToken, TOKEN } from './charsets.js';
 import { responseForFault, SipParseError, type FaultResponse, type SipFault } from './errors.js';
-import { headerKey, knownHeaderKeyAt } from './header-names.js';
+import { headerKey, knownHeaderAt, knownHeaderKeyAt } from './header-names.js';
 import { parseAllTypedHeaders, SipRequest, SipResponse, type HeaderEncoding, type HeaderField, type SipMessage } from './message.js';
 import { parseContentLength } from './scalar-headers.js';
 import { parseUri, type Uri } from './uri.js';
@@ -107,7 +107,11 @@ export function inspectMessage(bytes: Uint8Array, options: ParseOptions = {}): P
     return failed(faults, undefined, startLine.startsWith('SIP/') ? 'response' : 'request');
   }
 
-  if (firstEnd >= 0) splitHeaderFields(head, firstEnd + 2, headers, faults, limits);
+  if (firstEnd >= 0 && !splitPlainFields(head, firstEnd + 2, headers, limits)) {
+    // Something unusual (folding, odd spacing, bare CR or LF, a limit): the general reader decides.
+    headers.length = 0;
+    splitHeaderFields(head, firstEnd + 2, headers, faults, limits);
+  }
 
   // Framing by Content-Length (RFC 3261 sections 18.3 and 20.14).
   const available = buf.length - bodyStart;
@@ -217,11 +221,69 @@ function parseStartLine(line: string, headers: HeaderField[], encoding: HeaderEn
 }
 
 /**
+ * The header section as nearly every message writes it: each field `Name: value` or `Name:value`
+ * on one line ending in CRLF, no folding, no CR or LF elsewhere, within the limits. Fills
+ * `headers` exactly as splitHeaderFields would and returns true; returns false as soon as a field
+ * is anything else, leaving the whole section to splitHeaderFields. One pass, no regular
+ * expressions, and the name of a common header is the interned spelling rather than a new string.
+ */
+export function splitPlainFields(head: string, from: number, headers: HeaderField[], limits: SipLimits): boolean {
+  const n = head.length;
+  let pos = from;
+  // The next CR at or after pos: a CR anywhere but before the LF that ends a field is unusual.
+  let nextCr = head.indexOf('\r', pos);
+  while (pos < n) {
+    let i = pos;
+    let c = head.charCodeAt(i);
+    while (c < 128 && TOKEN[c] === 1) c = head.charCodeAt(++i);
+    const nameEnd = i;
+    if (nameEnd === pos || c !== 58 /* : */) return false;
+    let lf = head.indexOf('\n', i);
+    let end: number;
+    if (lf < 0) {
+      if (nextCr >= 0) return false;
+      end = n;
+      lf = n;
+    } else {
+      end = lf - 1;
+      if (nextCr !== end) return false;
+      // A field followed by white space continues on the next line (folding).
+      const after = head.charCodeAt(lf + 1);
+      if (after === 32 || after === 9) return false;
+      nextCr = head.indexOf('\r', lf + 1);
+    }
+    if (end - pos > limits.maxLineBytes || headers.length >= limits.maxHeaderCount) return false;
+    // Any spacing but one SP after the colon keeps the raw text: the general reader does that.
+    if (head.charCodeAt(i + 1) !== 32) return false;
+    const valueStart = i + 2;
+    c = head.charCodeAt(valueStart);
+    if (c === 32 || c === 9) return false;
+    if (end > valueStart) {
+      c = head.charCodeAt(end - 1);
+      if (c === 32 || c === 9) return false;
+    }
+    const known = knownHeaderAt(head, pos, nameEnd);
+    let name: string;
+    let key: string;
+    if (known === undefined) {
+      name = head.slice(pos, nameEnd);
+      key = headerKey(name);
+    } else {
+      name = known.spelling;
+      key = known.key;
+    }
+    headers.push({ name, key, value: head.slice(valueStart, end) });
+    pos = lf + 1;
+  }
+  return true;
+}
+
+/**
  * Splits header fields at CRLF, joins folded continuation lines, and checks names and limits.
  * Scans the header text in place (no per-line copies) because this runs for every field of every
  * message.
  */
-function splitHeaderFields(head: string, from: number, headers: HeaderField[], faults: SipFault[], limits: SipLimits): void {
+export function splitHeaderFields(head: string, from: number, headers: HeaderField[], faults: SipFault[], limits: SipLimits): void {
   const n = head.length;
   let pos = from;
   while (pos < n) {
