@@ -4,6 +4,7 @@ import fc from 'fast-check';
 import { SIP_LIMITS } from '../limits.js';
 import type { SipFault } from './errors.js';
 import type { HeaderField } from './message.js';
+import { scanSimpleParams, SIMPLE_PARAMS, splitSimpleParams } from './header-scanner.js';
 import { splitHeaderFields, splitPlainFields } from './parse-message.js';
 
 // The hand-written fast paths must give what the general readers give, or decline.
@@ -43,4 +44,22 @@ test('the plain header splitter takes the form nearly every message uses', () =>
     { name: 'X-Empty', key: 'x-empty', value: '' },
     { name: 'l', key: 'content-length', value: '0' },
   ]);
+});
+
+const paramText = fc
+  .array(fc.tuple(fc.stringMatching(/^[A-Za-z0-9\-.!%*_+`'~]{0,4}$/), fc.option(fc.stringMatching(/^[A-Za-z0-9\-.!%*_+`'~:[\] ;=]{0,5}$/), { nil: undefined })), { maxLength: 4 })
+  .map((params) => params.map(([name, value]) => `;${name}${value === undefined ? '' : `=${value}`}`).join(''));
+
+test('the simple parameter scanner agrees with SIMPLE_PARAMS and its splitter, or declines', () => {
+  const simple = new RegExp(`^${SIMPLE_PARAMS}$`);
+  fc.assert(
+    fc.property(fc.string({ maxLength: 3 }), paramText, fc.string({ maxLength: 3 }), (before, text, after) => {
+      const whole = `${before}${text}${after}`;
+      const scanned = scanSimpleParams(whole, before.length, before.length + text.length);
+      if (scanned === undefined) return;
+      assert.ok(simple.test(text), text);
+      assert.deepEqual(scanned, splitSimpleParams(text));
+    }),
+    { numRuns: 3000 },
+  );
 });

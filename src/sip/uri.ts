@@ -119,6 +119,8 @@ const CANONICAL_SIP_URI = new RegExp(
 
 /** Parses any URI that may appear in a SIP message; throws SipParseError (SIP_ERR_BAD_URI). */
 export function parseUri(text: string): Uri {
+  const plain = parsePlainSipUri(text);
+  if (plain !== undefined) return plain;
   const m = CANONICAL_SIP_URI.exec(text);
   if (m !== null) {
     const host = m[3] ?? '';
@@ -137,6 +139,86 @@ export function parseUri(text: string): Uri {
     }
   }
   return parseUriByGrammar(text);
+}
+
+/**
+ * The commonest subset of CANONICAL_SIP_URI, read by hand: `sip:` or `sips:`, a user of plain
+ * characters (no escapes), a host name or IPv4 address, a port, and parameters of plain
+ * characters. Gives what the regular expression path gives, or undefined to leave the text to it.
+ */
+function parsePlainSipUri(text: string): SipUri | undefined {
+  const n = text.length;
+  if (text.charCodeAt(0) !== 115 || text.charCodeAt(1) !== 105 || text.charCodeAt(2) !== 112) return undefined;
+  let i = 3;
+  let scheme: 'sip' | 'sips' = 'sip';
+  if (text.charCodeAt(3) === 115 /* s */) {
+    scheme = 'sips';
+    i = 4;
+  }
+  if (text.charCodeAt(i) !== 58 /* : */) return undefined;
+  i++;
+  let user: string | undefined;
+  const at = text.indexOf('@', i);
+  if (at >= 0) {
+    if (at === i) return undefined;
+    for (let j = i; j < at; j++) {
+      const c = text.charCodeAt(j);
+      if (c >= 128 || PLAIN_USER[c] !== 1) return undefined;
+    }
+    user = text.slice(i, at);
+    i = at + 1;
+  }
+  const hostStart = i;
+  let c = text.charCodeAt(i);
+  while ((c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 46 || c === 45 || (c >= 65 && c <= 90)) c = text.charCodeAt(++i);
+  if (i === hostStart) return undefined;
+  const host = text.slice(hostStart, i);
+  const hostKind = classifyHost(host);
+  if (hostKind === undefined) return undefined;
+  let port: number | undefined;
+  if (c === 58 /* : */) {
+    const portStart = ++i;
+    let value = 0;
+    c = text.charCodeAt(i);
+    while (c >= 48 && c <= 57) {
+      value = value * 10 + (c - 48);
+      c = text.charCodeAt(++i);
+    }
+    if (i === portStart || i - portStart > 5 || value > 65535) return undefined;
+    port = value;
+  }
+  const params: UriParam[] = [];
+  while (i < n) {
+    if (text.charCodeAt(i) !== 59 /* ; */) return undefined;
+    const nameStart = ++i;
+    c = text.charCodeAt(i);
+    while (c < 128 && PLAIN_PARAM[c] === 1) c = text.charCodeAt(++i);
+    if (i === nameStart) return undefined;
+    const name = text.slice(nameStart, i);
+    if (c === 61 /* = */) {
+      const valueStart = ++i;
+      c = text.charCodeAt(i);
+      while (c < 128 && PLAIN_PARAM[c] === 1) c = text.charCodeAt(++i);
+      if (i === valueStart) return undefined;
+      params.push({ name, value: text.slice(valueStart, i) });
+    } else {
+      params.push({ name, value: null });
+    }
+  }
+  return new SipUri(scheme, user, undefined, host, hostKind, port, params, []);
+}
+
+/** CANONICAL_SIP_URI's user and parameter characters, without the escapes (%HH). */
+const PLAIN_USER = plainTable("-_.!~*'()&=+$,;?/");
+const PLAIN_PARAM = plainTable("-_.!~*'()[]/:&+$");
+
+function plainTable(marks: string): Uint8Array {
+  const t = new Uint8Array(128);
+  for (let c = 0; c < 128; c++) {
+    const ch = String.fromCharCode(c);
+    if (/[A-Za-z0-9]/.test(ch) || marks.includes(ch)) t[c] = 1;
+  }
+  return t;
 }
 
 /** Any URI the grammar allows; parseUri's fast path agrees with it (a property test checks). */
