@@ -6,6 +6,9 @@ import type { SipFault } from './errors.js';
 import type { HeaderField } from './message.js';
 import { scanSimpleParams, SIMPLE_PARAMS, splitSimpleParams } from './header-scanner.js';
 import { splitHeaderFields, splitPlainFields } from './parse-message.js';
+import { extractTag, parseNameAddrByGrammar, tagOf } from './name-addr.js';
+import { parseBoundedInt, parseBoundedIntByGrammar, parseCallId, parseCallIdByGrammar, parseCSeq, parseCSeqByGrammar } from './scalar-headers.js';
+import { SipParseError } from './errors.js';
 
 // The hand-written fast paths must give what the general readers give, or decline.
 
@@ -59,6 +62,59 @@ test('the simple parameter scanner agrees with SIMPLE_PARAMS and its splitter, o
       if (scanned === undefined) return;
       assert.ok(simple.test(text), text);
       assert.deepEqual(scanned, splitSimpleParams(text));
+    }),
+    { numRuns: 3000 },
+  );
+});
+
+/** Both outcomes of a parse: the value, or the error it threw. */
+function outcome<T>(parse: () => T): { value: T } | { error: string } {
+  try {
+    return { value: parse() };
+  } catch (err) {
+    return { error: err instanceof SipParseError ? `${err.code} ${err.header} ${err.detail}` : String(err) };
+  }
+}
+
+const noisy = (chars: string, maxLength: number): fc.Arbitrary<string> =>
+  fc.array(fc.constantFrom(...chars), { maxLength }).map((a) => a.join(''));
+
+test('the plain CSeq reader agrees with the grammar', () => {
+  const cseq = fc.oneof(
+    fc.tuple(fc.integer({ min: 0, max: 2 ** 32 + 5 }), fc.constantFrom('INVITE', 'ACK', 'FOO', 'x')).map(([n, m]) => `${n} ${m}`),
+    noisy('0123456789 \tABCa-', 14),
+  );
+  fc.assert(fc.property(cseq, (text) => assert.deepEqual(outcome(() => parseCSeq(text)), outcome(() => parseCSeqByGrammar(text)))), { numRuns: 3000 });
+});
+
+test('the plain integer reader agrees with the grammar', () => {
+  const digits = fc.oneof(fc.nat().map(String), fc.integer({ min: 0, max: 2 ** 33 }).map(String), noisy('0123456789 x', 12));
+  fc.assert(
+    fc.property(digits, fc.constantFrom(255, 0xffff_ffff), (text, max) => {
+      assert.deepEqual(outcome(() => parseBoundedInt(text, max, 'expires')), outcome(() => parseBoundedIntByGrammar(text, max, 'expires')));
+    }),
+    { numRuns: 3000 },
+  );
+});
+
+test('the plain Call-ID check agrees with the grammar', () => {
+  const callId = noisy('ab09@.-!%*_+`\'~()<>:\\"/[]?{} \t;,é', 16);
+  fc.assert(fc.property(callId, (text) => assert.deepEqual(outcome(() => parseCallId(text)), outcome(() => parseCallIdByGrammar(text)))), { numRuns: 3000 });
+});
+
+test('the tag reader agrees with the name-addr grammar wherever that accepts', () => {
+  const value = fc
+    .tuple(fc.constantFrom('', '"A; b" ', 'Bob ', '"x\\"y" '), fc.constantFrom('<sip:a@b;tag=u>', '<sip:h>', 'sip:a@h'), noisy(';tag=TAG xy"[]:,', 14))
+    .map(([d, u, p]) => `${d}${u}${p}`);
+  fc.assert(
+    fc.property(value, (text) => {
+      let expected: string | undefined;
+      try {
+        expected = tagOf(parseNameAddrByGrammar(text, 'from'));
+      } catch {
+        return;
+      }
+      assert.equal(extractTag(text, 'from'), expected);
     }),
     { numRuns: 3000 },
   );

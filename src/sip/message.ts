@@ -132,13 +132,20 @@ abstract class SipMessageBase {
     if (contentType !== undefined) this.setHeader('content-type', contentType);
   }
 
+  /** `key` is already a key (lower-case long form), as every caller passes a constant. */
   protected typedList<T>(key: string, parse: (value: string, key: string) => T): T[] {
     const cached = this.#typed?.get(key) as T[] | undefined;
     if (cached !== undefined) return cached;
-    const parsed = this.headerValues(key).map((value) => {
-      if (value === '') throw new SipParseError('SIP_ERR_BAD_HEADER_VALUE', 'empty value in a list', key);
-      return parse(value, key);
-    });
+    const parsed: T[] = [];
+    for (const h of this.headers) {
+      if (h.key !== key) continue;
+      // A field without a comma holds one value: no need to scan it for quotes and brackets.
+      if (h.value.indexOf(',') < 0) {
+        parsed.push(parseListValue(h.value.trim(), key, parse));
+      } else {
+        for (const value of splitHeaderValues(h.value, SIP_LIMITS.maxHeaderValues, key)) parsed.push(parseListValue(value, key, parse));
+      }
+    }
     (this.#typed ??= new Map()).set(key, parsed);
     return parsed;
   }
@@ -303,6 +310,11 @@ abstract class SipMessageBase {
   }
 }
 
+function parseListValue<T>(value: string, key: string, parse: (value: string, key: string) => T): T {
+  if (value === '') throw new SipParseError('SIP_ERR_BAD_HEADER_VALUE', 'empty value in a list', key);
+  return parse(value, key);
+}
+
 export class SipRequest extends SipMessageBase {
   readonly kind = 'request' as const;
   constructor(
@@ -340,13 +352,13 @@ export type SipMessage = SipRequest | SipResponse;
 export function parseAllTypedHeaders(message: SipMessage): SipParseError[] {
   const faults: SipParseError[] = [];
   // One reader per key present, in message order: a message pays only for the headers it has.
-  const done = new Set<string>();
+  let done = 0;
   for (const h of message.headers) {
-    const read = TYPED_READERS[h.key];
-    if (read === undefined || done.has(h.key)) continue;
-    done.add(h.key);
+    const index = TYPED_INDEX.get(h.key);
+    if (index === undefined || (done & (1 << index)) !== 0) continue;
+    done |= 1 << index;
     try {
-      read(message);
+      (TYPED_READER_LIST[index] as (m: SipMessage) => unknown)(message);
     } catch (err) {
       if (!(err instanceof SipParseError)) throw err;
       faults.push(err);
@@ -381,3 +393,7 @@ const TYPED_READERS: Readonly<Record<string, ((m: SipMessage) => unknown) | unde
   'proxy-authenticate': (m) => m.proxyAuthenticates(),
   'retry-after': (m) => m.retryAfter(),
 };
+
+// A bit per typed key (fewer than 32) marks the keys already read in parseAllTypedHeaders.
+const TYPED_INDEX = new Map(Object.keys(TYPED_READERS).map((key, i) => [key, i]));
+const TYPED_READER_LIST = Object.values(TYPED_READERS);

@@ -116,9 +116,31 @@ export function inspectMessage(bytes: Uint8Array, options: ParseOptions = {}): P
   // Framing by Content-Length (RFC 3261 sections 18.3 and 20.14).
   const available = buf.length - bodyStart;
   let bodyLength = available;
-  const lengthFields: HeaderField[] = [];
-  for (const h of headers) if (h.key === 'content-length') lengthFields.push(h);
-  if (lengthFields.length > 0) {
+  let lengthField: HeaderField | undefined;
+  let lengthCount = 0;
+  for (const h of headers) {
+    if (h.key !== 'content-length') continue;
+    lengthField ??= h;
+    lengthCount++;
+  }
+  if (lengthField !== undefined && lengthCount === 1) {
+    // One Content-Length, as nearly every message has: no set of candidate values to build.
+    let declared: number | undefined;
+    try {
+      declared = parseContentLength(lengthField.value);
+    } catch (err) {
+      if (!(err instanceof SipParseError)) throw err;
+      faults.push(err.toFault());
+    }
+    if (declared !== undefined) {
+      if (declared > available) {
+        faults.push({ code: 'SIP_ERR_BODY_TRUNCATED', header: 'content-length', detail: `declares ${declared} bytes, ${available} present` });
+      } else {
+        bodyLength = declared;
+      }
+    }
+  } else if (lengthField !== undefined) {
+    const lengthFields = headers.filter((h) => h.key === 'content-length');
     const lengths = new Set<number>();
     for (const field of lengthFields) {
       try {
