@@ -178,10 +178,12 @@ abstract class SipMessageBase {
   topVia(): Via | undefined {
     const cached = this.#typed?.get('via') as Via[] | undefined;
     if (cached !== undefined) return cached[0];
-    const field = this.headers.find((h) => h.key === 'via');
-    if (field === undefined) return undefined;
-    const comma = field.value.indexOf(',');
-    return parseVia(comma < 0 ? field.value : field.value.slice(0, comma));
+    for (const h of this.headers) {
+      if (h.key !== 'via') continue;
+      const comma = h.value.indexOf(',');
+      return parseVia(comma < 0 ? h.value : h.value.slice(0, comma));
+    }
+    return undefined;
   }
 
   from(): NameAddr {

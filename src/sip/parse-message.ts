@@ -1,4 +1,4 @@
-import { isUtf8 } from 'node:buffer';
+import { isAscii, isUtf8 } from 'node:buffer';
 import { SIP_LIMITS, type SipLimits } from '../limits.js';
 import { isIn, isToken, TOKEN } from './charsets.js';
 import { responseForFault, SipParseError, type FaultResponse, type SipFault } from './errors.js';
@@ -91,9 +91,17 @@ export function inspectMessage(bytes: Uint8Array, options: ParseOptions = {}): P
     return failed(faults, undefined, undefined);
   }
 
-  const headBytes = buf.subarray(start, headEnd);
-  const encoding: HeaderEncoding = isUtf8(headBytes) ? 'utf8' : 'latin1';
-  const head = headBytes.toString(encoding);
+  let encoding: HeaderEncoding = 'utf8';
+  let head: string;
+  if (isAscii(buf)) {
+    // ASCII reads the same in UTF-8 and Latin-1, and Latin-1 decodes without validating; checking
+    // the whole buffer needs no view of the header section.
+    head = buf.toString('latin1', start, headEnd);
+  } else {
+    const headBytes = buf.subarray(start, headEnd);
+    if (!isUtf8(headBytes)) encoding = 'latin1';
+    head = headBytes.toString(encoding);
+  }
   const firstEnd = head.indexOf('\r\n');
   const startLine = firstEnd < 0 ? head : head.slice(0, firstEnd);
 
@@ -370,14 +378,12 @@ function checkFull(message: SipMessage, faults: SipFault[]): void {
   checkRequired(message, faults);
 }
 
-function checkRequired(message: SipMessage, faults: SipFault[]): void {
+/** `present`: the REQUIRED_BITS of the headers present, when the caller has them already. */
+function checkRequired(message: SipMessage, faults: SipFault[], present?: number): void {
   // Max-Forwards is required by RFC 3261 but absent from RFC 2543 requests, which RFC 4475
   // section 3.4.1 asks elements to accept: a proxy adds it when forwarding.
-  let seen = 0;
-  for (const h of message.headers) {
-    const bit = REQUIRED_BITS[h.key];
-    if (bit !== undefined) seen |= bit;
-  }
+  let seen = present ?? 0;
+  if (present === undefined) for (const h of message.headers) seen |= REQUIRED_BITS[h.key] ?? 0;
   if (seen !== ALL_REQUIRED) {
     for (const key of REQUIRED_IN_REQUESTS) {
       if ((seen & (REQUIRED_BITS[key] ?? 0)) === 0) {
@@ -401,18 +407,16 @@ function checkRequired(message: SipMessage, faults: SipFault[]): void {
 const REQUIRED_BITS: Readonly<Record<string, number>> = Object.fromEntries(REQUIRED_IN_REQUESTS.map((key, i) => [key, 1 << i]));
 const ALL_REQUIRED = (1 << REQUIRED_IN_REQUESTS.length) - 1;
 
-// What the transaction layer reads on every message (RFC 3261 section 17.1.3 and 17.2.3 keys).
-const LAZY_READERS: ReadonlyArray<(m: SipMessage) => unknown> = [
-  (m) => m.topVia(),
-  (m) => m.header('cseq') !== undefined && m.cseq(),
-  (m) => m.header('call-id') !== undefined && m.callId(),
-  (m) => m.header('from') !== undefined && m.fromTag(),
-  (m) => m.header('to') !== undefined && m.toTag(),
-];
-
-/** Lazy check: only what the transaction layer reads on every message. */
+/**
+ * Lazy check: only what the transaction layer reads on every message (RFC 3261 section 17.1.3
+ * and 17.2.3 keys): top Via, CSeq, Call-ID, From and To tags. Absent headers are left to
+ * checkRequired, which names each one.
+ */
 function checkLazy(message: SipMessage, faults: SipFault[]): void {
-  for (const read of LAZY_READERS) {
+  let present = 0;
+  for (const h of message.headers) present |= REQUIRED_BITS[h.key] ?? 0;
+  for (const [bit, read] of LAZY_READERS) {
+    if (bit !== 0 && (present & bit) === 0) continue;
     try {
       read(message);
     } catch (err) {
@@ -420,5 +424,14 @@ function checkLazy(message: SipMessage, faults: SipFault[]): void {
       faults.push(err.toFault());
     }
   }
-  checkRequired(message, faults);
+  checkRequired(message, faults, present);
 }
+
+// Each reader with the REQUIRED_BITS bit of the header it needs present (0: read regardless).
+const LAZY_READERS: ReadonlyArray<readonly [number, (m: SipMessage) => unknown]> = [
+  [0, (m) => m.topVia()],
+  [REQUIRED_BITS.cseq ?? 0, (m) => m.cseq()],
+  [REQUIRED_BITS['call-id'] ?? 0, (m) => m.callId()],
+  [REQUIRED_BITS.from ?? 0, (m) => m.fromTag()],
+  [REQUIRED_BITS.to ?? 0, (m) => m.toTag()],
+];
