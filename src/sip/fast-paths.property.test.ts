@@ -6,7 +6,7 @@ import type { SipFault } from './errors.js';
 import type { HeaderField } from './message.js';
 import { scanSimpleParams, SIMPLE_PARAMS, splitSimpleParams } from './header-scanner.js';
 import { splitHeaderFields, splitPlainFields } from './parse-message.js';
-import { extractTag, parseNameAddrByGrammar, tagOf } from './name-addr.js';
+import { extractTag, parseNameAddr, parseNameAddrByGrammar, tagOf } from './name-addr.js';
 import { parseBoundedInt, parseBoundedIntByGrammar, parseCallId, parseCallIdByGrammar, parseCSeq, parseCSeqByGrammar } from './scalar-headers.js';
 import { SipParseError } from './errors.js';
 
@@ -116,6 +116,16 @@ test('the tag reader agrees with the name-addr grammar wherever that accepts', (
       }
       assert.equal(extractTag(text, 'from'), expected);
     }),
+    { numRuns: 3000 },
+  );
+});
+
+test('the name-addr fast path with quoted parameter values agrees with the grammar', () => {
+  const value = fc
+    .tuple(fc.constantFrom('', '"A; b" ', 'Bob '), fc.constantFrom('<sip:a@b;transport=tls>', '<sips:h:5061>'), noisy(';+sip.instance="<urn:x>"q=\\ ', 30))
+    .map(([d, u, p]) => `${d}${u}${p}`);
+  fc.assert(
+    fc.property(value, (text) => assert.deepEqual(outcome(() => parseNameAddr(text, 'contact')), outcome(() => parseNameAddrByGrammar(text, 'contact')))),
     { numRuns: 3000 },
   );
 });

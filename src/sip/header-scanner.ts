@@ -156,9 +156,11 @@ export function splitSimpleParams(text: string): HeaderParam[] {
 /**
  * Reads text[from, end) as SIMPLE_PARAMS without the [IPv6] values, giving what splitSimpleParams
  * gives; undefined when the text is anything else, so that the caller takes its general path.
+ * With `quoted`, a value may also be a quoted-string without escapes (Contact's +sip.instance),
+ * given as HeaderScanner.params gives it; SIMPLE_PARAMS itself has no quoted values.
  * One pass over the characters: this runs for every Via, From, To, Contact and Route.
  */
-export function scanSimpleParams(text: string, from: number, end: number): HeaderParam[] | undefined {
+export function scanSimpleParams(text: string, from: number, end: number, quoted = false): HeaderParam[] | undefined {
   const params: HeaderParam[] = [];
   let i = from;
   while (i < end) {
@@ -171,6 +173,18 @@ export function scanSimpleParams(text: string, from: number, end: number): Heade
     if (i < end && c === 61 /* = */) {
       const valueStart = ++i;
       c = text.charCodeAt(i);
+      if (quoted && c === 34 /* " */) {
+        // A quoted value without escapes, kept with its quotes as HeaderScanner.quotedString keeps it.
+        const close = text.indexOf('"', i + 1);
+        if (close < 0 || close >= end) return undefined;
+        for (let j = i + 1; j < close; j++) {
+          const q = text.charCodeAt(j);
+          if (q === 92 || q === 13 || q === 10) return undefined;
+        }
+        i = close + 1;
+        params.push({ name, value: text.slice(valueStart, i) });
+        continue;
+      }
       while (c < 128 && (TOKEN[c] === 1 || c === 58)) c = text.charCodeAt(++i);
       if (i === valueStart || i > end) return undefined;
       params.push({ name, value: text.slice(valueStart, i) });

@@ -83,7 +83,8 @@ export function parseNameAddr(text: string, header: string): NameAddr {
 /**
  * The bracketed forms of CANONICAL_NAME_ADDR read by hand: `<uri>;p`, `"Quoted" <uri>;p` (no
  * escapes) and `Token Words <uri>;p`, with printable ASCII inside the brackets and simple
- * parameters. Gives what the regular expression path gives, or undefined to leave the text to it.
+ * parameters or quoted values without escapes. Gives what the regular expression path (or, for a
+ * quoted value, the grammar) gives, or undefined to leave the text to them.
  */
 function parsePlainNameAddr(text: string, header: string): NameAddr | undefined {
   let i = 0;
@@ -119,7 +120,7 @@ function parsePlainNameAddr(text: string, header: string): NameAddr | undefined 
     const u = text.charCodeAt(j);
     if (u <= 32 || u >= 127 || u === 60) return undefined;
   }
-  const params = scanSimpleParams(text, close + 1, text.length);
+  const params = scanSimpleParams(text, close + 1, text.length, true);
   if (params === undefined) return undefined;
   return { displayName, uri: parseUriIn(text.slice(uriStart, close), header), bracketed: true, params };
 }
