@@ -9,6 +9,7 @@ import { splitHeaderFields, splitPlainFields } from './parse-message.js';
 import { extractTag, parseNameAddr, parseNameAddrByGrammar, tagOf } from './name-addr.js';
 import { parseBoundedInt, parseBoundedIntByGrammar, parseCallId, parseCallIdByGrammar, parseCSeq, parseCSeqByGrammar } from './scalar-headers.js';
 import { SipParseError } from './errors.js';
+import { classifyHost, scanHost } from './host.js';
 
 // The hand-written fast paths must give what the general readers give, or decline.
 
@@ -127,5 +128,19 @@ test('the name-addr fast path with quoted parameter values agrees with the gramm
   fc.assert(
     fc.property(value, (text) => assert.deepEqual(outcome(() => parseNameAddr(text, 'contact')), outcome(() => parseNameAddrByGrammar(text, 'contact')))),
     { numRuns: 3000 },
+  );
+});
+
+test('the one-pass host scanner agrees with classifyHost on the run it reads', () => {
+  fc.assert(
+    fc.property(fc.oneof(noisy('ab0129.-:;Z', 14), fc.ipV4(), fc.ipV4().map((a) => `${a}.`), fc.domain()), noisy(':;>x', 2), (host, after) => {
+      const text = `${host}${after}`;
+      const run = /^[A-Za-z0-9.-]*/.exec(text)?.[0] ?? '';
+      const kind = classifyHost(run);
+      const scanned = scanHost(text, 0);
+      if (kind === undefined) assert.equal(scanned, -1, text);
+      else assert.deepEqual([scanned >> 1, (scanned & 1) === 1 ? 'ipv4' : 'domain'], [run.length, kind], text);
+    }),
+    { numRuns: 5000 },
   );
 });

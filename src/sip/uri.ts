@@ -1,7 +1,7 @@
 import { isIPv6 } from 'node:net';
 import { HNV, PARAM, PASSWORD, SCHEME, URIC, USER, isEscapedRun, isIn } from './charsets.js';
 import { SipParseError } from './errors.js';
-import { classifyHost } from './host.js';
+import { classifyHost, scanHost } from './host.js';
 
 /** A `name[=value]` URI parameter or header, as written (escapes kept). */
 export interface UriParam {
@@ -169,12 +169,12 @@ function parsePlainSipUri(text: string): SipUri | undefined {
     i = at + 1;
   }
   const hostStart = i;
-  let c = text.charCodeAt(i);
-  while ((c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 46 || c === 45 || (c >= 65 && c <= 90)) c = text.charCodeAt(++i);
-  if (i === hostStart) return undefined;
+  const scanned = scanHost(text, i);
+  if (scanned < 0) return undefined;
+  i = scanned >> 1;
   const host = text.slice(hostStart, i);
-  const hostKind = classifyHost(host);
-  if (hostKind === undefined) return undefined;
+  const hostKind: HostKind = (scanned & 1) === 1 ? 'ipv4' : 'domain';
+  let c = text.charCodeAt(i);
   let port: number | undefined;
   if (c === 58 /* : */) {
     const portStart = ++i;

@@ -1,5 +1,5 @@
 import { isIPv4, isIPv6 } from 'node:net';
-import { classifyHost } from './host.js';
+import { classifyHost, scanHost } from './host.js';
 import { HeaderScanner, paramValue, scanSimpleParams, serializeHeaderParams, SIMPLE_PARAMS, splitSimpleParams, type HeaderParam } from './header-scanner.js';
 import type { HostKind } from './uri.js';
 
@@ -56,12 +56,12 @@ function parsePlainVia(text: string): Via | undefined {
   if (i === 8 || c !== 32) return undefined;
   const transport = upper ? text.slice(8, i) : text.slice(8, i).toUpperCase();
   const hostStart = ++i;
-  c = text.charCodeAt(i);
-  while ((c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 46 || c === 45 || (c >= 65 && c <= 90)) c = text.charCodeAt(++i);
-  if (i === hostStart) return undefined;
+  const scanned = scanHost(text, i);
+  if (scanned < 0) return undefined;
+  i = scanned >> 1;
   const host = text.slice(hostStart, i);
-  const hostKind = classifyHost(host);
-  if (hostKind === undefined) return undefined;
+  const hostKind: HostKind = (scanned & 1) === 1 ? 'ipv4' : 'domain';
+  c = text.charCodeAt(i);
   let port: number | undefined;
   if (c === 58 /* : */) {
     const portStart = ++i;
