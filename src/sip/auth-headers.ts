@@ -14,6 +14,9 @@ export interface AuthValue {
   readonly token: string | undefined;
 }
 
+// Sticky, so that the probe reads in place rather than on a copy of the rest of the value.
+const AUTH_PARAM_START = /[A-Za-z0-9\-.!%*_+`'~]+[ \t]*=/y;
+
 export function parseAuthValue(text: string, header: string): AuthValue {
   const s = new HeaderScanner(text, header);
   const scheme = s.token('an authentication scheme');
@@ -22,7 +25,8 @@ export function parseAuthValue(text: string, header: string): AuthValue {
   if (s.atEnd()) return { scheme, params, token: undefined };
   const save = s.pos;
   // Not name=value: take the rest as one opaque token (RFC 7235 token68 form).
-  const probe = /^[A-Za-z0-9\-.!%*_+`'~]+[ \t]*=/.test(text.slice(save));
+  AUTH_PARAM_START.lastIndex = save;
+  const probe = AUTH_PARAM_START.test(text);
   if (!probe) {
     const rest = text.slice(save).trim();
     for (let i = 0; i < rest.length; i++) {

@@ -36,12 +36,12 @@ export function classifyHost(host: string): Exclude<HostKind, 'ipv6'> | undefine
   return topStartsWithLetter ? 'domain' : undefined;
 }
 
-function isDottedQuad(host: string): boolean {
+function isDottedQuad(host: string, start = 0, end = host.length): boolean {
   let octets = 0;
   let value = 0;
   let digits = 0;
-  for (let i = 0; i <= host.length; i++) {
-    const c = i < host.length ? host.charCodeAt(i) : 46;
+  for (let i = start; i <= end; i++) {
+    const c = i < end ? host.charCodeAt(i) : 46;
     if (c === 46) {
       if (digits === 0 || value > 255) return false;
       octets++;
@@ -54,7 +54,7 @@ function isDottedQuad(host: string): boolean {
       digits++;
     }
   }
-  return octets === 4 && !host.endsWith('.');
+  return octets === 4 && host.charCodeAt(end - 1) !== 46;
 }
 
 /**
@@ -88,6 +88,6 @@ export function scanHost(text: string, start: number): number {
       labelStart = ++i;
     }
   }
-  if (digitsAndDots) return isDottedQuad(text.slice(start, i)) ? (i << 1) | 1 : -1;
+  if (digitsAndDots) return isDottedQuad(text, start, i) ? (i << 1) | 1 : -1;
   return topStartsWithLetter ? i << 1 : -1;
 }

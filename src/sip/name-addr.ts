@@ -1,7 +1,7 @@
 import { TOKEN } from './charsets.js';
 import { HeaderScanner, paramValue, quote, scanSimpleParams, serializeHeaderParams, SIMPLE_PARAMS, splitSimpleParams, unquote, type HeaderParam } from './header-scanner.js';
 import { SipParseError } from './errors.js';
-import { parseUri, type Uri } from './uri.js';
+import { parsePlainSipUri, parseUri, type Uri } from './uri.js';
 
 /**
  * The value of From, To, Contact, Route, Record-Route (RFC 3261 section 20): an optional display
@@ -70,7 +70,7 @@ export function extractTag(text: string, header: string): string | undefined {
  * (RFC 3261 section 20.10).
  */
 export function parseNameAddr(text: string, header: string): NameAddr {
-  const plain = parsePlainNameAddr(text, header);
+  const plain = parsePlainNameAddr(text);
   if (plain !== undefined) return plain;
   const m = CANONICAL_NAME_ADDR.exec(text);
   if (m === null) return parseNameAddrByGrammar(text, header);
@@ -82,11 +82,11 @@ export function parseNameAddr(text: string, header: string): NameAddr {
 
 /**
  * The bracketed forms of CANONICAL_NAME_ADDR read by hand: `<uri>;p`, `"Quoted" <uri>;p` (no
- * escapes) and `Token Words <uri>;p`, with printable ASCII inside the brackets and simple
+ * escapes) and `Token Words <uri>;p`, with a plain sip or sips URI inside the brackets and simple
  * parameters or quoted values without escapes. Gives what the regular expression path (or, for a
  * quoted value, the grammar) gives, or undefined to leave the text to them.
  */
-function parsePlainNameAddr(text: string, header: string): NameAddr | undefined {
+function parsePlainNameAddr(text: string): NameAddr | undefined {
   let i = 0;
   let c = text.charCodeAt(0);
   let displayName: string | undefined;
@@ -116,13 +116,13 @@ function parsePlainNameAddr(text: string, header: string): NameAddr | undefined 
   const uriStart = i + 1;
   const close = text.indexOf('>', uriStart);
   if (close <= uriStart) return undefined;
-  for (let j = uriStart; j < close; j++) {
-    const u = text.charCodeAt(j);
-    if (u <= 32 || u >= 127 || u === 60) return undefined;
-  }
+  // A plain sip URI has no white space or '<', so it is what the regular expression would take
+  // between the brackets; any other URI goes the general way, with its characters checked there.
+  const uri = parsePlainSipUri(text.slice(uriStart, close));
+  if (uri === undefined) return undefined;
   const params = scanSimpleParams(text, close + 1, text.length, true);
   if (params === undefined) return undefined;
-  return { displayName, uri: parseUriIn(text.slice(uriStart, close), header), bracketed: true, params };
+  return { displayName, uri, bracketed: true, params };
 }
 
 const TOKEN_CHARS = "[A-Za-z0-9\\-.!%*_+`'~]";

@@ -146,7 +146,7 @@ export function parseUri(text: string): Uri {
  * characters (no escapes), a host name or IPv4 address, a port, and parameters of plain
  * characters. Gives what the regular expression path gives, or undefined to leave the text to it.
  */
-function parsePlainSipUri(text: string): SipUri | undefined {
+export function parsePlainSipUri(text: string): SipUri | undefined {
   const n = text.length;
   if (text.charCodeAt(0) !== 115 || text.charCodeAt(1) !== 105 || text.charCodeAt(2) !== 112) return undefined;
   let i = 3;
