@@ -7,7 +7,9 @@ import type { HeaderField } from './message.js';
 import { scanSimpleParams, SIMPLE_PARAMS, splitSimpleParams } from './header-scanner.js';
 import { splitHeaderFields, splitPlainFields } from './parse-message.js';
 import { extractTag, parseNameAddr, parseNameAddrByGrammar, tagOf } from './name-addr.js';
-import { parseBoundedInt, parseBoundedIntByGrammar, parseCallId, parseCallIdByGrammar, parseCSeq, parseCSeqByGrammar } from './scalar-headers.js';
+import { parseBoundedInt, parseBoundedIntByGrammar, parseCallId, parseCallIdByGrammar, parseCSeq, parseCSeqByGrammar, parseOptionTags } from './scalar-headers.js';
+import { SipRequest } from './message.js';
+import { parseUri } from './uri.js';
 import { SipParseError } from './errors.js';
 import { classifyHost, scanHost } from './host.js';
 
@@ -142,5 +144,17 @@ test('the one-pass host scanner agrees with classifyHost on the run it reads', (
       else assert.deepEqual([scanned >> 1, (scanned & 1) === 1 ? 'ipv4' : 'domain'], [run.length, kind], text);
     }),
     { numRuns: 5000 },
+  );
+});
+
+test('the plain option-tag reader agrees with splitting and checking each value', () => {
+  const field = noisy('ab1-., \t"<>é', 14);
+  fc.assert(
+    fc.property(fc.array(field, { minLength: 1, maxLength: 3 }), fc.constantFrom('supported', 'require'), (values, key) => {
+      const message = new SipRequest('OPTIONS', parseUri('sip:h'), values.map((value) => ({ name: key, key, value })));
+      const reference = outcome(() => parseOptionTags(message.headerValues(key), key));
+      assert.deepEqual(outcome(() => (key === 'supported' ? message.supported() : message.require())), reference);
+    }),
+    { numRuns: 3000 },
   );
 });

@@ -1,6 +1,7 @@
 import { SIP_LIMITS } from '../limits.js';
 import { parseAuthValue, type AuthValue } from './auth-headers.js';
 import { parseContentType, type ContentType } from './content-type.js';
+import { TOKEN } from './charsets.js';
 import { SipParseError } from './errors.js';
 import { splitHeaderValues } from './header-scanner.js';
 import { canonicalHeaderName, headerKey, LIST_HEADERS } from './header-names.js';
@@ -298,8 +299,37 @@ abstract class SipMessageBase {
   private optionTags(key: string): string[] {
     const cached = this.#typed?.get(key) as string[] | undefined;
     if (cached !== undefined) return cached;
-    const tags = parseOptionTags(this.headerValues(key), key);
+    const tags = this.plainOptionTags(key) ?? parseOptionTags(this.headerValues(key), key);
     (this.#typed ??= new Map()).set(key, tags);
+    return tags;
+  }
+
+  /**
+   * Option tags when every field of `key` is `tag *( SWS "," SWS tag )` in ASCII: what
+   * parseOptionTags(headerValues(key)) gives for them, read without splitting and trimming;
+   * undefined for anything else (an empty field, other characters), left to that path.
+   */
+  private plainOptionTags(key: string): string[] | undefined {
+    const tags: string[] = [];
+    for (const h of this.headers) {
+      if (h.key !== key) continue;
+      const text = h.value;
+      const n = text.length;
+      let i = 0;
+      for (;;) {
+        const start = i;
+        let c = text.charCodeAt(i);
+        while (c < 128 && TOKEN[c] === 1) c = text.charCodeAt(++i);
+        if (i === start) return undefined;
+        tags.push(text.slice(start, i));
+        while (c === 32 || c === 9) c = text.charCodeAt(++i);
+        if (i >= n) break;
+        if (c !== 44 /* , */) return undefined;
+        c = text.charCodeAt(++i);
+        while (c === 32 || c === 9) c = text.charCodeAt(++i);
+      }
+      if (tags.length > SIP_LIMITS.maxHeaderValues) return undefined;
+    }
     return tags;
   }
 
