@@ -263,11 +263,18 @@ export function splitPlainFields(head: string, from: number, headers: HeaderFiel
   // The next CR at or after pos: a CR anywhere but before the LF that ends a field is unusual.
   let nextCr = head.indexOf('\r', pos);
   while (pos < n) {
-    let i = pos;
-    let c = head.charCodeAt(i);
-    while (c < 128 && TOKEN[c] === 1) c = head.charCodeAt(++i);
+    // A common header's spelling is a token: found by its colon, its name needs no character scan.
+    let i = head.indexOf(':', pos);
+    const known = i < 0 ? undefined : knownHeaderAt(head, pos, i);
+    let c: number;
+    if (known === undefined) {
+      i = pos;
+      c = head.charCodeAt(i);
+      while (c < 128 && TOKEN[c] === 1) c = head.charCodeAt(++i);
+      // Stopped at the colon indexOf found, where knownHeaderAt already declined.
+      if (i === pos || c !== 58 /* : */) return false;
+    }
     const nameEnd = i;
-    if (nameEnd === pos || c !== 58 /* : */) return false;
     let lf = head.indexOf('\n', i);
     let end: number;
     if (lf < 0) {
@@ -292,7 +299,6 @@ export function splitPlainFields(head: string, from: number, headers: HeaderFiel
       c = head.charCodeAt(end - 1);
       if (c === 32 || c === 9) return false;
     }
-    const known = knownHeaderAt(head, pos, nameEnd);
     let name: string;
     let key: string;
     if (known === undefined) {
