@@ -9,7 +9,7 @@ import { splitHeaderFields, splitPlainFields } from './parse-message.js';
 import { extractTag, parseNameAddr, parseNameAddrByGrammar, tagOf } from './name-addr.js';
 import { parseBoundedInt, parseBoundedIntByGrammar, parseCallId, parseCallIdByGrammar, parseCSeq, parseCSeqByGrammar, parseOptionTags } from './scalar-headers.js';
 import { SipRequest } from './message.js';
-import { parseUri } from './uri.js';
+import { parsePlainSipUri, parseUri } from './uri.js';
 import { SipParseError } from './errors.js';
 import { classifyHost, scanHost } from './host.js';
 
@@ -154,6 +154,20 @@ test('the plain option-tag reader agrees with splitting and checking each value'
       const message = new SipRequest('OPTIONS', parseUri('sip:h'), values.map((value) => ({ name: key, key, value })));
       const reference = outcome(() => parseOptionTags(message.headerValues(key), key));
       assert.deepEqual(outcome(() => (key === 'supported' ? message.supported() : message.require())), reference);
+    }),
+    { numRuns: 3000 },
+  );
+});
+
+test('the plain sip URI reader gives the same in place as on a copy of the range', () => {
+  const around = fc.oneof(noisy('a1.:;@>=-', 6), noisy('a1.:;@>=-', 6).map((t) => `>${t}`));
+  const inner = fc.oneof(fc.constantFrom('sip:a@h', 'sips:b@192.0.2.1:5060;lr', 'sip:h;transport=tcp', 'sip:x'), noisy('sip:@.;=a19-', 16));
+  fc.assert(
+    fc.property(around, inner, around, (before, uri, after) => {
+      const text = `${before}${uri}${after}`;
+      const inPlace = parsePlainSipUri(text, before.length, before.length + uri.length);
+      // A part running on past the range declines; after a '>' (as in a name-addr) none can.
+      if (inPlace !== undefined || after === '' || after.startsWith('>')) assert.deepEqual(inPlace, parsePlainSipUri(uri));
     }),
     { numRuns: 3000 },
   );

@@ -118,7 +118,7 @@ function parsePlainNameAddr(text: string): NameAddr | undefined {
   if (close <= uriStart) return undefined;
   // A plain sip URI has no white space or '<', so it is what the regular expression would take
   // between the brackets; any other URI goes the general way, with its characters checked there.
-  const uri = parsePlainSipUri(text.slice(uriStart, close));
+  const uri = parsePlainSipUri(text, uriStart, close);
   if (uri === undefined) return undefined;
   const params = scanSimpleParams(text, close + 1, text.length, true);
   if (params === undefined) return undefined;

@@ -144,22 +144,22 @@ export function parseUri(text: string): Uri {
 /**
  * The commonest subset of CANONICAL_SIP_URI, read by hand: `sip:` or `sips:`, a user of plain
  * characters (no escapes), a host name or IPv4 address, a port, and parameters of plain
- * characters. Gives what the regular expression path gives, or undefined to leave the text to it.
+ * characters. Gives what the regular expression path gives for text.slice(from, end), or
+ * undefined to leave it to that path. Reads in place, so that a name-addr need not copy its URI.
  */
-export function parsePlainSipUri(text: string): SipUri | undefined {
-  const n = text.length;
-  if (text.charCodeAt(0) !== 115 || text.charCodeAt(1) !== 105 || text.charCodeAt(2) !== 112) return undefined;
-  let i = 3;
+export function parsePlainSipUri(text: string, from = 0, end = text.length): SipUri | undefined {
+  if (end - from < 5 || text.charCodeAt(from) !== 115 || text.charCodeAt(from + 1) !== 105 || text.charCodeAt(from + 2) !== 112) return undefined;
+  let i = from + 3;
   let scheme: 'sip' | 'sips' = 'sip';
-  if (text.charCodeAt(3) === 115 /* s */) {
+  if (text.charCodeAt(i) === 115 /* s */) {
     scheme = 'sips';
-    i = 4;
+    i++;
   }
   if (text.charCodeAt(i) !== 58 /* : */) return undefined;
   i++;
   let user: string | undefined;
   const at = text.indexOf('@', i);
-  if (at >= 0) {
+  if (at >= 0 && at < end) {
     if (at === i) return undefined;
     for (let j = i; j < at; j++) {
       const c = text.charCodeAt(j);
@@ -172,6 +172,9 @@ export function parsePlainSipUri(text: string): SipUri | undefined {
   const scanned = scanHost(text, i);
   if (scanned < 0) return undefined;
   i = scanned >> 1;
+  // Each part below may read past `end` when the text goes on with its characters; such a URI
+  // is not the slice it was asked about.
+  if (i > end) return undefined;
   const host = text.slice(hostStart, i);
   const hostKind: HostKind = (scanned & 1) === 1 ? 'ipv4' : 'domain';
   let c = text.charCodeAt(i);
@@ -184,22 +187,22 @@ export function parsePlainSipUri(text: string): SipUri | undefined {
       value = value * 10 + (c - 48);
       c = text.charCodeAt(++i);
     }
-    if (i === portStart || i - portStart > 5 || value > 65535) return undefined;
+    if (i === portStart || i - portStart > 5 || value > 65535 || i > end) return undefined;
     port = value;
   }
   const params: UriParam[] = [];
-  while (i < n) {
+  while (i < end) {
     if (text.charCodeAt(i) !== 59 /* ; */) return undefined;
     const nameStart = ++i;
     c = text.charCodeAt(i);
     while (c < 128 && PLAIN_PARAM[c] === 1) c = text.charCodeAt(++i);
-    if (i === nameStart) return undefined;
+    if (i === nameStart || i > end) return undefined;
     const name = text.slice(nameStart, i);
     if (c === 61 /* = */) {
       const valueStart = ++i;
       c = text.charCodeAt(i);
       while (c < 128 && PLAIN_PARAM[c] === 1) c = text.charCodeAt(++i);
-      if (i === valueStart) return undefined;
+      if (i === valueStart || i > end) return undefined;
       params.push({ name, value: text.slice(valueStart, i) });
     } else {
       params.push({ name, value: null });
