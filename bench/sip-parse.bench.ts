@@ -64,22 +64,43 @@ function acceptedInvalid(parse: ParseFn, root: string): string {
   return `${accepted} of ${invalid.length}`;
 }
 
+/** CPU time of this process so far, in microseconds. */
+function cpuMicros(): number {
+  const used = process.cpuUsage();
+  return used.user + used.system;
+}
+
+/** CPU wanted per block: long enough for cpuUsage's resolution, short enough to interleave finely. */
+const BLOCK_US = 1000;
+
 /**
- * CPU time per parse (process.cpuUsage, not wall time): the machine is shared, and CPU time of this
- * process is what another process's load disturbs least.
+ * CPU time per parse (process.cpuUsage, not wall time) of each parser on one message, in ns. The
+ * machine is shared and its speed drifts over seconds; so the parsers take turns in blocks of
+ * about a millisecond each, and each parser's figure is the median of its blocks, so that a burst
+ * of load elsewhere hits every parser alike and outlying blocks do not decide. Every parser gets
+ * the same warm-up, block length and number of turns.
  */
-function measure(parse: ParseFn, bytes: Buffer, budgetMs: number): number {
-  for (let i = 0; i < 2000; i++) parse(bytes);
-  let runs = 0;
-  const start = process.cpuUsage();
-  let spentUs = 0;
-  while (spentUs < budgetMs * 1000) {
-    for (let i = 0; i < 500; i++) parse(bytes);
-    runs += 500;
-    const used = process.cpuUsage(start);
-    spentUs = used.user + used.system;
+function measureCell(parsers: ReadonlyArray<{ readonly parse: ParseFn }>, bytes: Buffer, budgetMs: number): number[] {
+  const reps = parsers.map((p) => {
+    const start = cpuMicros();
+    for (let i = 0; i < 2000; i++) p.parse(bytes);
+    const perParse = Math.max(cpuMicros() - start, 1) / 2000;
+    return Math.max(1, Math.round(BLOCK_US / perParse));
+  });
+  const samples: number[][] = parsers.map(() => []);
+  const start = cpuMicros();
+  while (cpuMicros() - start < budgetMs * 1000 * parsers.length) {
+    parsers.forEach((p, k) => {
+      const n = reps[k] ?? 1;
+      const t0 = cpuMicros();
+      for (let i = 0; i < n; i++) p.parse(bytes);
+      samples[k]?.push(((cpuMicros() - t0) * 1000) / n);
+    });
   }
-  return (spentUs * 1000) / runs;
+  return samples.map((blocks) => {
+    const sorted = [...blocks].sort((a, b) => a - b);
+    return sorted[Math.floor(sorted.length / 2)] ?? Infinity;
+  });
 }
 
 function main(): void {
@@ -93,16 +114,13 @@ function main(): void {
     }
     results.set(parser.name, CORPUS.map(() => Infinity));
   }
-  // Rounds interleave the parsers so that a burst of load elsewhere hits all of them; best of rounds.
-  const rounds = 3;
-  for (let round = 0; round < rounds; round++) {
-    for (const parser of PARSERS) {
-      const best = results.get(parser.name) ?? [];
-      CORPUS.forEach((item, i) => {
-        best[i] = Math.min(best[i] ?? Infinity, measure(parser.parse, Buffer.from(item.text), budgetMs / rounds));
-      });
-    }
-  }
+  CORPUS.forEach((item, i) => {
+    const figures = measureCell(PARSERS, Buffer.from(item.text), budgetMs);
+    PARSERS.forEach((parser, k) => {
+      const row = results.get(parser.name);
+      if (row !== undefined) row[i] = figures[k] ?? Infinity;
+    });
+  });
   for (const parser of PARSERS) {
     process.stderr.write(`${parser.name}: ${(results.get(parser.name) ?? []).map((ns) => `${(ns / 1000).toFixed(2)} µs`).join(', ')}\n`);
   }
@@ -117,8 +135,9 @@ function main(): void {
   const markdown = [
     '## SIP parse throughput',
     '',
-    `${machineLine()}, ${os.cpus().length} cores, ${budgetMs} ms of CPU per cell, best of 3 interleaved rounds. CPU time per message from bytes; in`,
-    'brackets the speed relative to the fastest of the other parsers on that message (above 1× is faster).',
+    `${machineLine()}, ${os.cpus().length} cores, ${budgetMs} ms of CPU per cell. CPU time per message from bytes: on each message the`,
+    'parsers take turns in blocks of about 1 ms of CPU, and each figure is the median of its blocks. In brackets the',
+    'speed relative to the fastest of the other parsers on that message (above 1× is faster).',
     '"full" parses and checks every header sipsec types; "lazy" only what a transaction needs.',
     '',
     `| parser | ${CORPUS.map((c) => c.name).join(' | ')} | invalid torture messages accepted |`,

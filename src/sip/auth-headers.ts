@@ -14,6 +14,10 @@ export interface AuthValue {
   readonly token: string | undefined;
 }
 
+// Sticky, so that the probe reads in place rather than on a copy of the rest of the value.
+const AUTH_PARAM_START = /[A-Za-z0-9\-.!%*_+`'~]+[ \t]*=/y;
+const TOKEN68 = /[A-Za-z0-9\-._~+/]+=*[ \t]*$/y;
+
 export function parseAuthValue(text: string, header: string): AuthValue {
   const s = new HeaderScanner(text, header);
   const scheme = s.token('an authentication scheme');
@@ -21,10 +25,11 @@ export function parseAuthValue(text: string, header: string): AuthValue {
   const params: HeaderParam[] = [];
   if (s.atEnd()) return { scheme, params, token: undefined };
   const save = s.pos;
-  // RFC 7235 token68 (`Basic QWxh...==`): its "=" padding only ever ends it, so a value after an
-  // "=" means auth-params.
-  const rest68 = text.slice(save);
-  const probe = !/^[A-Za-z0-9\-._~+/]+=*[ \t]*$/.test(rest68) && /^[A-Za-z0-9\-.!%*_+`'~]+[ \t]*=/.test(rest68);
+  // RFC 7235 token68 (`Basic QWxh...==`): its "=" padding only ever ends it, so only a value after
+  // an "=" means auth-params.
+  TOKEN68.lastIndex = save;
+  AUTH_PARAM_START.lastIndex = save;
+  const probe = !TOKEN68.test(text) && AUTH_PARAM_START.test(text);
   if (!probe) {
     const rest = text.slice(save).trim();
     for (let i = 0; i < rest.length; i++) {

@@ -45,28 +45,49 @@ for (const [short, long] of Object.entries(COMPACT_FORMS)) {
   INTERNED.set(short.toUpperCase(), long);
 }
 
+/** A spelling of a common header as seen on the wire, and its key; shared, never mutated. */
+export interface KnownHeaderName {
+  readonly spelling: string;
+  readonly key: string;
+}
+
 /**
- * The key of a header name written at head[start, end), for the names every message carries,
- * without making a string first; undefined for any other name (then use headerKey).
+ * The spelling and key of a header name written at head[start, end), for the names every message
+ * carries, without making a string first: the parser then reuses the interned spelling as the
+ * field's name. Undefined for any other name (then use headerKey).
  */
-export function knownHeaderKeyAt(head: string, start: number, end: number): string | undefined {
-  const candidates = BY_LENGTH[end - start];
+export function knownHeaderAt(head: string, start: number, end: number): KnownHeaderName | undefined {
+  const first = head.charCodeAt(start);
+  const candidates = first < 128 ? BY_LENGTH_AND_FIRST[(end - start) * 128 + first] : undefined;
   if (candidates === undefined) return undefined;
-  for (const [spelling, key] of candidates) {
-    if (head.startsWith(spelling, start)) return key;
+  for (let i = 0; i < candidates.length; i++) {
+    const known = candidates[i] as KnownHeaderName;
+    if (head.startsWith(known.spelling, start)) return known;
   }
   return undefined;
 }
 
-// The spellings seen on the wire for the common headers: canonical, lower-case and compact.
-const BY_LENGTH: Array<Array<[string, string]> | undefined> = [];
-for (const name of ['Via', 'From', 'To', 'Call-ID', 'CSeq', 'Contact', 'Max-Forwards', 'Content-Length', 'Content-Type',
-  'Route', 'Record-Route', 'Expires', 'User-Agent', 'Allow', 'Supported', 'Require', 'Accept', 'Authorization']) {
-  const key = name.toLowerCase();
-  for (const spelling of new Set([name, key])) (BY_LENGTH[spelling.length] ??= []).push([spelling, key]);
+/** The key of a header name written at head[start, end), or undefined as knownHeaderAt. */
+export function knownHeaderKeyAt(head: string, start: number, end: number): string | undefined {
+  return knownHeaderAt(head, start, end)?.key;
 }
-for (const [short, long] of [['v', 'via'], ['f', 'from'], ['t', 'to'], ['i', 'call-id'], ['m', 'contact'], ['l', 'content-length'], ['c', 'content-type'], ['k', 'supported']]) {
-  (BY_LENGTH[1] ??= []).push([short as string, long as string], [(short as string).toUpperCase(), long as string]);
+
+// The spellings seen on the wire for the common headers: canonical, lower-case and compact,
+// bucketed by length and first character so that a look-up compares against one or two.
+const BY_LENGTH_AND_FIRST: Array<KnownHeaderName[] | undefined> = [];
+function addSpelling(spelling: string, key: string): void {
+  (BY_LENGTH_AND_FIRST[spelling.length * 128 + spelling.charCodeAt(0)] ??= []).push({ spelling, key });
+}
+for (const name of ['Via', 'From', 'To', 'Call-ID', 'CSeq', 'Contact', 'Max-Forwards', 'Content-Length', 'Content-Type',
+  'Route', 'Record-Route', 'Expires', 'User-Agent', 'Allow', 'Supported', 'Require', 'Accept', 'Authorization',
+  'Proxy-Require', 'Proxy-Authorization', 'WWW-Authenticate', 'Proxy-Authenticate', 'Server', 'Date', 'Unsupported',
+  'Warning', 'Reason', 'Event', 'Subject']) {
+  const key = name.toLowerCase();
+  for (const spelling of new Set([name, key])) addSpelling(spelling, key);
+}
+for (const [short, long] of [['v', 'via'], ['f', 'from'], ['t', 'to'], ['i', 'call-id'], ['m', 'contact'], ['l', 'content-length'], ['c', 'content-type'], ['k', 'supported']] as const) {
+  addSpelling(short, long);
+  addSpelling(short.toUpperCase(), long);
 }
 
 /** The lower-case long form of a header name, the key sipsec looks headers up by. */

@@ -141,10 +141,56 @@ export const SIMPLE_PARAMS = "(?:;[A-Za-z0-9\\-.!%*_+`'~]+(?:=(?:[A-Za-z0-9\\-.!
 /** Splits parameters already matched by SIMPLE_PARAMS; the same values the scanner would give. */
 export function splitSimpleParams(text: string): HeaderParam[] {
   const params: HeaderParam[] = [];
-  if (text.length === 0) return params;
-  for (const part of text.slice(1).split(';')) {
-    const eq = part.indexOf('=');
-    params.push(eq < 0 ? { name: part, value: null } : { name: part.slice(0, eq), value: part.slice(eq + 1) });
+  const n = text.length;
+  let i = 1;
+  while (i <= n) {
+    let semi = text.indexOf(';', i);
+    if (semi < 0) semi = n;
+    const eq = text.indexOf('=', i);
+    params.push(eq < 0 || eq > semi ? { name: text.slice(i, semi), value: null } : { name: text.slice(i, eq), value: text.slice(eq + 1, semi) });
+    i = semi + 1;
+  }
+  return params;
+}
+
+/**
+ * Reads text[from, end) as SIMPLE_PARAMS without the [IPv6] values, giving what splitSimpleParams
+ * gives; undefined when the text is anything else, so that the caller takes its general path.
+ * With `quoted`, a value may also be a quoted-string without escapes (Contact's +sip.instance),
+ * given as HeaderScanner.params gives it; SIMPLE_PARAMS itself has no quoted values.
+ * One pass over the characters: this runs for every Via, From, To, Contact and Route.
+ */
+export function scanSimpleParams(text: string, from: number, end: number, quoted = false): HeaderParam[] | undefined {
+  const params: HeaderParam[] = [];
+  let i = from;
+  while (i < end) {
+    if (text.charCodeAt(i) !== 59 /* ; */) return undefined;
+    const nameStart = ++i;
+    let c = text.charCodeAt(i);
+    while (c < 128 && TOKEN[c] === 1) c = text.charCodeAt(++i);
+    if (i === nameStart || i > end) return undefined;
+    const name = text.slice(nameStart, i);
+    if (i < end && c === 61 /* = */) {
+      const valueStart = ++i;
+      c = text.charCodeAt(i);
+      if (quoted && c === 34 /* " */) {
+        // A quoted value without escapes, kept with its quotes as HeaderScanner.quotedString keeps it.
+        const close = text.indexOf('"', i + 1);
+        if (close < 0 || close >= end) return undefined;
+        for (let j = i + 1; j < close; j++) {
+          const q = text.charCodeAt(j);
+          if (q === 92 || q === 13 || q === 10) return undefined;
+        }
+        i = close + 1;
+        params.push({ name, value: text.slice(valueStart, i) });
+        continue;
+      }
+      while (c < 128 && (TOKEN[c] === 1 || c === 58)) c = text.charCodeAt(++i);
+      if (i === valueStart || i > end) return undefined;
+      params.push({ name, value: text.slice(valueStart, i) });
+    } else {
+      params.push({ name, value: null });
+    }
   }
   return params;
 }

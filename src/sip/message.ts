@@ -1,6 +1,7 @@
 import { SIP_LIMITS } from '../limits.js';
 import { parseAuthValue, type AuthValue } from './auth-headers.js';
 import { parseContentType, type ContentType } from './content-type.js';
+import { TOKEN } from './charsets.js';
 import { SipParseError } from './errors.js';
 import { splitHeaderValues } from './header-scanner.js';
 import { canonicalHeaderName, headerKey, LIST_HEADERS } from './header-names.js';
@@ -132,13 +133,20 @@ abstract class SipMessageBase {
     if (contentType !== undefined) this.setHeader('content-type', contentType);
   }
 
+  /** `key` is already a key (lower-case long form), as every caller passes a constant. */
   protected typedList<T>(key: string, parse: (value: string, key: string) => T): T[] {
     const cached = this.#typed?.get(key) as T[] | undefined;
     if (cached !== undefined) return cached;
-    const parsed = this.headerValues(key).map((value) => {
-      if (value === '') throw new SipParseError('SIP_ERR_BAD_HEADER_VALUE', 'empty value in a list', key);
-      return parse(value, key);
-    });
+    const parsed: T[] = [];
+    for (const h of this.headers) {
+      if (h.key !== key) continue;
+      // A field without a comma holds one value: no need to scan it for quotes and brackets.
+      if (h.value.indexOf(',') < 0) {
+        parsed.push(parseListValue(h.value.trim(), key, parse));
+      } else {
+        for (const value of splitHeaderValues(h.value, SIP_LIMITS.maxHeaderValues, key)) parsed.push(parseListValue(value, key, parse));
+      }
+    }
     (this.#typed ??= new Map()).set(key, parsed);
     return parsed;
   }
@@ -171,10 +179,12 @@ abstract class SipMessageBase {
   topVia(): Via | undefined {
     const cached = this.#typed?.get('via') as Via[] | undefined;
     if (cached !== undefined) return cached[0];
-    const field = this.headers.find((h) => h.key === 'via');
-    if (field === undefined) return undefined;
-    const comma = field.value.indexOf(',');
-    return parseVia(comma < 0 ? field.value : field.value.slice(0, comma));
+    for (const h of this.headers) {
+      if (h.key !== 'via') continue;
+      const comma = h.value.indexOf(',');
+      return parseVia(comma < 0 ? h.value : h.value.slice(0, comma));
+    }
+    return undefined;
   }
 
   from(): NameAddr {
@@ -294,8 +304,37 @@ abstract class SipMessageBase {
   private optionTags(key: string): string[] {
     const cached = this.#typed?.get(key) as string[] | undefined;
     if (cached !== undefined) return cached;
-    const tags = parseOptionTags(this.headerValues(key), key);
+    const tags = this.plainOptionTags(key) ?? parseOptionTags(this.headerValues(key), key);
     (this.#typed ??= new Map()).set(key, tags);
+    return tags;
+  }
+
+  /**
+   * Option tags when every field of `key` is `tag *( SWS "," SWS tag )` in ASCII: what
+   * parseOptionTags(headerValues(key)) gives for them, read without splitting and trimming;
+   * undefined for anything else (an empty field, other characters), left to that path.
+   */
+  private plainOptionTags(key: string): string[] | undefined {
+    const tags: string[] = [];
+    for (const h of this.headers) {
+      if (h.key !== key) continue;
+      const text = h.value;
+      const n = text.length;
+      let i = 0;
+      for (;;) {
+        const start = i;
+        let c = text.charCodeAt(i);
+        while (c < 128 && TOKEN[c] === 1) c = text.charCodeAt(++i);
+        if (i === start) return undefined;
+        tags.push(text.slice(start, i));
+        while (c === 32 || c === 9) c = text.charCodeAt(++i);
+        if (i >= n) break;
+        if (c !== 44 /* , */) return undefined;
+        c = text.charCodeAt(++i);
+        while (c === 32 || c === 9) c = text.charCodeAt(++i);
+      }
+      if (tags.length > SIP_LIMITS.maxHeaderValues) return undefined;
+    }
     return tags;
   }
 
@@ -306,6 +345,11 @@ abstract class SipMessageBase {
     (this.#typed ??= new Map()).set(key, values);
     return values;
   }
+}
+
+function parseListValue<T>(value: string, key: string, parse: (value: string, key: string) => T): T {
+  if (value === '') throw new SipParseError('SIP_ERR_BAD_HEADER_VALUE', 'empty value in a list', key);
+  return parse(value, key);
 }
 
 export class SipRequest extends SipMessageBase {
@@ -345,13 +389,13 @@ export type SipMessage = SipRequest | SipResponse;
 export function parseAllTypedHeaders(message: SipMessage): SipParseError[] {
   const faults: SipParseError[] = [];
   // One reader per key present, in message order: a message pays only for the headers it has.
-  const done = new Set<string>();
+  let done = 0;
   for (const h of message.headers) {
-    const read = TYPED_READERS[h.key];
-    if (read === undefined || done.has(h.key)) continue;
-    done.add(h.key);
+    const index = TYPED_INDEX.get(h.key);
+    if (index === undefined || (done & (1 << index)) !== 0) continue;
+    done |= 1 << index;
     try {
-      read(message);
+      (TYPED_READER_LIST[index] as (m: SipMessage) => unknown)(message);
     } catch (err) {
       if (!(err instanceof SipParseError)) throw err;
       faults.push(err);
@@ -386,3 +430,7 @@ const TYPED_READERS: Readonly<Record<string, ((m: SipMessage) => unknown) | unde
   'proxy-authenticate': (m) => m.proxyAuthenticates(),
   'retry-after': (m) => m.retryAfter(),
 };
+
+// A bit per typed key (fewer than 32) marks the keys already read in parseAllTypedHeaders.
+const TYPED_INDEX = new Map(Object.keys(TYPED_READERS).map((key, i) => [key, i]));
+const TYPED_READER_LIST = Object.values(TYPED_READERS);

@@ -1,6 +1,7 @@
-import { HeaderScanner, paramValue, quote, serializeHeaderParams, SIMPLE_PARAMS, splitSimpleParams, unquote, type HeaderParam } from './header-scanner.js';
+import { TOKEN } from './charsets.js';
+import { HeaderScanner, paramValue, quote, scanSimpleParams, serializeHeaderParams, SIMPLE_PARAMS, splitSimpleParams, unquote, type HeaderParam } from './header-scanner.js';
 import { SipParseError } from './errors.js';
-import { parseUri, type Uri } from './uri.js';
+import { parsePlainSipUri, parseUri, type Uri } from './uri.js';
 
 /**
  * The value of From, To, Contact, Route, Record-Route (RFC 3261 section 20): an optional display
@@ -51,6 +52,12 @@ export function extractTag(text: string, header: string): string | undefined {
     }
   }
   if (params < 0) return undefined;
+  // Simple parameters (nearly always) are read in one pass; anything else by the scanner.
+  const simple = scanSimpleParams(text, params, n);
+  if (simple !== undefined) {
+    const tag = paramValue(simple, 'tag');
+    return tag === null ? undefined : tag;
+  }
   const s = new HeaderScanner(text, header);
   s.pos = params;
   const value = paramValue(s.params(), 'tag');
@@ -63,12 +70,59 @@ export function extractTag(text: string, header: string): string | undefined {
  * (RFC 3261 section 20.10).
  */
 export function parseNameAddr(text: string, header: string): NameAddr {
+  const plain = parsePlainNameAddr(text);
+  if (plain !== undefined) return plain;
   const m = CANONICAL_NAME_ADDR.exec(text);
   if (m === null) return parseNameAddrByGrammar(text, header);
   const [, quoted, words, bracketedUri, params = '', addrSpec, addrSpecParams = ''] = m;
   const uriText = bracketedUri ?? addrSpec ?? '';
   const displayName = quoted !== undefined ? unquote(`"${quoted}"`) : words;
   return { displayName, uri: parseUriIn(uriText, header), bracketed: bracketedUri !== undefined, params: splitSimpleParams(bracketedUri !== undefined ? params : addrSpecParams) };
+}
+
+/**
+ * The bracketed forms of CANONICAL_NAME_ADDR read by hand: `<uri>;p`, `"Quoted" <uri>;p` (no
+ * escapes) and `Token Words <uri>;p`, with a plain sip or sips URI inside the brackets and simple
+ * parameters or quoted values without escapes. Gives what the regular expression path (or, for a
+ * quoted value, the grammar) gives, or undefined to leave the text to them.
+ */
+function parsePlainNameAddr(text: string): NameAddr | undefined {
+  let i = 0;
+  let c = text.charCodeAt(0);
+  let displayName: string | undefined;
+  if (c === 34 /* " */) {
+    const close = text.indexOf('"', 1);
+    if (close < 0) return undefined;
+    for (let j = 1; j < close; j++) {
+      const q = text.charCodeAt(j);
+      if (q === 92 || q === 13 || q === 10) return undefined;
+    }
+    displayName = text.slice(1, close);
+    i = close + 1;
+    if (text.charCodeAt(i) === 32) i++;
+    c = text.charCodeAt(i);
+  } else if (c !== 60 /* < */) {
+    // Token words, each followed by one space; the last space is the one before '<'.
+    for (;;) {
+      const wordStart = i;
+      while (c < 128 && TOKEN[c] === 1) c = text.charCodeAt(++i);
+      if (i === wordStart || c !== 32) return undefined;
+      c = text.charCodeAt(++i);
+      if (c === 60) break;
+    }
+    displayName = text.slice(0, i - 1);
+  }
+  if (c !== 60) return undefined;
+  const uriStart = i + 1;
+  const close = text.indexOf('>', uriStart);
+  if (close <= uriStart) return undefined;
+  // A plain sip URI has no white space or '<', so it is what the regular expression would take
+  // between the brackets; any other URI goes the general way, with its characters checked there.
+  const uri = parsePlainSipUri(text, uriStart, close);
+  if (uri === undefined) return undefined;
+  const params = scanSimpleParams(text, close + 1, text.length, true);
+  if (params === undefined) return undefined;
+  return { displayName, uri, bracketed: true, params };
 }
 
 const TOKEN_CHARS = "[A-Za-z0-9\\-.!%*_+`'~]";

@@ -1,8 +1,8 @@
-import { isUtf8 } from 'node:buffer';
+import { isAscii, isUtf8 } from 'node:buffer';
 import { SIP_LIMITS, type SipLimits } from '../limits.js';
 import { isIn, isToken, TOKEN } from './charsets.js';
 import { responseForFault, SipParseError, type FaultResponse, type SipFault } from './errors.js';
-import { headerKey, knownHeaderKeyAt } from './header-names.js';
+import { headerKey, knownHeaderAt, knownHeaderKeyAt } from './header-names.js';
 import { parseAllTypedHeaders, SipRequest, SipResponse, type HeaderEncoding, type HeaderField, type SipMessage } from './message.js';
 import { parseContentLength } from './scalar-headers.js';
 import { parseUri, type Uri } from './uri.js';
@@ -91,9 +91,17 @@ export function inspectMessage(bytes: Uint8Array, options: ParseOptions = {}): P
     return failed(faults, undefined, undefined);
   }
 
-  const headBytes = buf.subarray(start, headEnd);
-  const encoding: HeaderEncoding = isUtf8(headBytes) ? 'utf8' : 'latin1';
-  const head = headBytes.toString(encoding);
+  let encoding: HeaderEncoding = 'utf8';
+  let head: string;
+  if (isAscii(buf)) {
+    // ASCII reads the same in UTF-8 and Latin-1, and Latin-1 decodes without validating; checking
+    // the whole buffer needs no view of the header section.
+    head = buf.toString('latin1', start, headEnd);
+  } else {
+    const headBytes = buf.subarray(start, headEnd);
+    if (!isUtf8(headBytes)) encoding = 'latin1';
+    head = headBytes.toString(encoding);
+  }
   const firstEnd = head.indexOf('\r\n');
   const startLine = firstEnd < 0 ? head : head.slice(0, firstEnd);
 
@@ -107,14 +115,40 @@ export function inspectMessage(bytes: Uint8Array, options: ParseOptions = {}): P
     return failed(faults, undefined, startLine.startsWith('SIP/') ? 'response' : 'request');
   }
 
-  if (firstEnd >= 0) splitHeaderFields(head, firstEnd + 2, headers, faults, limits);
+  if (firstEnd >= 0 && !splitPlainFields(head, firstEnd + 2, headers, limits)) {
+    // Something unusual (folding, odd spacing, bare CR or LF, a limit): the general reader decides.
+    headers.length = 0;
+    splitHeaderFields(head, firstEnd + 2, headers, faults, limits);
+  }
 
   // Framing by Content-Length (RFC 3261 sections 18.3 and 20.14).
   const available = buf.length - bodyStart;
   let bodyLength = available;
-  const lengthFields: HeaderField[] = [];
-  for (const h of headers) if (h.key === 'content-length') lengthFields.push(h);
-  if (lengthFields.length > 0) {
+  let lengthField: HeaderField | undefined;
+  let lengthCount = 0;
+  for (const h of headers) {
+    if (h.key !== 'content-length') continue;
+    lengthField ??= h;
+    lengthCount++;
+  }
+  if (lengthField !== undefined && lengthCount === 1) {
+    // One Content-Length, as nearly every message has: no set of candidate values to build.
+    let declared: number | undefined;
+    try {
+      declared = parseContentLength(lengthField.value);
+    } catch (err) {
+      if (!(err instanceof SipParseError)) throw err;
+      faults.push(err.toFault());
+    }
+    if (declared !== undefined) {
+      if (declared > available) {
+        faults.push({ code: 'SIP_ERR_BODY_TRUNCATED', header: 'content-length', detail: `declares ${declared} bytes, ${available} present` });
+      } else {
+        bodyLength = declared;
+      }
+    }
+  } else if (lengthField !== undefined) {
+    const lengthFields = headers.filter((h) => h.key === 'content-length');
     const lengths = new Set<number>();
     for (const field of lengthFields) {
       try {
@@ -217,11 +251,75 @@ function parseStartLine(line: string, headers: HeaderField[], encoding: HeaderEn
 }
 
 /**
+ * The header section as nearly every message writes it: each field `Name: value` or `Name:value`
+ * on one line ending in CRLF, no folding, no CR or LF elsewhere, within the limits. Fills
+ * `headers` exactly as splitHeaderFields would and returns true; returns false as soon as a field
+ * is anything else, leaving the whole section to splitHeaderFields. One pass, no regular
+ * expressions, and the name of a common header is the interned spelling rather than a new string.
+ */
+export function splitPlainFields(head: string, from: number, headers: HeaderField[], limits: SipLimits): boolean {
+  const n = head.length;
+  let pos = from;
+  // The next CR at or after pos: a CR anywhere but before the LF that ends a field is unusual.
+  let nextCr = head.indexOf('\r', pos);
+  while (pos < n) {
+    // A common header's spelling is a token: found by its colon, its name needs no character scan.
+    let i = head.indexOf(':', pos);
+    const known = i < 0 ? undefined : knownHeaderAt(head, pos, i);
+    let c: number;
+    if (known === undefined) {
+      i = pos;
+      c = head.charCodeAt(i);
+      while (c < 128 && TOKEN[c] === 1) c = head.charCodeAt(++i);
+      // Stopped at the colon indexOf found, where knownHeaderAt already declined.
+      if (i === pos || c !== 58 /* : */) return false;
+    }
+    const nameEnd = i;
+    let lf = head.indexOf('\n', i);
+    let end: number;
+    if (lf < 0) {
+      if (nextCr >= 0) return false;
+      end = n;
+      lf = n;
+    } else {
+      end = lf - 1;
+      if (nextCr !== end) return false;
+      // A field followed by white space continues on the next line (folding).
+      const after = head.charCodeAt(lf + 1);
+      if (after === 32 || after === 9) return false;
+      nextCr = head.indexOf('\r', lf + 1);
+    }
+    if (end - pos > limits.maxLineBytes || headers.length >= limits.maxHeaderCount) return false;
+    // Any spacing but one SP after the colon keeps the raw text: the general reader does that.
+    if (head.charCodeAt(i + 1) !== 32) return false;
+    const valueStart = i + 2;
+    c = head.charCodeAt(valueStart);
+    if (c === 32 || c === 9) return false;
+    if (end > valueStart) {
+      c = head.charCodeAt(end - 1);
+      if (c === 32 || c === 9) return false;
+    }
+    let name: string;
+    let key: string;
+    if (known === undefined) {
+      name = head.slice(pos, nameEnd);
+      key = headerKey(name);
+    } else {
+      name = known.spelling;
+      key = known.key;
+    }
+    headers.push({ name, key, value: head.slice(valueStart, end) });
+    pos = lf + 1;
+  }
+  return true;
+}
+
+/**
  * Splits header fields at CRLF, joins folded continuation lines, and checks names and limits.
  * Scans the header text in place (no per-line copies) because this runs for every field of every
  * message.
  */
-function splitHeaderFields(head: string, from: number, headers: HeaderField[], faults: SipFault[], limits: SipLimits): void {
+export function splitHeaderFields(head: string, from: number, headers: HeaderField[], faults: SipFault[], limits: SipLimits): void {
   const n = head.length;
   let pos = from;
   while (pos < n) {
@@ -286,14 +384,12 @@ function checkFull(message: SipMessage, faults: SipFault[]): void {
   checkRequired(message, faults);
 }
 
-function checkRequired(message: SipMessage, faults: SipFault[]): void {
+/** `present`: the REQUIRED_BITS of the headers present, when the caller has them already. */
+function checkRequired(message: SipMessage, faults: SipFault[], present?: number): void {
   // Max-Forwards is required by RFC 3261 but absent from RFC 2543 requests, which RFC 4475
   // section 3.4.1 asks elements to accept: a proxy adds it when forwarding.
-  let seen = 0;
-  for (const h of message.headers) {
-    const bit = REQUIRED_BITS[h.key];
-    if (bit !== undefined) seen |= bit;
-  }
+  let seen = present ?? 0;
+  if (present === undefined) for (const h of message.headers) seen |= REQUIRED_BITS[h.key] ?? 0;
   if (seen !== ALL_REQUIRED) {
     for (const key of REQUIRED_IN_REQUESTS) {
       if ((seen & (REQUIRED_BITS[key] ?? 0)) === 0) {
@@ -317,18 +413,16 @@ function checkRequired(message: SipMessage, faults: SipFault[]): void {
 const REQUIRED_BITS: Readonly<Record<string, number>> = Object.fromEntries(REQUIRED_IN_REQUESTS.map((key, i) => [key, 1 << i]));
 const ALL_REQUIRED = (1 << REQUIRED_IN_REQUESTS.length) - 1;
 
-// What the transaction layer reads on every message (RFC 3261 section 17.1.3 and 17.2.3 keys).
-const LAZY_READERS: ReadonlyArray<(m: SipMessage) => unknown> = [
-  (m) => m.topVia(),
-  (m) => m.header('cseq') !== undefined && m.cseq(),
-  (m) => m.header('call-id') !== undefined && m.callId(),
-  (m) => m.header('from') !== undefined && m.fromTag(),
-  (m) => m.header('to') !== undefined && m.toTag(),
-];
-
-/** Lazy check: only what the transaction layer reads on every message. */
+/**
+ * Lazy check: only what the transaction layer reads on every message (RFC 3261 section 17.1.3
+ * and 17.2.3 keys): top Via, CSeq, Call-ID, From and To tags. Absent headers are left to
+ * checkRequired, which names each one.
+ */
 function checkLazy(message: SipMessage, faults: SipFault[]): void {
-  for (const read of LAZY_READERS) {
+  let present = 0;
+  for (const h of message.headers) present |= REQUIRED_BITS[h.key] ?? 0;
+  for (const [bit, read] of LAZY_READERS) {
+    if (bit !== 0 && (present & bit) === 0) continue;
     try {
       read(message);
     } catch (err) {
@@ -336,5 +430,14 @@ function checkLazy(message: SipMessage, faults: SipFault[]): void {
       faults.push(err.toFault());
     }
   }
-  checkRequired(message, faults);
+  checkRequired(message, faults, present);
 }
+
+// Each reader with the REQUIRED_BITS bit of the header it needs present (0: read regardless).
+const LAZY_READERS: ReadonlyArray<readonly [number, (m: SipMessage) => unknown]> = [
+  [0, (m) => m.topVia()],
+  [REQUIRED_BITS.cseq ?? 0, (m) => m.cseq()],
+  [REQUIRED_BITS['call-id'] ?? 0, (m) => m.callId()],
+  [REQUIRED_BITS.from ?? 0, (m) => m.fromTag()],
+  [REQUIRED_BITS.to ?? 0, (m) => m.toTag()],
+];

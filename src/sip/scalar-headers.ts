@@ -12,6 +12,27 @@ const MAX_UINT32 = 0xffff_ffff;
 
 /** Parses 1*DIGIT with an upper bound, failing with SIP_ERR_VALUE_OUT_OF_RANGE beyond it. */
 export function parseBoundedInt(text: string, max: number, header: string): number {
+  // Up to nine digits without a leading zero (or a lone 0): the form every message uses, read
+  // without regular expressions; nine digits cannot overflow.
+  const n = text.length;
+  if (n > 0 && n <= 9 && (text.charCodeAt(0) !== 48 || n === 1)) {
+    let value = 0;
+    let i = 0;
+    for (; i < n; i++) {
+      const c = text.charCodeAt(i);
+      if (c < 48 || c > 57) break;
+      value = value * 10 + (c - 48);
+    }
+    if (i === n) {
+      if (value > max) throw new SipParseError('SIP_ERR_VALUE_OUT_OF_RANGE', `${text} exceeds ${max}`, header);
+      return value;
+    }
+  }
+  return parseBoundedIntByGrammar(text, max, header);
+}
+
+/** parseBoundedInt for any text: white space around, leading zeros, long digit runs. */
+export function parseBoundedIntByGrammar(text: string, max: number, header: string): number {
   const digits = text.trim();
   if (!/^\d+$/.test(digits)) throw new SipParseError('SIP_ERR_BAD_HEADER_VALUE', `'${digits}' is not a number`, header);
   // Leading zeros are legal (RFC 4475 section 3.1.1.1); compare without them so that length works as a bound.
@@ -25,9 +46,16 @@ export function parseBoundedInt(text: string, max: number, header: string): numb
 const CANONICAL_CSEQ = /^([1-9]\d{0,8}|0) ([A-Z]+)$/;
 
 export function parseCSeq(text: string): CSeq {
+  const plain = parsePlainCSeq(text);
+  if (plain !== undefined) return plain;
   // Nine digits stay below 2**32: the common form needs no range check.
   const m = CANONICAL_CSEQ.exec(text);
   if (m !== null) return { seq: Number(m[1]), method: m[2] ?? '' };
+  return parseCSeqByGrammar(text);
+}
+
+/** Any CSeq the grammar allows: LWS, leading zeros, extension methods; the fast paths agree with it. */
+export function parseCSeqByGrammar(text: string): CSeq {
   const s = new HeaderScanner(text, 'cseq');
   s.skipWs();
   const start = s.pos;
@@ -38,6 +66,28 @@ export function parseCSeq(text: string): CSeq {
   const method = s.token('the CSeq method');
   s.end('the CSeq method');
   return { seq, method };
+}
+
+/** CANONICAL_CSEQ read by hand: what its match gives, or undefined when the text is not that form. */
+function parsePlainCSeq(text: string): CSeq | undefined {
+  let c = text.charCodeAt(0);
+  let seq = 0;
+  let i = 0;
+  if (c === 48) {
+    i = 1;
+  } else {
+    while (c >= 48 && c <= 57 && i < 9) {
+      seq = seq * 10 + (c - 48);
+      c = text.charCodeAt(++i);
+    }
+    if (i === 0) return undefined;
+  }
+  if (text.charCodeAt(i) !== 32) return undefined;
+  const methodStart = ++i;
+  c = text.charCodeAt(i);
+  while (c >= 65 && c <= 90) c = text.charCodeAt(++i);
+  if (i === methodStart || i !== text.length) return undefined;
+  return { seq, method: text.slice(methodStart) };
 }
 
 /** Max-Forwards: 0 to 255 (RFC 3261 section 20.22). */
@@ -62,11 +112,34 @@ export function parseDeltaSeconds(text: string, header: string): number {
 
 /** Call-ID = word [ "@" word ] (section 20.8); word excludes white space and a few separators. */
 export function parseCallId(text: string): string {
+  if (isPlainCallId(text)) return text;
+  return parseCallIdByGrammar(text);
+}
+
+/** Any Call-ID, white space around it included; isPlainCallId's fast path agrees with it. */
+export function parseCallIdByGrammar(text: string): string {
   const value = text.trim();
   if (!/^[A-Za-z0-9\-.!%*_+`'~()<>:\\"/[\]?{}]+(?:@[A-Za-z0-9\-.!%*_+`'~()<>:\\"/[\]?{}]+)?$/.test(value)) {
     throw new SipParseError('SIP_ERR_BAD_HEADER_VALUE', `'${value}' is not a Call-ID`, 'call-id');
   }
   return value;
+}
+
+/** The characters of a Call-ID word (RFC 3261 section 25.1). */
+const WORD = new Uint8Array(128);
+for (const ch of "-.!%*_+`'~()<>:\\\"/[]?{}") WORD[ch.charCodeAt(0)] = 1;
+for (let c = 0; c < 128; c++) if (/[A-Za-z0-9]/.test(String.fromCharCode(c))) WORD[c] = 1;
+
+/** word [ "@" word ] with nothing around it: what parseCallId's expression accepts untrimmed. */
+function isPlainCallId(text: string): boolean {
+  const n = text.length;
+  let at = -1;
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 64 /* @ */ && at < 0 && i > 0) at = i;
+    else if (c >= 128 || WORD[c] !== 1) return false;
+  }
+  return n > 0 && at !== n - 1;
 }
 
 /** A comma-separated list of option tags (Require, Proxy-Require, Supported, Unsupported). */

@@ -1,6 +1,6 @@
 import { isIPv4, isIPv6 } from 'node:net';
-import { classifyHost } from './host.js';
-import { HeaderScanner, paramValue, serializeHeaderParams, SIMPLE_PARAMS, splitSimpleParams, type HeaderParam } from './header-scanner.js';
+import { classifyHost, scanHost } from './host.js';
+import { HeaderScanner, paramValue, scanSimpleParams, serializeHeaderParams, SIMPLE_PARAMS, splitSimpleParams, type HeaderParam } from './header-scanner.js';
 import type { HostKind } from './uri.js';
 
 /** One Via value (RFC 3261 section 20.42, RFC 3581 rport). */
@@ -28,14 +28,56 @@ export function branchOf(via: Via): string | undefined {
 const CANONICAL_VIA = new RegExp(`^SIP/2\\.0/([A-Za-z]+) ([A-Za-z0-9.-]+)(?::(\\d{1,5}))?(${SIMPLE_PARAMS})$`);
 
 export function parseVia(text: string): Via {
+  const plain = parsePlainVia(text);
+  if (plain !== undefined) return plain;
   const m = CANONICAL_VIA.exec(text);
   const host = m?.[2];
   const hostKind = host === undefined ? undefined : classifyHost(host);
   if (m === null || host === undefined || hostKind === undefined) return parseViaByGrammar(text);
   const port = m[3] === undefined ? undefined : Number(m[3]);
   const params = splitSimpleParams(m[4] ?? '');
-  checkVia(new HeaderScanner(text, 'via'), port, params);
+  checkVia(text, port, params);
   return { protocol: 'SIP', version: '2.0', transport: (m[1] ?? '').toUpperCase(), host, hostKind, port, params };
+}
+
+/**
+ * CANONICAL_VIA without the [IPv6] parameter values, read by hand: what parseVia gives for it,
+ * or undefined to leave the text to the regular expression path.
+ */
+function parsePlainVia(text: string): Via | undefined {
+  if (!text.startsWith('SIP/2.0/')) return undefined;
+  let i = 8;
+  let c = text.charCodeAt(i);
+  let upper = true;
+  while ((c >= 65 && c <= 90) || (c >= 97 && c <= 122)) {
+    if (c >= 97) upper = false;
+    c = text.charCodeAt(++i);
+  }
+  if (i === 8 || c !== 32) return undefined;
+  const transport = upper ? text.slice(8, i) : text.slice(8, i).toUpperCase();
+  const hostStart = ++i;
+  const scanned = scanHost(text, i);
+  if (scanned < 0) return undefined;
+  i = scanned >> 1;
+  const host = text.slice(hostStart, i);
+  const hostKind: HostKind = (scanned & 1) === 1 ? 'ipv4' : 'domain';
+  c = text.charCodeAt(i);
+  let port: number | undefined;
+  if (c === 58 /* : */) {
+    const portStart = ++i;
+    let value = 0;
+    c = text.charCodeAt(i);
+    while (c >= 48 && c <= 57) {
+      value = value * 10 + (c - 48);
+      c = text.charCodeAt(++i);
+    }
+    if (i === portStart || i - portStart > 5) return undefined;
+    port = value;
+  }
+  const params = scanSimpleParams(text, i, text.length);
+  if (params === undefined) return undefined;
+  checkVia(text, port, params);
+  return { protocol: 'SIP', version: '2.0', transport, host, hostKind, port, params };
 }
 
 /** Any Via the grammar allows: LWS around every separator, [IPv6] sent-by, quoted values. */
@@ -76,26 +118,35 @@ export function parseViaByGrammar(text: string): Via {
   }
   const params = s.params();
   s.end('the Via parameters');
-  checkVia(s, port, params);
+  checkVia(text, port, params);
   return { protocol, version, transport, host, hostKind, port, params };
 }
 
 /** What the grammar leaves to semantics: port range and the values of the RFC 3261/3581 parameters. */
-function checkVia(s: HeaderScanner, port: number | undefined, params: readonly HeaderParam[]): void {
-  if (port !== undefined && port > 65535) s.fail('bad sent-by port');
+function checkVia(text: string, port: number | undefined, params: readonly HeaderParam[]): void {
+  if (port !== undefined && port > 65535) fail(text, 'bad sent-by port');
   for (const p of params) {
+    // Only these names have rules; the others skip the lower-casing.
+    const length = p.name.length;
+    if (length !== 8 && length !== 3 && length !== 5 && length !== 6) continue;
     const name = p.name.toLowerCase();
     if (name === 'received' && p.value !== null) {
       const addr = p.value.startsWith('[') ? p.value.slice(1, -1) : p.value;
-      if (!isIPv4(addr) && !isIPv6(addr)) s.fail(`received=${p.value} is not an IP address`);
+      // A dotted quad is what nearly every received= holds; classifyHost reads it without a regex.
+      if (classifyHost(addr) !== 'ipv4' && !isIPv4(addr) && !isIPv6(addr)) fail(text, `received=${p.value} is not an IP address`);
     } else if (name === 'ttl' && (p.value === null || !/^\d{1,3}$/.test(p.value) || Number(p.value) > 255)) {
-      s.fail('ttl must be 0 to 255');
+      fail(text, 'ttl must be 0 to 255');
     } else if (name === 'rport' && p.value !== null && !/^\d{1,5}$/.test(p.value)) {
-      s.fail('rport must be a port number');
+      fail(text, 'rport must be a port number');
     } else if ((name === 'branch' || name === 'maddr') && p.value === null) {
-      s.fail(`${name} needs a value`);
+      fail(text, `${name} needs a value`);
     }
   }
+}
+
+/** The scanner only names the fault: a valid Via never builds one. */
+function fail(text: string, detail: string): never {
+  return new HeaderScanner(text, 'via').fail(detail);
 }
 
 export function serializeVia(via: Via): string {

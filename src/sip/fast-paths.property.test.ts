@@ -1,0 +1,174 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { SIP_LIMITS } from '../limits.js';
+import type { SipFault } from './errors.js';
+import type { HeaderField } from './message.js';
+import { scanSimpleParams, SIMPLE_PARAMS, splitSimpleParams } from './header-scanner.js';
+import { splitHeaderFields, splitPlainFields } from './parse-message.js';
+import { extractTag, parseNameAddr, parseNameAddrByGrammar, tagOf } from './name-addr.js';
+import { parseBoundedInt, parseBoundedIntByGrammar, parseCallId, parseCallIdByGrammar, parseCSeq, parseCSeqByGrammar, parseOptionTags } from './scalar-headers.js';
+import { SipRequest } from './message.js';
+import { parsePlainSipUri, parseUri } from './uri.js';
+import { SipParseError } from './errors.js';
+import { classifyHost, scanHost } from './host.js';
+
+// The hand-written fast paths must give what the general readers give, or decline.
+
+const fieldName = fc.constantFrom('Via', 'via', 'v', 'V', 'From', 'f', 'To', 't', 'Call-ID', 'i', 'CSeq', 'Contact', 'm',
+  'Max-Forwards', 'Content-Length', 'l', 'Subject', 'X-Custom', 'Vi', 'ViaX', 'CALL-ID', 'Toe', 'WWW-Authenticate', 'é');
+const fieldValue = fc.stringMatching(/^[ -~]{0,20}$/);
+// Weighted to the plain form so that most sections take the fast path and some decline.
+const separator = fc.oneof({ arbitrary: fc.constant(': '), weight: 12 }, fc.constantFrom(':', ' : ', ':  ', ':\t'));
+const lineEnd = fc.oneof({ arbitrary: fc.constant('\r\n'), weight: 12 }, fc.constantFrom('\n', '\r', '\r\n ', '\r\n\t'));
+const section = fc
+  .array(fc.tuple(fieldName, separator, fieldValue, lineEnd), { minLength: 1, maxLength: 8 })
+  .map((fields) => fields.map(([n, sep, v, end]) => `${n}${sep}${v}${end}`).join('').replace(/[\r\n ]+$/, ''));
+
+test('the plain header splitter agrees with the general one, or declines', () => {
+  fc.assert(
+    fc.property(section, fc.integer({ min: 1, max: 10 }), (head, maxHeaderCount) => {
+      const limits = { ...SIP_LIMITS, maxHeaderCount, maxLineBytes: 30 };
+      const plain: HeaderField[] = [];
+      if (!splitPlainFields(head, 0, plain, limits)) return;
+      const general: HeaderField[] = [];
+      const faults: SipFault[] = [];
+      splitHeaderFields(head, 0, general, faults, limits);
+      assert.deepEqual(faults, []);
+      assert.deepEqual(plain, general);
+    }),
+    { numRuns: 3000 },
+  );
+});
+
+test('the plain header splitter takes the form nearly every message uses', () => {
+  const head = 'Via: SIP/2.0/UDP h;branch=z9hG4bK1\r\nX-Empty: \r\nl: 0';
+  const plain: HeaderField[] = [];
+  assert.ok(splitPlainFields(head, 0, plain, SIP_LIMITS));
+  assert.deepEqual(plain, [
+    { name: 'Via', key: 'via', value: 'SIP/2.0/UDP h;branch=z9hG4bK1' },
+    { name: 'X-Empty', key: 'x-empty', value: '' },
+    { name: 'l', key: 'content-length', value: '0' },
+  ]);
+});
+
+const paramText = fc
+  .array(fc.tuple(fc.stringMatching(/^[A-Za-z0-9\-.!%*_+`'~]{0,4}$/), fc.option(fc.stringMatching(/^[A-Za-z0-9\-.!%*_+`'~:[\] ;=]{0,5}$/), { nil: undefined })), { maxLength: 4 })
+  .map((params) => params.map(([name, value]) => `;${name}${value === undefined ? '' : `=${value}`}`).join(''));
+
+test('the simple parameter scanner agrees with SIMPLE_PARAMS and its splitter, or declines', () => {
+  const simple = new RegExp(`^${SIMPLE_PARAMS}$`);
+  fc.assert(
+    fc.property(fc.string({ maxLength: 3 }), paramText, fc.string({ maxLength: 3 }), (before, text, after) => {
+      const whole = `${before}${text}${after}`;
+      const scanned = scanSimpleParams(whole, before.length, before.length + text.length);
+      if (scanned === undefined) return;
+      assert.ok(simple.test(text), text);
+      assert.deepEqual(scanned, splitSimpleParams(text));
+    }),
+    { numRuns: 3000 },
+  );
+});
+
+/** Both outcomes of a parse: the value, or the error it threw. */
+function outcome<T>(parse: () => T): { value: T } | { error: string } {
+  try {
+    return { value: parse() };
+  } catch (err) {
+    return { error: err instanceof SipParseError ? `${err.code} ${err.header} ${err.detail}` : String(err) };
+  }
+}
+
+const noisy = (chars: string, maxLength: number): fc.Arbitrary<string> =>
+  fc.array(fc.constantFrom(...chars), { maxLength }).map((a) => a.join(''));
+
+test('the plain CSeq reader agrees with the grammar', () => {
+  const cseq = fc.oneof(
+    fc.tuple(fc.integer({ min: 0, max: 2 ** 32 + 5 }), fc.constantFrom('INVITE', 'ACK', 'FOO', 'x')).map(([n, m]) => `${n} ${m}`),
+    noisy('0123456789 \tABCa-', 14),
+  );
+  fc.assert(fc.property(cseq, (text) => assert.deepEqual(outcome(() => parseCSeq(text)), outcome(() => parseCSeqByGrammar(text)))), { numRuns: 3000 });
+});
+
+test('the plain integer reader agrees with the grammar', () => {
+  const digits = fc.oneof(fc.nat().map(String), fc.integer({ min: 0, max: 2 ** 33 }).map(String), noisy('0123456789 x', 12));
+  fc.assert(
+    fc.property(digits, fc.constantFrom(255, 0xffff_ffff), (text, max) => {
+      assert.deepEqual(outcome(() => parseBoundedInt(text, max, 'expires')), outcome(() => parseBoundedIntByGrammar(text, max, 'expires')));
+    }),
+    { numRuns: 3000 },
+  );
+});
+
+test('the plain Call-ID check agrees with the grammar', () => {
+  const callId = noisy('ab09@.-!%*_+`\'~()<>:\\"/[]?{} \t;,é', 16);
+  fc.assert(fc.property(callId, (text) => assert.deepEqual(outcome(() => parseCallId(text)), outcome(() => parseCallIdByGrammar(text)))), { numRuns: 3000 });
+});
+
+test('the tag reader agrees with the name-addr grammar wherever that accepts', () => {
+  const value = fc
+    .tuple(fc.constantFrom('', '"A; b" ', 'Bob ', '"x\\"y" '), fc.constantFrom('<sip:a@b;tag=u>', '<sip:h>', 'sip:a@h'), noisy(';tag=TAG xy"[]:,', 14))
+    .map(([d, u, p]) => `${d}${u}${p}`);
+  fc.assert(
+    fc.property(value, (text) => {
+      let expected: string | undefined;
+      try {
+        expected = tagOf(parseNameAddrByGrammar(text, 'from'));
+      } catch {
+        return;
+      }
+      assert.equal(extractTag(text, 'from'), expected);
+    }),
+    { numRuns: 3000 },
+  );
+});
+
+test('the name-addr fast path with quoted parameter values agrees with the grammar', () => {
+  const value = fc
+    .tuple(fc.constantFrom('', '"A; b" ', 'Bob '), fc.constantFrom('<sip:a@b;transport=tls>', '<sips:h:5061>'), noisy(';+sip.instance="<urn:x>"q=\\ ', 30))
+    .map(([d, u, p]) => `${d}${u}${p}`);
+  fc.assert(
+    fc.property(value, (text) => assert.deepEqual(outcome(() => parseNameAddr(text, 'contact')), outcome(() => parseNameAddrByGrammar(text, 'contact')))),
+    { numRuns: 3000 },
+  );
+});
+
+test('the one-pass host scanner agrees with classifyHost on the run it reads', () => {
+  fc.assert(
+    fc.property(fc.oneof(noisy('ab0129.-:;Z', 14), fc.ipV4(), fc.ipV4().map((a) => `${a}.`), fc.domain()), noisy(':;>x', 2), (host, after) => {
+      const text = `${host}${after}`;
+      const run = /^[A-Za-z0-9.-]*/.exec(text)?.[0] ?? '';
+      const kind = classifyHost(run);
+      const scanned = scanHost(text, 0);
+      if (kind === undefined) assert.equal(scanned, -1, text);
+      else assert.deepEqual([scanned >> 1, (scanned & 1) === 1 ? 'ipv4' : 'domain'], [run.length, kind], text);
+    }),
+    { numRuns: 5000 },
+  );
+});
+
+test('the plain option-tag reader agrees with splitting and checking each value', () => {
+  const field = noisy('ab1-., \t"<>é', 14);
+  fc.assert(
+    fc.property(fc.array(field, { minLength: 1, maxLength: 3 }), fc.constantFrom('supported', 'require'), (values, key) => {
+      const message = new SipRequest('OPTIONS', parseUri('sip:h'), values.map((value) => ({ name: key, key, value })));
+      const reference = outcome(() => parseOptionTags(message.headerValues(key), key));
+      assert.deepEqual(outcome(() => (key === 'supported' ? message.supported() : message.require())), reference);
+    }),
+    { numRuns: 3000 },
+  );
+});
+
+test('the plain sip URI reader gives the same in place as on a copy of the range', () => {
+  const around = fc.oneof(noisy('a1.:;@>=-', 6), noisy('a1.:;@>=-', 6).map((t) => `>${t}`));
+  const inner = fc.oneof(fc.constantFrom('sip:a@h', 'sips:b@192.0.2.1:5060;lr', 'sip:h;transport=tcp', 'sip:x'), noisy('sip:@.;=a19-', 16));
+  fc.assert(
+    fc.property(around, inner, around, (before, uri, after) => {
+      const text = `${before}${uri}${after}`;
+      const inPlace = parsePlainSipUri(text, before.length, before.length + uri.length);
+      // A part running on past the range declines; after a '>' (as in a name-addr) none can.
+      if (inPlace !== undefined || after === '' || after.startsWith('>')) assert.deepEqual(inPlace, parsePlainSipUri(uri));
+    }),
+    { numRuns: 3000 },
+  );
+});
