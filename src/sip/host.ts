@@ -91,3 +91,19 @@ export function scanHost(text: string, start: number): number {
   if (digitsAndDots) return isDottedQuad(text, start, i) ? (i << 1) | 1 : -1;
   return topStartsWithLetter ? i << 1 : -1;
 }
+
+/**
+ * Reads `:port` at `colon` (the index of the colon) as 1 to 5 digits up to 65535, without
+ * allocating: -1 when it is not one, else `end * 65536 + port` (`end` one past the last digit).
+ */
+export function scanPort(text: string, colon: number): number {
+  let i = colon + 1;
+  let value = 0;
+  let c = text.charCodeAt(i);
+  while (c >= 48 && c <= 57) {
+    value = value * 10 + (c - 48);
+    c = text.charCodeAt(++i);
+  }
+  if (i === colon + 1 || i - colon - 1 > 5 || value > 65535) return -1;
+  return i * 65536 + value;
+}

@@ -1,7 +1,7 @@
 import { isIPv6 } from 'node:net';
 import { HNV, PARAM, PASSWORD, SCHEME, URIC, USER, isEscapedRun, isIn } from './charsets.js';
 import { SipParseError } from './errors.js';
-import { classifyHost, scanHost } from './host.js';
+import { classifyHost, scanHost, scanPort } from './host.js';
 
 /** A `name[=value]` URI parameter or header, as written (escapes kept). */
 export interface UriParam {
@@ -180,15 +180,11 @@ export function parsePlainSipUri(text: string, from = 0, end = text.length): Sip
   let c = text.charCodeAt(i);
   let port: number | undefined;
   if (c === 58 /* : */) {
-    const portStart = ++i;
-    let value = 0;
-    c = text.charCodeAt(i);
-    while (c >= 48 && c <= 57) {
-      value = value * 10 + (c - 48);
-      c = text.charCodeAt(++i);
-    }
-    if (i === portStart || i - portStart > 5 || value > 65535 || i > end) return undefined;
-    port = value;
+    const scannedPort = scanPort(text, i);
+    if (scannedPort < 0) return undefined;
+    i = Math.floor(scannedPort / 65536);
+    if (i > end) return undefined;
+    port = scannedPort % 65536;
   }
   const params: UriParam[] = [];
   while (i < end) {

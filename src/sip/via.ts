@@ -1,5 +1,5 @@
 import { isIPv4, isIPv6 } from 'node:net';
-import { classifyHost, scanHost } from './host.js';
+import { classifyHost, scanHost, scanPort } from './host.js';
 import { HeaderScanner, paramValue, scanSimpleParams, serializeHeaderParams, SIMPLE_PARAMS, splitSimpleParams, type HeaderParam } from './header-scanner.js';
 import type { HostKind } from './uri.js';
 
@@ -64,15 +64,10 @@ function parsePlainVia(text: string): Via | undefined {
   c = text.charCodeAt(i);
   let port: number | undefined;
   if (c === 58 /* : */) {
-    const portStart = ++i;
-    let value = 0;
-    c = text.charCodeAt(i);
-    while (c >= 48 && c <= 57) {
-      value = value * 10 + (c - 48);
-      c = text.charCodeAt(++i);
-    }
-    if (i === portStart || i - portStart > 5) return undefined;
-    port = value;
+    const scannedPort = scanPort(text, i);
+    if (scannedPort < 0) return undefined;
+    i = Math.floor(scannedPort / 65536);
+    port = scannedPort % 65536;
   }
   const params = scanSimpleParams(text, i, text.length);
   if (params === undefined) return undefined;

@@ -49,8 +49,13 @@ export function receiver(): Received & Pick<TransportLayerOptions, 'onMessage' |
   return r;
 }
 
-export async function until(check: () => boolean): Promise<void> {
-  while (!check()) await new Promise((resolve) => setTimeout(resolve, 5));
+export async function until(check: () => boolean, timeoutMs = 10_000): Promise<void> {
+  // Bounded, so that a condition that never comes fails the test instead of hanging the suite.
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
 }
 
 /** The error code of a TCP connect to the port: ECONNREFUSED once nothing listens there. */

@@ -5,7 +5,6 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import net from 'node:net';
 import type { TransportLimits } from '../../src/limits.js';
 import type { SipRequest, SipResponse } from '../../src/sip/message.js';
 import { parseSipUri } from '../../src/sip/uri.js';
@@ -15,6 +14,7 @@ import { TransportLayer, type ListenerSpec } from '../../src/transport/transport
 import type { TransportLogEvent } from '../../src/transport/transport-log.js';
 import { buildRequest } from '../../src/ua/build-request.js';
 import { closeLayers } from '../../src/ua/close-layers.js';
+import { connectError, until } from '../../src/transport/fixtures.test.support.js';
 
 interface Element {
   readonly transport: TransportLayer;
@@ -52,22 +52,6 @@ async function element(listeners: readonly ListenerSpec[], limits: Partial<Trans
 
 function request(method: string): SipRequest {
   return buildRequest({ method, uri: parseSipUri('sip:bob@127.0.0.1'), from: 'sip:alice@127.0.0.1', via: { transport: 'tcp', host: '127.0.0.1' } });
-}
-
-async function until(check: () => boolean): Promise<void> {
-  while (!check()) await new Promise((resolve) => setTimeout(resolve, 5));
-}
-
-async function connectError(port: number): Promise<string> {
-  const socket = net.connect(port, '127.0.0.1');
-  try {
-    return await new Promise<string>((resolve) => {
-      socket.once('connect', () => resolve('connected'));
-      socket.once('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? 'error'));
-    });
-  } finally {
-    socket.destroy();
-  }
 }
 
 type Seen = Array<{ status: number; origin: ResponseInfo['origin']; retryAfter: string | undefined }>;
