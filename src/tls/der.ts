@@ -25,6 +25,8 @@ export function readDerElement(bytes: Uint8Array, offset: number, limit = bytes.
     if (count === 0 || count > 4 || valueStart + count > limit) throw new BadCertificateError('DER length invalid');
     length = 0;
     for (let i = 0; i < count; i++) length = length * 256 + (bytes[valueStart + i] as number);
+    // X.690 section 10.1: DER uses the fewest length octets (the short form below 128).
+    if (length < 128 || bytes[valueStart] === 0) throw new BadCertificateError('DER length not in its shortest form');
     valueStart += count;
   }
   const end = valueStart + length;

@@ -57,10 +57,19 @@ export function decodeSubjectAltName(value: Buffer): { dnsNames: string[]; uris:
   // RFC 5280 section 4.2.1.6: GeneralNames ::= SEQUENCE SIZE (1..MAX) OF GeneralName.
   if (names.length === 0) fail('subjectAltName', 'empty');
   for (const name of names) {
-    if (name.tag === GENERAL_NAME_DNS) dnsNames.push(value.toString('latin1', name.valueStart, name.end));
-    else if (name.tag === GENERAL_NAME_URI) uris.push(value.toString('latin1', name.valueStart, name.end));
+    if (name.tag === GENERAL_NAME_DNS) dnsNames.push(ia5(value, name, 'dNSName'));
+    else if (name.tag === GENERAL_NAME_URI) uris.push(ia5(value, name, 'uniformResourceIdentifier'));
   }
   return { dnsNames, uris };
+}
+
+/**
+ * An IA5String name: ASCII only. A byte over 0x7f is no IA5 character, and read as Latin-1 it could
+ * turn into an IDN label that matches a reference identity (RFC 5280 4.2.1.6 keeps IDNs as A-labels).
+ */
+function ia5(value: Buffer, el: DerElement, what: string): string {
+  for (let p = el.valueStart; p < el.end; p++) if ((value[p] as number) > 0x7f) fail('subjectAltName', `${what} is not IA5 (ASCII)`);
+  return value.toString('latin1', el.valueStart, el.end);
 }
 
 export function decodeBasicConstraints(value: Buffer): { ca: boolean; pathLen: number | undefined } {
@@ -80,7 +89,10 @@ export function decodeKeyUsage(value: Buffer): KeyUsageName[] {
   const bits = whole(value, 'keyUsage');
   if (bits.tag !== BIT_STRING || bits.end - bits.valueStart < 1) fail('keyUsage', 'not a BIT STRING');
   const unused = value[bits.valueStart] as number;
-  if (unused > 7) fail('keyUsage', 'more than 7 unused bits');
+  const contentBytes = bits.end - bits.valueStart - 1;
+  if (unused > 7 || (contentBytes === 0 && unused !== 0)) fail('keyUsage', 'bad count of unused bits');
+  // X.690 section 11.2.1: unused bits are zero in DER; read as usages they would grant purposes.
+  if (contentBytes > 0 && ((value[bits.end - 1] as number) & ((1 << unused) - 1)) !== 0) fail('keyUsage', 'unused bits set');
   const names: KeyUsageName[] = [];
   for (let i = 0; i < KEY_USAGE_ORDER.length; i++) {
     const byte = value[bits.valueStart + 1 + (i >> 3)];

@@ -15,6 +15,8 @@ import { EKU_CLIENT_AUTH, EKU_SERVER_AUTH, issueCertificate, issueHierarchy } fr
 import { decodePemCertificates, parseCertificate } from './certificate.js';
 import { TlsError } from './errors.js';
 import { readCertificateFields, type DistinguishedName } from './x509-reader.js';
+import { readDerElement } from './der.js';
+import { TrustStore } from './trust-store.js';
 
 function flatName(name: DistinguishedName): string[][] {
   return name.map((rdn) => rdn.map((atv) => `${atv.type}=${atv.value}`));
@@ -68,6 +70,9 @@ test("the reader agrees with @peculiar/asn1-x509 on Node's roots and the system 
   if (existsSync(bundle)) ders.push(...decodePemCertificates(readFileSync(bundle, 'utf8')));
   assert.ok(ders.length >= 100);
   for (const [i, der] of ders.entries()) assertAgrees(der, `root ${i}`);
+  // The default trust store leaves out roots the reader refuses: none may be left out.
+  assert.deepEqual(TrustStore.systemRejected, []);
+  assert.equal(TrustStore.system().certificates.length, rootCertificates.length);
 });
 
 function expectBad(der: Buffer, pattern: RegExp): void {
@@ -92,7 +97,37 @@ test('structural faults are refused, naming the fault', () => {
   assert.ok(san > 0);
   const twice = Buffer.from(der);
   twice[san + 4] = 0x0e;
-  expectBad(twice, /appears twice|subjectKeyIdentifier/);
+  expectBad(twice, /appears twice/);
+});
+
+/** A copy of `der` with the first occurrence of `from` replaced by `to` (same length). */
+function patched(der: Buffer, from: readonly number[], to: readonly number[]): Buffer {
+  const at = der.indexOf(Buffer.from(from));
+  assert.ok(at >= 0, `pattern ${Buffer.from(from).toString('hex')} present`);
+  const out = Buffer.from(der);
+  Buffer.from(to).copy(out, at);
+  return out;
+}
+
+test('DER strictness where a lax reading could grant or change something', () => {
+  const der = issueCertificate({ cn: 'x', san: { dns: ['x.example'] } }).der;
+  // keyUsage digitalSignature is BIT STRING 07 80; a set padding bit would read as another usage.
+  expectBad(patched(der, [0x03, 0x02, 0x07, 0x80], [0x03, 0x02, 0x07, 0x81]), /unused bits set/);
+  // critical TRUE is FF in DER; 01 is BER only.
+  expectBad(patched(der, [0x01, 0x01, 0xff], [0x01, 0x01, 0x01]), /neither 00 nor FF/);
+  // A dNSName byte over 0x7f is no IA5 character.
+  expectBad(patched(der, [...Buffer.from('x.example')], [0xe9, ...Buffer.from('.example')]), /not IA5/);
+  // Lengths in their shortest form only.
+  assert.throws(() => readDerElement(Buffer.from([0x04, 0x81, 0x05, 1, 2, 3, 4, 5]), 0), /shortest form/);
+  assert.throws(() => readDerElement(Buffer.from([0x04, 0x82, 0x00, 0x81, ...new Array<number>(0x81).fill(0)]), 0), /shortest form/);
+  assert.equal(readDerElement(Buffer.from([0x04, 0x81, 0x80, ...new Array<number>(0x80).fill(0)]), 0).end, 131);
+});
+
+test('a GeneralizedTime year is the year written, even below 100', () => {
+  const der = issueCertificate({ cn: 'late', notAfter: new Date(Date.UTC(2051, 0, 1)) }).der;
+  const year50 = patched(der, [...Buffer.from('20510101')], [...Buffer.from('00500101')]);
+  assert.equal(readCertificateFields(year50).notAfter.toISOString(), '0050-01-01T00:00:00.000Z');
+  assert.equal(readCertificateFields(der).notAfter.toISOString(), '2051-01-01T00:00:00.000Z');
 });
 
 test('no exception but BadCertificateError escapes on mutations and truncations', () => {

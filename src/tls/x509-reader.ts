@@ -223,6 +223,8 @@ function readTime(der: Buffer, el: DerElement): Date {
   const [month, day, hour, minute, second] = [m[2], m[3], m[4], m[5], m[6]].map(Number) as [number, number, number, number, number];
   if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 59) fail(`time ${JSON.stringify(text)} out of range`);
   const date = new Date(Date.UTC(year, month - 1, day, hour, minute, second));
+  // Date.UTC reads the years 0 to 99 as 1900 to 1999; a GeneralizedTime year is the year written.
+  date.setUTCFullYear(year);
   if (date.getUTCDate() !== day) fail(`time ${JSON.stringify(text)} is not a calendar date`);
   return date;
 }
@@ -255,7 +257,10 @@ export function readOid(der: Uint8Array, el: DerElement): string {
 
 export function readBoolean(der: Uint8Array, el: DerElement): boolean {
   if (el.end - el.valueStart !== 1) fail('BOOLEAN of wrong length');
-  return der[el.valueStart] !== 0;
+  const value = der[el.valueStart];
+  // X.690 section 11.1: DER writes TRUE as FF and FALSE as 00, nothing else.
+  if (value !== 0x00 && value !== 0xff) fail('BOOLEAN that is neither 00 nor FF');
+  return value === 0xff;
 }
 
 /** A non-negative INTEGER small enough for a number (versions, pathLenConstraint). */
