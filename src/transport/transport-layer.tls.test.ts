@@ -221,3 +221,40 @@ test('without a trustStore option, peers are verified against the roots Node shi
     await layer.close();
   }
 });
+
+test('limits: a WSS connection counts from its TCP connect until its upgrade, so idle TLS without an upgrade cannot pile up', { timeout: 20_000 }, async () => {
+  const rx = receiver();
+  const layer = await TransportLayer.start({ listeners: [{ transport: 'wss', address: '127.0.0.1', port: 0, certificates: hosting(['b.example', certB]) }], ...rx, limits: { maxConnectionsPerAddress: 1 } });
+  const port = layer.listening()[0]?.port ?? 0;
+  try {
+    // The first completes its TLS handshake and then says nothing: no HTTP request, no upgrade.
+    const idle = rawTls(port);
+    assert.equal(await handshakeOutcome(idle), 'secure');
+    // The start of a request that never ends: the server is past the handshake, short of the upgrade.
+    idle.write('GET / HTTP/1.1\r\n');
+    // Whenever the others come, before or after the server has finished the first handshake, the
+    // address's one place is taken.
+    for (let attempt = 0; attempt < 10; attempt++) {
+      const next = rawTls(port);
+      assert.equal(await handshakeOutcome(next), 'ECONNRESET', `attempt ${attempt}`);
+      next.destroy();
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    assert.ok(rx.logs.some((l) => l.event === 'connection-refused' && /before the TLS handshake/.test(l.detail ?? '')), JSON.stringify(rx.logs));
+    idle.destroy();
+  } finally {
+    await layer.close({ force: true });
+  }
+});
+
+test('close({ force: true }) does not wait for sockets still in their TLS handshake', { timeout: 20_000 }, async () => {
+  // A handshake timeout far beyond the test's own: only a close that destroys the socket ends in time.
+  const { layer, port } = await tlsListener({ limits: { tlsHandshakeTimeoutMs: 600_000 } });
+  const silent = net.connect(port, '127.0.0.1');
+  silent.on('error', () => undefined);
+  await once(silent, 'connect');
+  await until(() => layer.connectionCount === 0);
+  await layer.close({ force: true });
+  await until(() => silent.closed || silent.destroyed || silent.readyState !== 'open');
+  silent.destroy();
+});

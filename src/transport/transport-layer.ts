@@ -120,7 +120,7 @@ export class TransportLayer {
    * port, so that handshakes in progress count against the connection limits: a hostile address
    * must not cost more handshakes than it may hold connections.
    */
-  readonly #handshaking = new Map<string, { readonly address: string; readonly release: () => void }>();
+  readonly #handshaking = new Map<string, { readonly socket: net.Socket; readonly release: () => void }>();
   readonly #handshakesPerAddress = new Map<string, number>();
 
   private constructor(options: TransportLayerOptions) {
@@ -216,6 +216,8 @@ export class TransportLayer {
     const tableEmpty = this.#connections.size === 0 ? Promise.resolve() : new Promise<void>((resolve) => (this.#tableEmptied = resolve));
     for (const connection of this.#connections.all()) connection.close(reason);
     for (const l of this.#listening) l.closeRemaining();
+    // Sockets still in their TLS handshake are in no table; a listener's close would wait for them.
+    for (const { socket } of [...this.#handshaking.values()]) socket.destroy();
     await Promise.all([listenersClosed, tableEmpty]);
   }
 
@@ -302,6 +304,7 @@ export class TransportLayer {
       // An upgrade is new work: refused once close() began, like a new connection.
       admit: (remote) => (this.#state !== 'open' ? 'transport-closing' : this.#underLimits(remote.address) ? undefined : 'connection-limit'),
       onOpen: (ws, socket, peer) => {
+        this.#releaseHandshake(socket);
         if (this.#isClosed()) {
           ws.terminate();
           return;
@@ -340,7 +343,7 @@ export class TransportLayer {
         socket.destroy();
         return;
       }
-      const key = `${remote.address}|${remote.port}`;
+      const key = handshakeKey(socket);
       let released = false;
       const release = (): void => {
         if (released) return;
@@ -350,17 +353,19 @@ export class TransportLayer {
         if (left <= 0) this.#handshakesPerAddress.delete(remote.address);
         else this.#handshakesPerAddress.set(remote.address, left);
       };
-      this.#handshaking.set(key, { address: remote.address, release });
+      this.#handshaking.set(key, { socket, release });
       this.#handshakesPerAddress.set(remote.address, (this.#handshakesPerAddress.get(remote.address) ?? 0) + 1);
       socket.once('close', release);
     });
     // Registered after the listeners that admit the connection (#createTlsServer, createWsServer's
     // client check): those still count this handshake, so release it first there too (#accept).
-    server.on('secureConnection', (socket: tls.TLSSocket) => this.#releaseHandshake(socket));
+    // A WSS connection stays counted until its HTTP upgrade (onOpen) or its close: between the TLS
+    // handshake and the upgrade it is in no table, and an address must not hold those unbounded.
+    if (!(server instanceof https.Server)) server.on('secureConnection', (socket: tls.TLSSocket) => this.#releaseHandshake(socket));
   }
 
   #releaseHandshake(socket: net.Socket): void {
-    this.#handshaking.get(`${socket.remoteAddress ?? ''}|${socket.remotePort ?? 0}`)?.release();
+    this.#handshaking.get(handshakeKey(socket))?.release();
   }
 
   /** Verifies an inbound TLS client's certificate; refuses it when a verified one is required. */
@@ -609,4 +614,9 @@ export class TransportLayer {
       });
     });
   }
+}
+
+/** One inbound connection: the listener's port too, since one client port can reach two listeners. */
+function handshakeKey(socket: net.Socket): string {
+  return `${socket.localPort ?? 0}|${socket.remoteAddress ?? ''}|${socket.remotePort ?? 0}`;
 }
