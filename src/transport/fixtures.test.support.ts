@@ -21,7 +21,7 @@ export interface Received {
   messages: Array<{ message: SipMessage; context: TransportContext }>;
   invalid: Array<{ result: Extract<ParseResult, { ok: false }>; context: TransportContext }>;
   logs: TransportLogEvent[];
-  waitFor(count: number): Promise<void>;
+  waitFor(count: number, timeoutMs?: number): Promise<void>;
 }
 
 export function receiver(): Received & Pick<TransportLayerOptions, 'onMessage' | 'onInvalid' | 'log'> {
@@ -42,8 +42,16 @@ export function receiver(): Received & Pick<TransportLayerOptions, 'onMessage' |
       r.logs.push(e);
       waiters.splice(0).forEach((w) => w());
     },
-    waitFor: async (count) => {
-      while (r.messages.length + r.invalid.length < count) await new Promise<void>((resolve) => waiters.push(resolve));
+    waitFor: async (count, timeoutMs = 10_000) => {
+      // Bounded like until(): a message that never comes fails the test instead of hanging it.
+      const deadline = Date.now() + timeoutMs;
+      while (r.messages.length + r.invalid.length < count) {
+        if (Date.now() > deadline) throw new Error(`${count} message(s) not received within ${timeoutMs} ms`);
+        await new Promise<void>((resolve) => {
+          waiters.push(resolve);
+          setTimeout(resolve, 50).unref();
+        });
+      }
     },
   };
   return r;

@@ -196,7 +196,7 @@ test('sending to a closed port fails with connection-refused, not a hang', async
   }
 });
 
-test('graceful close: new connections are refused, existing ones and UDP keep serving until the caller is done', async () => {
+test('graceful close: new connections are refused, existing ones and UDP keep serving until the caller is done', { timeout: 30_000 }, async () => {
   const rx = receiver();
   const closed: Array<{ connectionId: string; reason: string }> = [];
   const server = await TransportLayer.start({
@@ -204,39 +204,43 @@ test('graceful close: new connections are refused, existing ones and UDP keep se
     ...rx,
     onConnectionClosed: (connectionId, reason) => closed.push({ connectionId, reason }),
   });
-  const [tcp, udp] = server.listening();
-  assert.ok(tcp && udp);
-  const socket = net.connect(tcp.port, '127.0.0.1');
-  await once(socket, 'connect');
-  socket.write(options(1));
-  await rx.waitFor(1);
-  let release: () => void = () => undefined;
-  const closing = server.close({ after: new Promise<void>((resolve) => (release = resolve)) });
-  assert.equal(server.closing, true);
-  assert.equal(await connectError(tcp.port), 'ECONNREFUSED');
-  // The connection that was open keeps carrying messages both ways, and so does the UDP socket.
-  socket.write(options(2));
-  await rx.waitFor(2);
-  const connectionId = rx.messages[0]?.context.connectionId;
-  assert.ok(connectionId !== undefined);
-  const answered = once(socket, 'data');
-  await server.send(parseMessage(options(3)), { transport: 'tcp', address: '127.0.0.1', port: 0, connectionId });
-  assert.match(String((await answered)[0]), /^OPTIONS sip:bob@example.com/);
-  const udpClient = dgram.createSocket('udp4');
-  udpClient.send(options(4), udp.port, '127.0.0.1');
-  await rx.waitFor(3);
-  udpClient.close();
-  assert.equal(closed.length, 0);
-  release();
-  await closing;
-  assert.deepEqual(closed, [{ connectionId, reason: 'local-close' }]);
-  assert.equal(server.connectionCount, 0);
-  assert.equal(await udpPortFree(udp.port), true);
-  assert.ok(!rx.logs.some((l) => l.event === 'graceful-close-deadline'));
-  socket.destroy();
+  try {
+    const [tcp, udp] = server.listening();
+    assert.ok(tcp && udp);
+    const socket = net.connect(tcp.port, '127.0.0.1');
+    await once(socket, 'connect');
+    socket.write(options(1));
+    await rx.waitFor(1);
+    let release: () => void = () => undefined;
+    const closing = server.close({ after: new Promise<void>((resolve) => (release = resolve)) });
+    assert.equal(server.closing, true);
+    assert.equal(await connectError(tcp.port), 'ECONNREFUSED');
+    // The connection that was open keeps carrying messages both ways, and so does the UDP socket.
+    socket.write(options(2));
+    await rx.waitFor(2);
+    const connectionId = rx.messages[0]?.context.connectionId;
+    assert.ok(connectionId !== undefined);
+    const answered = once(socket, 'data');
+    await server.send(parseMessage(options(3)), { transport: 'tcp', address: '127.0.0.1', port: 0, connectionId });
+    assert.match(String((await answered)[0]), /^OPTIONS sip:bob@example.com/);
+    const udpClient = dgram.createSocket('udp4');
+    udpClient.send(options(4), udp.port, '127.0.0.1');
+    await rx.waitFor(3);
+    udpClient.close();
+    assert.equal(closed.length, 0);
+    release();
+    await closing;
+    assert.deepEqual(closed, [{ connectionId, reason: 'local-close' }]);
+    assert.equal(server.connectionCount, 0);
+    assert.equal(await udpPortFree(udp.port), true);
+    assert.ok(!rx.logs.some((l) => l.event === 'graceful-close-deadline'));
+    socket.destroy();
+  } finally {
+    await server.close({ force: true });
+  }
 });
 
-test('graceful close: at gracefulCloseMs every connection is closed with a log line, whatever the caller still waits for', async () => {
+test('graceful close: at gracefulCloseMs every connection is closed with a log line, whatever the caller still waits for', { timeout: 30_000 }, async () => {
   const rx = receiver();
   const closed: Array<{ connectionId: string; reason: string }> = [];
   const server = await TransportLayer.start({
@@ -245,35 +249,43 @@ test('graceful close: at gracefulCloseMs every connection is closed with a log l
     limits: { gracefulCloseMs: 50 },
     onConnectionClosed: (connectionId, reason) => closed.push({ connectionId, reason }),
   });
-  const [tcp, udp] = server.listening();
-  assert.ok(tcp && udp);
-  const socket = net.connect(tcp.port, '127.0.0.1');
-  await once(socket, 'connect');
-  socket.write(options(1));
-  await rx.waitFor(1);
-  const peerClosed = once(socket, 'close');
-  await server.close({ after: new Promise<void>(() => undefined) });
-  await peerClosed;
-  assert.deepEqual(closed.map((c) => c.reason), ['graceful-close-deadline']);
-  assert.ok(rx.logs.some((l) => l.event === 'graceful-close-deadline' && l.level === 'warn'));
-  assert.ok(rx.logs.some((l) => l.event === 'connection-closed' && l.reason === 'graceful-close-deadline'));
-  assert.equal(await connectError(tcp.port), 'ECONNREFUSED');
-  assert.equal(await udpPortFree(udp.port), true);
-  await assert.rejects(server.send(parseMessage(options(2)), { transport: 'udp', address: '127.0.0.1', port: udp.port }), (err: unknown) => err instanceof TransportError && err.reason === 'unreachable');
+  try {
+    const [tcp, udp] = server.listening();
+    assert.ok(tcp && udp);
+    const socket = net.connect(tcp.port, '127.0.0.1');
+    await once(socket, 'connect');
+    socket.write(options(1));
+    await rx.waitFor(1);
+    const peerClosed = once(socket, 'close');
+    await server.close({ after: new Promise<void>(() => undefined) });
+    await peerClosed;
+    assert.deepEqual(closed.map((c) => c.reason), ['graceful-close-deadline']);
+    assert.ok(rx.logs.some((l) => l.event === 'graceful-close-deadline' && l.level === 'warn'));
+    assert.ok(rx.logs.some((l) => l.event === 'connection-closed' && l.reason === 'graceful-close-deadline'));
+    assert.equal(await connectError(tcp.port), 'ECONNREFUSED');
+    assert.equal(await udpPortFree(udp.port), true);
+    await assert.rejects(server.send(parseMessage(options(2)), { transport: 'udp', address: '127.0.0.1', port: udp.port }), (err: unknown) => err instanceof TransportError && err.reason === 'unreachable');
+  } finally {
+    await server.close({ force: true });
+  }
 });
 
-test('graceful close: close({ force: true }) cuts a graceful close short', async () => {
+test('graceful close: close({ force: true }) cuts a graceful close short', { timeout: 30_000 }, async () => {
   const rx = receiver();
   const closed: string[] = [];
   const server = await TransportLayer.start({ listeners: [{ transport: 'tcp', address: '127.0.0.1', port: 0 }], ...rx, onConnectionClosed: (_id, reason) => closed.push(reason) });
-  const socket = net.connect(server.listening()[0]?.port ?? 0, '127.0.0.1');
-  await once(socket, 'connect');
-  await until(() => server.connectionCount === 1);
-  const graceful = server.close({ after: new Promise<void>(() => undefined) });
-  await server.close({ force: true });
-  await graceful;
-  // Not the deadline (5 s by default): the forced close ended the wait.
-  assert.deepEqual(closed, ['local-close']);
-  assert.ok(!rx.logs.some((l) => l.event === 'graceful-close-deadline'));
-  socket.destroy();
+  try {
+    const socket = net.connect(server.listening()[0]?.port ?? 0, '127.0.0.1');
+    await once(socket, 'connect');
+    await until(() => server.connectionCount === 1);
+    const graceful = server.close({ after: new Promise<void>(() => undefined) });
+    await server.close({ force: true });
+    await graceful;
+    // Not the deadline (5 s by default): the forced close ended the wait.
+    assert.deepEqual(closed, ['local-close']);
+    assert.ok(!rx.logs.some((l) => l.event === 'graceful-close-deadline'));
+    socket.destroy();
+  } finally {
+    await server.close({ force: true });
+  }
 });
