@@ -251,8 +251,8 @@ function parseStartLine(line: string, headers: HeaderField[], encoding: HeaderEn
 }
 
 /**
- * The header section as nearly every message writes it: each field `Name: value` or `Name:value`
- * on one line ending in CRLF, no folding, no CR or LF elsewhere, within the limits. Fills
+ * The header section as nearly every message writes it: each field `Name: value` (one space after
+ * the colon) on one line ending in CRLF, no folding, no CR or LF elsewhere, within the limits. Fills
  * `headers` exactly as splitHeaderFields would and returns true; returns false as soon as a field
  * is anything else, leaving the whole section to splitHeaderFields. One pass, no regular
  * expressions, and the name of a common header is the interned spelling rather than a new string.

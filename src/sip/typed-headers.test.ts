@@ -142,7 +142,7 @@ test('limits: more header fields than maxHeaderCount is refused with 400 naming 
 test('limits: a header line longer than maxLineBytes is refused with 400 naming the fault', () => {
   const long = `X-Long: ${'a'.repeat(600)}`;
   assertLimit(request([...OPTIONS_HEAD, long, 'Content-Length: 0']), { maxLineBytes: 1024 }, { maxLineBytes: 512 }, 'SIP_ERR_LINE_TOO_LONG', /header line too long/);
-  // A folded line counts after unfolding (RFC 3261 section 7.3.1).
+  // A folded field (RFC 3261 section 7.3.1) is measured whole, its continuation line included.
   const folded = `X-Long: ${'a'.repeat(300)}\r\n ${'b'.repeat(300)}`;
   assertLimit(request([...OPTIONS_HEAD, folded, 'Content-Length: 0']), { maxLineBytes: 1024 }, { maxLineBytes: 512 }, 'SIP_ERR_LINE_TOO_LONG', /header line too long/);
 });

@@ -7,8 +7,9 @@ import type { TransportLayer } from '../transport/transport-layer.js';
  * (new requests get 503 with Retry-After, RFC 3261 section 21.5.4) while the transport refuses new
  * connections but keeps carrying the messages of running transactions; the transport closes when
  * they have all terminated or after TRANSPORT_LIMITS.gracefulCloseMs. Transactions still running at
- * that deadline are then ended, so that their TUs get the 503 (origin `closed`) and no timer is
- * left behind. With `force`, both close now.
+ * that deadline are then ended, so that every TU gets its 503 at once and no timer is left behind:
+ * origin `transport-error` for a client transaction whose connection the deadline closed (that news
+ * reaches it first), `closed` for the others. With `force`, both close now.
  */
 export async function closeLayers(transactions: TransactionLayer, transport: TransportLayer, options: { readonly force?: boolean } = {}): Promise<void> {
   if (options.force === true) {
