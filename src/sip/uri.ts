@@ -163,7 +163,7 @@ export function parsePlainSipUri(text: string, from = 0, end = text.length): Sip
     if (at === i) return undefined;
     for (let j = i; j < at; j++) {
       const c = text.charCodeAt(j);
-      if (c >= 128 || PLAIN_USER[c] !== 1) return undefined;
+      if (c >= 128 || USER[c] !== 1) return undefined;
     }
     user = text.slice(i, at);
     i = at + 1;
@@ -191,13 +191,13 @@ export function parsePlainSipUri(text: string, from = 0, end = text.length): Sip
     if (text.charCodeAt(i) !== 59 /* ; */) return undefined;
     const nameStart = ++i;
     c = text.charCodeAt(i);
-    while (c < 128 && PLAIN_PARAM[c] === 1) c = text.charCodeAt(++i);
+    while (c < 128 && PARAM[c] === 1) c = text.charCodeAt(++i);
     if (i === nameStart || i > end) return undefined;
     const name = text.slice(nameStart, i);
     if (c === 61 /* = */) {
       const valueStart = ++i;
       c = text.charCodeAt(i);
-      while (c < 128 && PLAIN_PARAM[c] === 1) c = text.charCodeAt(++i);
+      while (c < 128 && PARAM[c] === 1) c = text.charCodeAt(++i);
       if (i === valueStart || i > end) return undefined;
       params.push({ name, value: text.slice(valueStart, i) });
     } else {
@@ -205,19 +205,6 @@ export function parsePlainSipUri(text: string, from = 0, end = text.length): Sip
     }
   }
   return new SipUri(scheme, user, undefined, host, hostKind, port, params, []);
-}
-
-/** CANONICAL_SIP_URI's user and parameter characters, without the escapes (%HH). */
-const PLAIN_USER = plainTable("-_.!~*'()&=+$,;?/");
-const PLAIN_PARAM = plainTable("-_.!~*'()[]/:&+$");
-
-function plainTable(marks: string): Uint8Array {
-  const t = new Uint8Array(128);
-  for (let c = 0; c < 128; c++) {
-    const ch = String.fromCharCode(c);
-    if (/[A-Za-z0-9]/.test(ch) || marks.includes(ch)) t[c] = 1;
-  }
-  return t;
 }
 
 /** Any URI the grammar allows; parseUri's fast path agrees with it (a property test checks). */

@@ -3,9 +3,8 @@
  * DER: subjectAltName (dNSName and URI), basicConstraints, keyUsage, extKeyUsage and the key
  * identifiers that link a chain. Each decoder reads the whole value and refuses trailing bytes.
  */
-import { readDerChildren, readDerElement, type DerElement } from './der.js';
+import { expectDerTag, readBoolean, readDerChildren, readDerElement, readOid, readSmallInteger, type DerElement } from './der.js';
 import { BadCertificateError } from './errors.js';
-import { expectDerTag, readBoolean, readOid, readSmallInteger } from './x509-reader.js';
 
 export type KeyUsageName =
   | 'digitalSignature' | 'nonRepudiation' | 'keyEncipherment' | 'dataEncipherment' | 'keyAgreement'

@@ -9,7 +9,7 @@
  * Strict where a lax reading could change a verdict (lengths, tags, times, extension structure);
  * extensions sipsec does not use are kept as OID, criticality and raw value only.
  */
-import { readDerChildren, readDerElement, type DerElement } from './der.js';
+import { expectDerTag, readBoolean, readDerChildren, readDerElement, readOid, readSmallInteger, type DerElement } from './der.js';
 import { BadCertificateError } from './errors.js';
 
 /** One AttributeTypeAndValue of a Name, the value as text (RFC 4514 `#hex` when not a string). */
@@ -66,20 +66,14 @@ function fail(what: string): never {
   throw new BadCertificateError(`not an X.509 certificate: ${what}`);
 }
 
-function expectTag(element: DerElement | undefined, tag: number, what: string): DerElement {
-  if (element === undefined) fail(`${what} missing`);
-  if (element.tag !== tag) fail(`${what} has tag 0x${element.tag.toString(16)}, expected 0x${tag.toString(16)}`);
-  return element;
-}
-
 /** Reads a whole certificate; throws BadCertificateError naming the first structural fault. */
 export function readCertificateFields(der: Buffer): CertificateFields {
   const certificate = readDerElement(der, 0);
   if (certificate.tag !== TAG.sequence || certificate.end !== der.length) fail('not one DER SEQUENCE');
   const [tbs, signatureAlgorithm, signature, extra] = readDerChildren(der, certificate);
-  expectTag(tbs, TAG.sequence, 'tbsCertificate');
-  expectTag(signatureAlgorithm, TAG.sequence, 'signatureAlgorithm');
-  expectTag(signature, TAG.bitString, 'signatureValue');
+  expectDerTag(tbs, TAG.sequence, 'tbsCertificate');
+  expectDerTag(signatureAlgorithm, TAG.sequence, 'signatureAlgorithm');
+  expectDerTag(signature, TAG.bitString, 'signatureValue');
   if (extra !== undefined) fail('data after signatureValue');
 
   const fields = readDerChildren(der, tbs as DerElement);
@@ -87,16 +81,16 @@ export function readCertificateFields(der: Buffer): CertificateFields {
   let version = 1;
   if (fields[0]?.tag === TAG.version) {
     const [v] = readDerChildren(der, fields[0]);
-    version = readSmallInteger(der, expectTag(v, TAG.integer, 'version')) + 1;
+    version = readSmallInteger(der, expectDerTag(v, TAG.integer, 'version')) + 1;
     if (version < 1 || version > 3) fail(`version ${version}`);
     i = 1;
   }
-  expectTag(fields[i], TAG.integer, 'serialNumber');
-  expectTag(fields[i + 1], TAG.sequence, 'signature');
-  const issuer = expectTag(fields[i + 2], TAG.sequence, 'issuer');
-  const validity = expectTag(fields[i + 3], TAG.sequence, 'validity');
-  const subject = expectTag(fields[i + 4], TAG.sequence, 'subject');
-  const spki = expectTag(fields[i + 5], TAG.sequence, 'subjectPublicKeyInfo');
+  expectDerTag(fields[i], TAG.integer, 'serialNumber');
+  expectDerTag(fields[i + 1], TAG.sequence, 'signature');
+  const issuer = expectDerTag(fields[i + 2], TAG.sequence, 'issuer');
+  const validity = expectDerTag(fields[i + 3], TAG.sequence, 'validity');
+  const subject = expectDerTag(fields[i + 4], TAG.sequence, 'subject');
+  const spki = expectDerTag(fields[i + 5], TAG.sequence, 'subjectPublicKeyInfo');
   const [notBefore, notAfter, moreTimes] = readDerChildren(der, validity);
   if (notBefore === undefined || notAfter === undefined || moreTimes !== undefined) fail('validity is not two times');
 
@@ -109,7 +103,7 @@ export function readCertificateFields(der: Buffer): CertificateFields {
     if (extensionsField.tag !== TAG.extensions) fail(`unexpected field 0x${extensionsField.tag.toString(16)} in tbsCertificate`);
     if (version !== 3) fail('extensions in a certificate that is not version 3');
     const [list, after] = readDerChildren(der, extensionsField);
-    extensions = readExtensions(der, expectTag(list, TAG.sequence, 'extensions'));
+    extensions = readExtensions(der, expectDerTag(list, TAG.sequence, 'extensions'));
     if (after !== undefined) fail('data after extensions');
     rest++;
   }
@@ -133,16 +127,16 @@ function readExtensions(der: Buffer, list: DerElement): CertificateExtension[] {
   const out: CertificateExtension[] = [];
   const seen = new Set<string>();
   for (const ext of readDerChildren(der, list)) {
-    expectTag(ext, TAG.sequence, 'extension');
+    expectDerTag(ext, TAG.sequence, 'extension');
     const parts = readDerChildren(der, ext);
-    const oid = readOid(der, expectTag(parts[0], TAG.oid, 'extnID'));
+    const oid = readOid(der, expectDerTag(parts[0], TAG.oid, 'extnID'));
     let critical = false;
     let k = 1;
     if (parts[1]?.tag === TAG.boolean) {
       critical = readBoolean(der, parts[1]);
       k = 2;
     }
-    const value = expectTag(parts[k], TAG.octetString, `extnValue of ${oid}`);
+    const value = expectDerTag(parts[k], TAG.octetString, `extnValue of ${oid}`);
     if (parts[k + 1] !== undefined) fail(`data after extnValue of ${oid}`);
     // RFC 5280 section 4.2: a certificate MUST NOT include more than one instance of an extension.
     if (seen.has(oid)) fail(`extension ${oid} appears twice`);
@@ -154,12 +148,12 @@ function readExtensions(der: Buffer, list: DerElement): CertificateExtension[] {
 
 function readName(der: Buffer, name: DerElement): NameAttribute[][] {
   return readDerChildren(der, name).map((rdn) => {
-    expectTag(rdn, TAG.set, 'RelativeDistinguishedName');
+    expectDerTag(rdn, TAG.set, 'RelativeDistinguishedName');
     return readDerChildren(der, rdn).map((atv) => {
-      expectTag(atv, TAG.sequence, 'AttributeTypeAndValue');
+      expectDerTag(atv, TAG.sequence, 'AttributeTypeAndValue');
       const [type, value, extra] = readDerChildren(der, atv);
       if (value === undefined || extra !== undefined) fail('AttributeTypeAndValue is not a type and a value');
-      return { type: readOid(der, expectTag(type, TAG.oid, 'attribute type')), value: readDirectoryString(der, value) };
+      return { type: readOid(der, expectDerTag(type, TAG.oid, 'attribute type')), value: readDirectoryString(der, value) };
     });
   });
 }
@@ -229,48 +223,3 @@ function readTime(der: Buffer, el: DerElement): Date {
   return date;
 }
 
-/** Dotted decimal of an OBJECT IDENTIFIER (X.690 section 8.19). */
-export function readOid(der: Uint8Array, el: DerElement): string {
-  if (el.end === el.valueStart) fail('empty OBJECT IDENTIFIER');
-  const arcs: number[] = [];
-  let value = 0;
-  let first = true;
-  for (let p = el.valueStart; p < el.end; p++) {
-    const byte = der[p] as number;
-    // A leading 0x80 would be a non-minimal encoding.
-    if (value === 0 && byte === 0x80) fail('non-minimal OBJECT IDENTIFIER');
-    value = value * 128 + (byte & 0x7f);
-    if (value > Number.MAX_SAFE_INTEGER / 128) fail('OBJECT IDENTIFIER arc too large');
-    if ((byte & 0x80) !== 0) continue;
-    if (first) {
-      const top = value < 40 ? 0 : value < 80 ? 1 : 2;
-      arcs.push(top, value - top * 40);
-      first = false;
-    } else {
-      arcs.push(value);
-    }
-    value = 0;
-  }
-  if (((der[el.end - 1] as number) & 0x80) !== 0) fail('truncated OBJECT IDENTIFIER');
-  return arcs.join('.');
-}
-
-export function readBoolean(der: Uint8Array, el: DerElement): boolean {
-  if (el.end - el.valueStart !== 1) fail('BOOLEAN of wrong length');
-  const value = der[el.valueStart];
-  // X.690 section 11.1: DER writes TRUE as FF and FALSE as 00, nothing else.
-  if (value !== 0x00 && value !== 0xff) fail('BOOLEAN that is neither 00 nor FF');
-  return value === 0xff;
-}
-
-/** A non-negative INTEGER small enough for a number (versions, pathLenConstraint). */
-export function readSmallInteger(der: Uint8Array, el: DerElement): number {
-  const length = el.end - el.valueStart;
-  if (length < 1 || length > 6) fail('INTEGER of unsupported length');
-  if (((der[el.valueStart] as number) & 0x80) !== 0) fail('negative INTEGER');
-  let n = 0;
-  for (let p = el.valueStart; p < el.end; p++) n = n * 256 + (der[p] as number);
-  return n;
-}
-
-export { expectTag as expectDerTag };
