@@ -434,3 +434,5 @@ const TYPED_READERS: Readonly<Record<string, ((m: SipMessage) => unknown) | unde
 // A bit per typed key (fewer than 32) marks the keys already read in parseAllTypedHeaders.
 const TYPED_INDEX = new Map(Object.keys(TYPED_READERS).map((key, i) => [key, i]));
 const TYPED_READER_LIST = Object.values(TYPED_READERS);
+// A 33rd reader would silently share a bit with the first: fail at load instead.
+if (TYPED_READER_LIST.length > 31) throw new Error(`parseAllTypedHeaders marks readers in a 31-bit mask; there are ${TYPED_READER_LIST.length}`);
