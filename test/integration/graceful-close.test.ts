@@ -60,14 +60,20 @@ function collect(seen: Seen): { onResponse(response: SipResponse, info: Response
   return { onResponse: (response, info) => seen.push({ status: response.status, origin: info.origin, retryAfter: response.header('retry-after') }) };
 }
 
-test('graceful close over TCP: the INVITE in progress completes, a new connection and a new request are refused', async () => {
-  const server = await element([{ transport: 'tcp', address: '127.0.0.1', port: 0 }]);
+/** A TCP element holding an INVITE from a client element: the server's TU has not answered yet. */
+async function inviteInProgress(limits: Partial<TransportLimits> = {}): Promise<{ server: Element; client: Element; port: number; invite: Seen }> {
+  const server = await element([{ transport: 'tcp', address: '127.0.0.1', port: 0 }], limits);
   const client = await element([]);
+  const port = server.transport.listening()[0]?.port ?? 0;
+  const invite: Seen = [];
+  client.transactions.sendRequest(request('INVITE'), { transport: 'tcp', address: '127.0.0.1', port }, collect(invite));
+  await until(() => server.held.length === 1 && invite.length === 1);
+  return { server, client, port, invite };
+}
+
+test('graceful close over TCP: the INVITE in progress completes, a new connection and a new request are refused', async () => {
+  const { server, client, port, invite } = await inviteInProgress();
   try {
-    const port = server.transport.listening()[0]?.port ?? 0;
-    const invite: Seen = [];
-    client.transactions.sendRequest(request('INVITE'), { transport: 'tcp', address: '127.0.0.1', port }, collect(invite));
-    await until(() => server.held.length === 1 && invite.length === 1);
     const closing = closeLayers(server.transactions, server.transport);
     assert.equal(await connectError(port), 'ECONNREFUSED');
     // A new request on the open connection gets 503 with Retry-After (RFC 3261 section 21.5.4).
@@ -94,13 +100,8 @@ test('graceful close over TCP: the INVITE in progress completes, a new connectio
 });
 
 test('graceful close over TCP: at gracefulCloseMs the connection is closed and the waiting client gets its 503 at once', async () => {
-  const server = await element([{ transport: 'tcp', address: '127.0.0.1', port: 0 }], { gracefulCloseMs: 100 });
-  const client = await element([]);
+  const { server, client, port, invite } = await inviteInProgress({ gracefulCloseMs: 100 });
   try {
-    const port = server.transport.listening()[0]?.port ?? 0;
-    const invite: Seen = [];
-    client.transactions.sendRequest(request('INVITE'), { transport: 'tcp', address: '127.0.0.1', port }, collect(invite));
-    await until(() => server.held.length === 1 && invite.length === 1);
     // The TU never answers.
     await closeLayers(server.transactions, server.transport);
     assert.deepEqual(server.closed.map((c) => c.reason), ['graceful-close-deadline']);
