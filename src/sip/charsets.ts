@@ -1,9 +1,10 @@
 /**
  * Character classes of the RFC 3261 section 25.1 grammar as lookup tables over char codes, so that
- * the hot paths classify a character with one array read.
+ * the hot paths classify a character with one array read. 256 entries, the upper half 0: a fast
+ * path reading bytes (char-codes.ts) indexes a table with any byte and needs no range check.
  */
 function table(chars: string, ranges: ReadonlyArray<readonly [string, string]> = []): Uint8Array {
-  const t = new Uint8Array(128);
+  const t = new Uint8Array(256);
   for (const c of chars) t[c.charCodeAt(0)] = 1;
   for (const [from, to] of ranges) {
     for (let i = from.charCodeAt(0); i <= to.charCodeAt(0); i++) t[i] = 1;

@@ -67,6 +67,24 @@ export function knownHeaderAt(head: string, start: number, end: number): KnownHe
   return undefined;
 }
 
+/**
+ * knownHeaderAt for a name whose characters are codes[start, end) (char-codes.ts): compares
+ * bytes, which costs less than String.prototype.startsWith on the header text.
+ */
+export function knownHeaderIn(codes: Uint8Array, start: number, end: number): KnownHeaderName | undefined {
+  const first = codes[start] as number;
+  const candidates = first < 128 ? BY_LENGTH_AND_FIRST[(end - start) * 128 + first] : undefined;
+  if (candidates === undefined) return undefined;
+  // The bucket fixed the length and the first character: compare the rest.
+  next: for (let k = 0; k < candidates.length; k++) {
+    const known = candidates[k] as KnownSpelling;
+    const spelled = known.codes;
+    for (let j = 1; j < spelled.length; j++) if (codes[start + j] !== spelled[j]) continue next;
+    return known;
+  }
+  return undefined;
+}
+
 /** The key of a header name written at head[start, end), or undefined as knownHeaderAt. */
 export function knownHeaderKeyAt(head: string, start: number, end: number): string | undefined {
   return knownHeaderAt(head, start, end)?.key;
@@ -74,9 +92,14 @@ export function knownHeaderKeyAt(head: string, start: number, end: number): stri
 
 // The spellings seen on the wire for the common headers: canonical, lower-case and compact,
 // bucketed by length and first character so that a look-up compares against one or two.
-const BY_LENGTH_AND_FIRST: Array<KnownHeaderName[] | undefined> = [];
+const BY_LENGTH_AND_FIRST: Array<KnownSpelling[] | undefined> = [];
 function addSpelling(spelling: string, key: string): void {
-  (BY_LENGTH_AND_FIRST[spelling.length * 128 + spelling.charCodeAt(0)] ??= []).push({ spelling, key });
+  (BY_LENGTH_AND_FIRST[spelling.length * 128 + spelling.charCodeAt(0)] ??= []).push({ spelling, key, codes: Buffer.from(spelling, 'latin1') });
+}
+
+/** A known spelling with its character codes, for knownHeaderIn. */
+interface KnownSpelling extends KnownHeaderName {
+  readonly codes: Uint8Array;
 }
 for (const name of ['Via', 'From', 'To', 'Call-ID', 'CSeq', 'Contact', 'Max-Forwards', 'Content-Length', 'Content-Type',
   'Route', 'Record-Route', 'Expires', 'User-Agent', 'Allow', 'Supported', 'Require', 'Accept', 'Authorization',

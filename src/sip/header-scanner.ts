@@ -158,36 +158,39 @@ export function splitSimpleParams(text: string): HeaderParam[] {
  * gives; undefined when the text is anything else, so that the caller takes its general path.
  * With `quoted`, a value may also be a quoted-string without escapes (Contact's +sip.instance),
  * given as HeaderScanner.params gives it; SIMPLE_PARAMS itself has no quoted values.
- * One pass over the characters: this runs for every Via, From, To, Contact and Route.
+ * Reads characters from codes (`codes[at + i]` is text[i], see char-codes.ts): this runs for
+ * every Via, From, To, Contact and Route.
  */
-export function scanSimpleParams(text: string, from: number, end: number, quoted = false): HeaderParam[] | undefined {
+export function scanSimpleParams(text: string, codes: Uint8Array, at: number, from: number, end: number, quoted = false): HeaderParam[] | undefined {
   const params: HeaderParam[] = [];
-  let i = from;
-  while (i < end) {
-    if (text.charCodeAt(i) !== 59 /* ; */) return undefined;
+  // Positions below are indexes into codes; text indexes are `position - at`.
+  let i = at + from;
+  const stop = at + end;
+  while (i < stop) {
+    if (codes[i] !== 59 /* ; */) return undefined;
     const nameStart = ++i;
-    let c = text.charCodeAt(i);
-    while (c < 128 && TOKEN[c] === 1) c = text.charCodeAt(++i);
-    if (i === nameStart || i > end) return undefined;
-    const name = text.slice(nameStart, i);
-    if (i < end && c === 61 /* = */) {
+    let c = codes[i] as number;
+    while (TOKEN[c] === 1) c = codes[++i] as number;
+    if (i === nameStart || i > stop) return undefined;
+    const name = text.slice(nameStart - at, i - at);
+    if (i < stop && c === 61 /* = */) {
       const valueStart = ++i;
-      c = text.charCodeAt(i);
+      c = codes[i] as number;
       if (quoted && c === 34 /* " */) {
         // A quoted value without escapes, kept with its quotes as HeaderScanner.quotedString keeps it.
-        const close = text.indexOf('"', i + 1);
-        if (close < 0 || close >= end) return undefined;
+        const close = text.indexOf('"', i + 1 - at) + at;
+        if (close < at || close >= stop) return undefined;
         for (let j = i + 1; j < close; j++) {
-          const q = text.charCodeAt(j);
+          const q = codes[j];
           if (q === 92 || q === 13 || q === 10) return undefined;
         }
         i = close + 1;
-        params.push({ name, value: text.slice(valueStart, i) });
+        params.push({ name, value: text.slice(valueStart - at, i - at) });
         continue;
       }
-      while (c < 128 && (TOKEN[c] === 1 || c === 58)) c = text.charCodeAt(++i);
-      if (i === valueStart || i > end) return undefined;
-      params.push({ name, value: text.slice(valueStart, i) });
+      while (TOKEN[c] === 1 || c === 58) c = codes[++i] as number;
+      if (i === valueStart || i > stop) return undefined;
+      params.push({ name, value: text.slice(valueStart - at, i - at) });
     } else {
       params.push({ name, value: null });
     }

@@ -36,11 +36,12 @@ export function classifyHost(host: string): Exclude<HostKind, 'ipv6'> | undefine
   return topStartsWithLetter ? 'domain' : undefined;
 }
 
-function isDottedQuad(host: string, start = 0, end = host.length): boolean {
+function isDottedQuad(host: string): boolean {
   let octets = 0;
   let value = 0;
   let digits = 0;
-  for (let i = start; i <= end; i++) {
+  const end = host.length;
+  for (let i = 0; i <= end; i++) {
     const c = i < end ? host.charCodeAt(i) : 46;
     if (c === 46) {
       if (digits === 0 || value > 255) return false;
@@ -57,20 +58,42 @@ function isDottedQuad(host: string, start = 0, end = host.length): boolean {
   return octets === 4 && host.charCodeAt(end - 1) !== 46;
 }
 
+/** isDottedQuad over codes[start, end), a run of digits and dots (char-codes.ts). */
+function isDottedQuadAt(codes: Uint8Array, start: number, end: number): boolean {
+  let octets = 0;
+  let value = 0;
+  let digits = 0;
+  for (let i = start; i <= end; i++) {
+    const c = i < end ? (codes[i] as number) : 46;
+    if (c === 46) {
+      if (digits === 0 || value > 255) return false;
+      octets++;
+      value = 0;
+      digits = 0;
+    } else {
+      if (digits === 1 && value === 0) return false;
+      value = value * 10 + (c - 48);
+      digits++;
+    }
+  }
+  return octets === 4 && codes[end - 1] !== 46;
+}
+
 /**
- * The end of the host that starts at text[start], read in one pass with its classification: the
- * longest run of letters, digits, '-' and '.' there, when classifyHost accepts that run; -1 when
- * it does not (or the run is empty). The end comes shifted left one bit, the low bit set for an
- * IPv4 address, so that the URI and Via fast paths learn both without a second pass or an
- * allocation: `end = r >> 1`, `ipv4 = (r & 1) === 1`.
+ * The end of the host that starts at codes[start] (char-codes.ts), read in one pass with its
+ * classification: the longest run of letters, digits, '-' and '.' there, when classifyHost accepts
+ * that run; -1 when it does not (or the run is empty). The end comes shifted left one bit, the low
+ * bit set for an IPv4 address, so that the URI and Via fast paths learn both without a second pass
+ * or an allocation: `end = r >> 1`, `ipv4 = (r & 1) === 1`. Positions are indexes into codes.
  */
-export function scanHost(text: string, start: number): number {
+export function scanHost(codes: Uint8Array, start: number): number {
   let i = start;
   let labelStart = start;
   let digitsAndDots = true;
   let topStartsWithLetter = false;
   for (;;) {
-    const c = text.charCodeAt(i);
+    // Past the end of codes reads undefined, which no branch below takes for a character.
+    const c = codes[i] as number;
     if ((c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 45) {
       digitsAndDots = false;
       i++;
@@ -81,28 +104,28 @@ export function scanHost(text: string, start: number): number {
       if (c === 46 || i === start) return -1;
       break;
     } else {
-      if (text.charCodeAt(labelStart) === 45 || text.charCodeAt(i - 1) === 45) return -1;
-      const first = text.charCodeAt(labelStart);
+      if (codes[labelStart] === 45 || codes[i - 1] === 45) return -1;
+      const first = codes[labelStart] as number;
       topStartsWithLetter = (first >= 65 && first <= 90) || (first >= 97 && first <= 122);
       if (c !== 46) break;
       labelStart = ++i;
     }
   }
-  if (digitsAndDots) return isDottedQuad(text, start, i) ? (i << 1) | 1 : -1;
+  if (digitsAndDots) return isDottedQuadAt(codes, start, i) ? (i << 1) | 1 : -1;
   return topStartsWithLetter ? i << 1 : -1;
 }
 
 /**
- * Reads `:port` at `colon` (the index of the colon) as 1 to 5 digits up to 65535, without
+ * Reads `:port` at codes[colon] (the index of the colon) as 1 to 5 digits up to 65535, without
  * allocating: -1 when it is not one, else `end * 65536 + port` (`end` one past the last digit).
  */
-export function scanPort(text: string, colon: number): number {
+export function scanPort(codes: Uint8Array, colon: number): number {
   let i = colon + 1;
   let value = 0;
-  let c = text.charCodeAt(i);
+  let c = codes[i] as number;
   while (c >= 48 && c <= 57) {
     value = value * 10 + (c - 48);
-    c = text.charCodeAt(++i);
+    c = codes[++i] as number;
   }
   if (i === colon + 1 || i - colon - 1 > 5 || value > 65535) return -1;
   return i * 65536 + value;

@@ -5,13 +5,13 @@ import { TOKEN } from './charsets.js';
 import { SipParseError } from './errors.js';
 import { splitHeaderValues } from './header-scanner.js';
 import { canonicalHeaderName, headerKey, LIST_HEADERS } from './header-names.js';
-import { extractTag, parseContact, parseNameAddr, tagOf, type ContactValue, type NameAddr } from './name-addr.js';
+import { extractTag, parseContact, parseContactAt, parseNameAddr, parseNameAddrAt, tagOf, type ContactValue, type NameAddr } from './name-addr.js';
 import {
-  parseCallId, parseContentLength, parseCSeq, parseDate, parseDeltaSeconds, parseMaxForwards, parseOptionTags, parseRetryAfter,
+  parseCallId, parseCallIdAt, parseContentLength, parseCSeq, parseCSeqAt, parseDate, parseDeltaSeconds, parseMaxForwards, parseOptionTags, parseRetryAfter,
   type CSeq,
 } from './scalar-headers.js';
 import type { Uri } from './uri.js';
-import { parseVia, type Via } from './via.js';
+import { parseVia, parseViaAt, type Via } from './via.js';
 import { parseReason, parseWarning, type Reason, type Warning } from './warning-reason.js';
 
 /** One header field as received (or added), in message order. */
@@ -37,12 +37,35 @@ export type HeaderEncoding = 'utf8' | 'latin1';
  * the first time they are called and cache the result; they throw SipParseError for a malformed
  * or duplicated header, so a message that passed full validation never throws from them.
  */
+// Set in SipMessageBase's static block: the parser's hook for setting a message's bytes.
+let attachSource: (message: SipMessageBase, codes: Uint8Array | undefined, valueAt: readonly number[] | undefined) => void;
+
+/**
+ * For the parser only: while it checks a message it has just read, the typed readers may scan
+ * `codes`, in which the value of headers[i] starts at valueAt[i]. Call again with undefined before
+ * handing the message out: the bytes belong to the caller, who may reuse them.
+ */
+export function setParseSource(message: SipMessage, codes: Uint8Array | undefined, valueAt: readonly number[] | undefined): void {
+  attachSource(message, codes, valueAt);
+}
+
 abstract class SipMessageBase {
   readonly headers: HeaderField[];
   body: Uint8Array;
   headerEncoding: HeaderEncoding;
   // Parsed header values by key; created on first use so that a lazily parsed message allocates less.
   #typed: Map<string, unknown> | undefined;
+  // While the parser checks the message: its bytes, and where each field's value starts in them
+  // (char-codes.ts), so that the typed readers scan bytes instead of strings. Unset otherwise.
+  #codes: Uint8Array | undefined;
+  #valueAt: readonly number[] | undefined;
+
+  static {
+    attachSource = (message, codes, valueAt) => {
+      message.#codes = codes;
+      message.#valueAt = valueAt;
+    };
+  }
 
   constructor(headers: HeaderField[], body: Uint8Array, headerEncoding: HeaderEncoding) {
     this.headers = headers;
@@ -78,6 +101,7 @@ abstract class SipMessageBase {
   /** Adds a field at the end, or at the top of its kind with `prepend` (as a proxy adds Via). */
   addHeader(name: string, value: string, options: { prepend?: boolean } = {}): void {
     const key = headerKey(name);
+    this.#codes = undefined;
     const field: HeaderField = { name: canonicalHeaderName(key), key, value };
     this.#typed?.delete(key);
     if (options.prepend === true) {
@@ -91,6 +115,7 @@ abstract class SipMessageBase {
   /** Replaces every field of a header with one field (or removes them when value is undefined). */
   setHeader(name: string, value: string | undefined): void {
     const key = headerKey(name);
+    this.#codes = undefined;
     const first = this.headers.findIndex((h) => h.key === key);
     this.removeHeader(key);
     if (value === undefined) return;
@@ -101,6 +126,7 @@ abstract class SipMessageBase {
   /** Removes every field of a header; returns how many were removed. */
   removeHeader(name: string): number {
     const key = headerKey(name);
+    this.#codes = undefined;
     this.#typed?.delete(key);
     let removed = 0;
     for (let i = this.headers.length - 1; i >= 0; i--) {
@@ -115,6 +141,7 @@ abstract class SipMessageBase {
   /** Removes the first value of a list header (the top Via, the first Route). */
   removeFirstValue(name: string): string | undefined {
     const key = headerKey(name);
+    this.#codes = undefined;
     const index = this.headers.findIndex((h) => h.key === key);
     const field = this.headers[index];
     if (field === undefined) return undefined;
@@ -134,15 +161,21 @@ abstract class SipMessageBase {
   }
 
   /** `key` is already a key (lower-case long form), as every caller passes a constant. */
-  protected typedList<T>(key: string, parse: (value: string, key: string) => T): T[] {
+  protected typedList<T>(key: string, parse: (value: string, key: string) => T, parseAt?: ParseAt<T>): T[] {
     const cached = this.#typed?.get(key) as T[] | undefined;
     if (cached !== undefined) return cached;
     const parsed: T[] = [];
-    for (const h of this.headers) {
+    const headers = this.headers;
+    const codes = parseAt === undefined ? undefined : this.#codes;
+    for (let i = 0; i < headers.length; i++) {
+      const h = headers[i] as HeaderField;
       if (h.key !== key) continue;
+      const at = codes === undefined ? undefined : this.#valueAt?.[i];
       // A field without a comma holds one value: no need to scan it for quotes and brackets.
       if (h.value.indexOf(',') < 0) {
-        parsed.push(parseListValue(h.value.trim(), key, parse));
+        // A field the parser read has no white space around its value: its bytes are the value's.
+        if (at !== undefined && codes !== undefined && parseAt !== undefined && h.value !== '') parsed.push(parseAt(h.value, key, codes, at));
+        else parsed.push(parseListValue(h.value.trim(), key, parse));
       } else {
         for (const value of splitHeaderValues(h.value, SIP_LIMITS.maxHeaderValues, key)) parsed.push(parseListValue(value, key, parse));
       }
@@ -151,48 +184,60 @@ abstract class SipMessageBase {
     return parsed;
   }
 
-  protected typedSingle<T>(key: string, parse: (value: string, key: string) => T): T | undefined {
+  protected typedSingle<T>(key: string, parse: (value: string, key: string) => T, parseAt?: ParseAt<T>): T | undefined {
     if (this.#typed?.has(key) === true) return this.#typed.get(key) as T | undefined;
-    let found: HeaderField | undefined;
-    for (const h of this.headers) {
-      if (h.key !== key) continue;
-      if (found !== undefined) throw new SipParseError('SIP_ERR_DUPLICATE_HEADER', 'appears more than once', key);
-      found = h;
+    const headers = this.headers;
+    let index = -1;
+    for (let i = 0; i < headers.length; i++) {
+      if ((headers[i] as HeaderField).key !== key) continue;
+      if (index >= 0) throw new SipParseError('SIP_ERR_DUPLICATE_HEADER', 'appears more than once', key);
+      index = i;
     }
-    const parsed = found === undefined ? undefined : parse(found.value, key);
+    let parsed: T | undefined;
+    if (index >= 0) {
+      const value = (headers[index] as HeaderField).value;
+      const codes = this.#codes;
+      const at = this.#valueAt?.[index];
+      parsed = parseAt !== undefined && codes !== undefined && at !== undefined ? parseAt(value, key, codes, at) : parse(value, key);
+    }
     (this.#typed ??= new Map()).set(key, parsed);
     return parsed;
   }
 
-  protected required<T>(key: string, parse: (value: string, key: string) => T): T {
-    const value = this.typedSingle(key, parse);
+  protected required<T>(key: string, parse: (value: string, key: string) => T, parseAt?: ParseAt<T>): T {
+    const value = this.typedSingle(key, parse, parseAt);
     if (value === undefined) throw new SipParseError('SIP_ERR_MISSING_HEADER', 'required header is missing', key);
     return value;
   }
 
   /** Every Via value, top first. */
   via(): Via[] {
-    return this.typedList('via', parseVia);
+    return this.typedList('via', parseVia, viaAt);
   }
 
   /** The top Via, parsed without touching the others (the transaction key needs only this one). */
   topVia(): Via | undefined {
     const cached = this.#typed?.get('via') as Via[] | undefined;
     if (cached !== undefined) return cached[0];
-    for (const h of this.headers) {
+    const headers = this.headers;
+    for (let i = 0; i < headers.length; i++) {
+      const h = headers[i] as HeaderField;
       if (h.key !== 'via') continue;
       const comma = h.value.indexOf(',');
-      return parseVia(comma < 0 ? h.value : h.value.slice(0, comma));
+      const at = this.#codes === undefined ? undefined : this.#valueAt?.[i];
+      const text = comma < 0 ? h.value : h.value.slice(0, comma);
+      // The bytes of a field the parser read start with its value, the first Via among them.
+      return at !== undefined && this.#codes !== undefined ? parseViaAt(text, this.#codes, at) : parseVia(text);
     }
     return undefined;
   }
 
   from(): NameAddr {
-    return this.required('from', parseNameAddr);
+    return this.required('from', parseNameAddr, parseNameAddrAt);
   }
 
   to(): NameAddr {
-    return this.required('to', parseNameAddr);
+    return this.required('to', parseNameAddr, parseNameAddrAt);
   }
 
   /** The From tag; read straight from the field text unless From was already parsed. */
@@ -207,16 +252,22 @@ abstract class SipMessageBase {
   private tagParam(key: 'from' | 'to'): string | undefined {
     const parsed = this.#typed?.get(key) as NameAddr | undefined;
     if (parsed !== undefined) return tagOf(parsed);
-    for (const h of this.headers) if (h.key === key) return extractTag(h.value, key);
+    const headers = this.headers;
+    for (let i = 0; i < headers.length; i++) {
+      const h = headers[i] as HeaderField;
+      if (h.key !== key) continue;
+      const at = this.#codes === undefined ? undefined : this.#valueAt?.[i];
+      return at === undefined ? extractTag(h.value, key) : extractTag(h.value, key, this.#codes, at);
+    }
     throw new SipParseError('SIP_ERR_MISSING_HEADER', 'required header is missing', key);
   }
 
   callId(): string {
-    return this.required('call-id', parseCallId);
+    return this.required('call-id', parseCallId, callIdAt);
   }
 
   cseq(): CSeq {
-    return this.required('cseq', parseCSeq);
+    return this.required('cseq', parseCSeq, cseqAt);
   }
 
   maxForwards(): number | undefined {
@@ -245,7 +296,7 @@ abstract class SipMessageBase {
   }
 
   contacts(): ContactValue[] {
-    const contacts = this.typedList('contact', parseContact);
+    const contacts = this.typedList('contact', parseContact, parseContactAt);
     // Contact = STAR / contact-param list (RFC 3261 section 25.1): a star stands alone.
     if (contacts.length > 1 && contacts.some((c) => 'star' in c)) {
       throw new SipParseError('SIP_ERR_BAD_HEADER_VALUE', '"*" must be the only Contact value', 'contact');
@@ -254,11 +305,11 @@ abstract class SipMessageBase {
   }
 
   routes(): NameAddr[] {
-    return this.typedList('route', parseNameAddr);
+    return this.typedList('route', parseNameAddr, parseNameAddrAt);
   }
 
   recordRoutes(): NameAddr[] {
-    return this.typedList('record-route', parseNameAddr);
+    return this.typedList('record-route', parseNameAddr, parseNameAddrAt);
   }
 
   require(): string[] {
@@ -346,6 +397,13 @@ abstract class SipMessageBase {
     return values;
   }
 }
+
+/** A typed reader over a value whose characters are also codes[at, at + value.length) (char-codes.ts). */
+type ParseAt<T> = (value: string, key: string, codes: Uint8Array, at: number) => T;
+
+const viaAt: ParseAt<Via> = (value, _key, codes, at) => parseViaAt(value, codes, at);
+const callIdAt: ParseAt<string> = (value, _key, codes, at) => parseCallIdAt(value, codes, at);
+const cseqAt: ParseAt<CSeq> = (value, _key, codes, at) => parseCSeqAt(value, codes, at);
 
 function parseListValue<T>(value: string, key: string, parse: (value: string, key: string) => T): T {
   if (value === '') throw new SipParseError('SIP_ERR_BAD_HEADER_VALUE', 'empty value in a list', key);

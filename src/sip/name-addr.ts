@@ -2,6 +2,7 @@ import { TOKEN } from './charsets.js';
 import { HeaderScanner, paramValue, quote, scanSimpleParams, serializeHeaderParams, SIMPLE_PARAMS, splitSimpleParams, unquote, type HeaderParam } from './header-scanner.js';
 import { SipParseError } from './errors.js';
 import { parsePlainSipUri, parseUri, type Uri } from './uri.js';
+import { codesOf } from './char-codes.js';
 
 /**
  * The value of From, To, Contact, Route, Record-Route (RFC 3261 section 20): an optional display
@@ -26,34 +27,42 @@ export function tagOf(value: NameAddr): string | undefined {
 
 /**
  * The tag parameter of a From or To value without parsing the URI: what a transaction needs on
- * every message. Agrees with tagOf(parseNameAddr(text)) on every valid value.
+ * every message. Agrees with tagOf(parseNameAddr(text)) on every valid value. `codes`, when given,
+ * holds text's characters from `at` (char-codes.ts).
  */
-export function extractTag(text: string, header: string): string | undefined {
-  let i = 0;
-  const n = text.length;
-  // Skip a quoted display name, then the <URI> if there is one; parameters follow.
-  let inQuotes = false;
+export function extractTag(text: string, header: string, codes?: Uint8Array, at = 0): string | undefined {
+  // Skip a quoted display name, then the <URI> if there is one; parameters follow. Found with
+  // indexOf, which reads any text faster than a loop over its characters.
   let params = -1;
-  for (; i < n; i++) {
-    const c = text.charCodeAt(i);
-    if (inQuotes) {
-      if (c === 92) i++;
-      else if (c === 34) inQuotes = false;
-    } else if (c === 34) {
-      inQuotes = true;
-    } else if (c === 60 /* < */) {
-      const close = text.indexOf('>', i);
+  let i = 0;
+  for (;;) {
+    const lt = text.indexOf('<', i);
+    const semi = text.indexOf(';', i);
+    const quote = text.indexOf('"', i);
+    const first = quote >= 0 && (lt < 0 || quote < lt) && (semi < 0 || quote < semi) ? quote : -1;
+    if (first >= 0) {
+      i = quotedStringEnd(text, quote);
+      if (i < 0) return undefined;
+      continue;
+    }
+    if (lt >= 0 && (semi < 0 || lt < semi)) {
+      const close = text.indexOf('>', lt);
       if (close < 0) throw new SipParseError('SIP_ERR_BAD_HEADER_VALUE', 'unterminated <URI>', header);
       params = text.indexOf(';', close);
-      break;
-    } else if (c === 59 /* ; */) {
-      params = i;
-      break;
+    } else {
+      params = semi;
     }
+    break;
   }
   if (params < 0) return undefined;
   // Simple parameters (nearly always) are read in one pass; anything else by the scanner.
-  const simple = scanSimpleParams(text, params, n);
+  let bytes = codes;
+  let offset = at;
+  if (bytes === undefined) {
+    bytes = codesOf(text);
+    offset = 0;
+  }
+  const simple = bytes === undefined ? undefined : scanSimpleParams(text, bytes, offset, params, text.length);
   if (simple !== undefined) {
     const tag = paramValue(simple, 'tag');
     return tag === null ? undefined : tag;
@@ -64,14 +73,39 @@ export function extractTag(text: string, header: string): string | undefined {
   return value === null ? undefined : value;
 }
 
+/** One past the '"' closing the quoted string opened at text[open], or -1 when none does. */
+function quotedStringEnd(text: string, open: number): number {
+  let j = open + 1;
+  for (;;) {
+    const close = text.indexOf('"', j);
+    if (close < 0) return -1;
+    const escape = text.indexOf('\\', j);
+    // quoted-pair: the character after a backslash, a quote included, does not close the string.
+    if (escape >= 0 && escape < close) {
+      j = escape + 2;
+      continue;
+    }
+    return close + 1;
+  }
+}
+
 /**
  * Parses one name-addr or addr-spec with its parameters. Without angle brackets the URI ends at
  * the first ';' (which starts header parameters) and may contain no ',', '?' or ';' of its own
  * (RFC 3261 section 20.10).
  */
 export function parseNameAddr(text: string, header: string): NameAddr {
-  const plain = parsePlainNameAddr(text);
-  if (plain !== undefined) return plain;
+  const codes = codesOf(text);
+  return (codes === undefined ? undefined : parsePlainNameAddr(text, codes, 0)) ?? parseNameAddrSlow(text, header);
+}
+
+/** parseNameAddr where text[i] is codes[at + i] (char-codes.ts), without encoding the text again. */
+export function parseNameAddrAt(text: string, header: string, codes: Uint8Array, at: number): NameAddr {
+  return parsePlainNameAddr(text, codes, at) ?? parseNameAddrSlow(text, header);
+}
+
+/** parseNameAddr past its fast path: the regular expression, then the grammar. */
+function parseNameAddrSlow(text: string, header: string): NameAddr {
   const m = CANONICAL_NAME_ADDR.exec(text);
   if (m === null) return parseNameAddrByGrammar(text, header);
   const [, quoted, words, bracketedUri, params = '', addrSpec, addrSpecParams = ''] = m;
@@ -81,46 +115,48 @@ export function parseNameAddr(text: string, header: string): NameAddr {
 }
 
 /**
- * The bracketed forms of CANONICAL_NAME_ADDR read by hand: `<uri>;p`, `"Quoted" <uri>;p` (no
- * escapes) and `Token Words <uri>;p`, with a plain sip or sips URI inside the brackets and simple
- * parameters or quoted values without escapes. Gives what the regular expression path (or, for a
- * quoted value, the grammar) gives, or undefined to leave the text to them.
+ * The bracketed forms of CANONICAL_NAME_ADDR read by hand from codes (`codes[at + i]` is
+ * text[i]): `<uri>;p`, `"Quoted" <uri>;p` (no escapes) and `Token Words <uri>;p`, with a plain
+ * sip or sips URI inside the brackets and simple parameters or quoted values without escapes.
+ * Gives what the regular expression path (or, for a quoted value, the grammar) gives, or
+ * undefined to leave the text to them.
  */
-function parsePlainNameAddr(text: string): NameAddr | undefined {
-  let i = 0;
-  let c = text.charCodeAt(0);
+function parsePlainNameAddr(text: string, codes: Uint8Array, at: number): NameAddr | undefined {
+  // Positions below are indexes into codes; text indexes are `position - at`.
+  let i = at;
+  let c = codes[i] as number;
   let displayName: string | undefined;
   if (c === 34 /* " */) {
-    const close = text.indexOf('"', 1);
-    if (close < 0) return undefined;
-    for (let j = 1; j < close; j++) {
-      const q = text.charCodeAt(j);
+    const close = text.indexOf('"', 1) + at;
+    if (close < at) return undefined;
+    for (let j = at + 1; j < close; j++) {
+      const q = codes[j];
       if (q === 92 || q === 13 || q === 10) return undefined;
     }
-    displayName = text.slice(1, close);
+    displayName = text.slice(1, close - at);
     i = close + 1;
-    if (text.charCodeAt(i) === 32) i++;
-    c = text.charCodeAt(i);
+    if (codes[i] === 32) i++;
+    c = codes[i] as number;
   } else if (c !== 60 /* < */) {
     // Token words, each followed by one space; the last space is the one before '<'.
     for (;;) {
       const wordStart = i;
-      while (c < 128 && TOKEN[c] === 1) c = text.charCodeAt(++i);
+      while (TOKEN[c] === 1) c = codes[++i] as number;
       if (i === wordStart || c !== 32) return undefined;
-      c = text.charCodeAt(++i);
+      c = codes[++i] as number;
       if (c === 60) break;
     }
-    displayName = text.slice(0, i - 1);
+    displayName = text.slice(0, i - 1 - at);
   }
   if (c !== 60) return undefined;
-  const uriStart = i + 1;
+  const uriStart = i + 1 - at;
   const close = text.indexOf('>', uriStart);
   if (close <= uriStart) return undefined;
   // A plain sip URI has no white space or '<', so it is what the regular expression would take
   // between the brackets; any other URI goes the general way, with its characters checked there.
-  const uri = parsePlainSipUri(text, uriStart, close);
+  const uri = parsePlainSipUri(text, codes, at, uriStart, close);
   if (uri === undefined) return undefined;
-  const params = scanSimpleParams(text, close + 1, text.length, true);
+  const params = scanSimpleParams(text, codes, at, close + 1, text.length, true);
   if (params === undefined) return undefined;
   return { displayName, uri, bracketed: true, params };
 }
@@ -195,6 +231,12 @@ export function parseNameAddrByGrammar(text: string, header: string): NameAddr {
 export function parseContact(text: string, header: string): ContactValue {
   if (text.trim() === '*') return { star: true };
   return parseNameAddr(text, header);
+}
+
+/** parseContact where text[i] is codes[at + i] (char-codes.ts). */
+export function parseContactAt(text: string, header: string, codes: Uint8Array, at: number): ContactValue {
+  if (text.trim() === '*') return { star: true };
+  return parseNameAddrAt(text, header, codes, at);
 }
 
 export function serializeNameAddr(value: NameAddr): string {

@@ -2,10 +2,10 @@ import { isAscii, isUtf8 } from 'node:buffer';
 import { SIP_LIMITS, type SipLimits } from '../limits.js';
 import { isIn, isToken, TOKEN } from './charsets.js';
 import { responseForFault, SipParseError, type FaultResponse, type SipFault } from './errors.js';
-import { headerKey, knownHeaderAt, knownHeaderKeyAt } from './header-names.js';
-import { parseAllTypedHeaders, SipRequest, SipResponse, type HeaderEncoding, type HeaderField, type SipMessage } from './message.js';
+import { headerKey, knownHeaderIn, knownHeaderKeyAt } from './header-names.js';
+import { parseAllTypedHeaders, setParseSource, SipRequest, SipResponse, type HeaderEncoding, type HeaderField, type SipMessage } from './message.js';
 import { parseContentLength } from './scalar-headers.js';
-import { parseUri, type Uri } from './uri.js';
+import { parseUri, parseUriAt, type Uri } from './uri.js';
 
 export interface ParseOptions {
   /**
@@ -76,7 +76,12 @@ export function inspectMessage(bytes: Uint8Array, options: ParseOptions = {}): P
     faults.push({ code: 'SIP_ERR_MESSAGE_TOO_LARGE', detail: `${buf.length} bytes, limit ${limits.maxMessageBytes}` });
   }
 
-  let headEnd = buf.indexOf(CRLF_CRLF, start);
+  // An ASCII message (nearly all are) reads the same in UTF-8 and Latin-1, and Latin-1 decodes
+  // without validating; its bytes then hold the header text's characters at the same offsets, which
+  // the typed readers scan (char-codes.ts). Anything else is decoded header section only.
+  const ascii = isAscii(buf);
+  const text = ascii ? buf.toString('latin1') : undefined;
+  let headEnd = text === undefined ? buf.indexOf(CRLF_CRLF, start) : text.indexOf('\r\n\r\n', start);
   let bodyStart: number;
   if (headEnd < 0) {
     faults.push({ code: 'SIP_ERR_NO_HEADER_END', detail: 'no empty line ends the header section' });
@@ -93,10 +98,8 @@ export function inspectMessage(bytes: Uint8Array, options: ParseOptions = {}): P
 
   let encoding: HeaderEncoding = 'utf8';
   let head: string;
-  if (isAscii(buf)) {
-    // ASCII reads the same in UTF-8 and Latin-1, and Latin-1 decodes without validating; checking
-    // the whole buffer needs no view of the header section.
-    head = buf.toString('latin1', start, headEnd);
+  if (text !== undefined) {
+    head = start === 0 && headEnd === text.length ? text : text.slice(start, headEnd);
   } else {
     const headBytes = buf.subarray(start, headEnd);
     if (!isUtf8(headBytes)) encoding = 'latin1';
@@ -108,16 +111,21 @@ export function inspectMessage(bytes: Uint8Array, options: ParseOptions = {}): P
   let message: SipMessage;
   const headers: HeaderField[] = [];
   try {
-    message = parseStartLine(startLine, headers, encoding, faults);
+    message = parseStartLine(startLine, headers, encoding, faults, ascii || encoding === 'latin1' ? buf : undefined, start);
   } catch (err) {
     if (!(err instanceof SipParseError)) throw err;
     faults.push(err.toFault());
     return failed(faults, undefined, startLine.startsWith('SIP/') ? 'response' : 'request');
   }
 
-  if (firstEnd >= 0 && !splitPlainFields(head, firstEnd + 2, headers, limits)) {
+  // Where each value starts in buf, for the typed readers: when buf holds the head's characters
+  // one for one (ASCII, or Latin-1 decoded); a UTF-8 head goes to the general reader.
+  const codes = ascii || encoding === 'latin1' ? buf : undefined;
+  let valueAt: number[] | undefined = codes === undefined ? undefined : [];
+  if (firstEnd >= 0 && (codes === undefined || !splitPlainFields(head, firstEnd + 2, headers, limits, codes, start, valueAt))) {
     // Something unusual (folding, odd spacing, bare CR or LF, a limit): the general reader decides.
     headers.length = 0;
+    valueAt = undefined;
     splitHeaderFields(head, firstEnd + 2, headers, faults, limits);
   }
 
@@ -177,8 +185,14 @@ export function inspectMessage(bytes: Uint8Array, options: ParseOptions = {}): P
   // A copy, not a view: the message outlives the receive buffer, which transports reuse.
   message.body = bodyLength === 0 ? NO_BODY : Buffer.from(buf.subarray(bodyStart, bodyStart + bodyLength));
 
-  if (options.depth === 'lazy') checkLazy(message, faults);
-  else checkFull(message, faults);
+  if (valueAt !== undefined) setParseSource(message, codes, valueAt);
+  try {
+    if (options.depth === 'lazy') checkLazy(message, faults);
+    else checkFull(message, faults);
+  } finally {
+    // The bytes are the caller's, who may reuse them: later reads decode the value strings.
+    if (valueAt !== undefined) setParseSource(message, undefined, undefined);
+  }
 
   return faults.length === 0 ? { ok: true, message } : failed(faults, message, message.kind);
 }
@@ -211,7 +225,14 @@ function checkVersion(version: string): SipFault | undefined {
 }
 
 /** Request-Line = Method SP Request-URI SP SIP-Version; Status-Line = SIP-Version SP Status-Code SP Reason-Phrase. */
-function parseStartLine(line: string, headers: HeaderField[], encoding: HeaderEncoding, faults: SipFault[]): SipMessage {
+function parseStartLine(
+  line: string,
+  headers: HeaderField[],
+  encoding: HeaderEncoding,
+  faults: SipFault[],
+  codes: Uint8Array | undefined,
+  at: number,
+): SipMessage {
   if (line.startsWith('SIP/') || line.startsWith('sip/')) {
     const sp1 = line.indexOf(' ');
     const sp2 = sp1 < 0 ? -1 : line.indexOf(' ', sp1 + 1);
@@ -238,7 +259,7 @@ function parseStartLine(line: string, headers: HeaderField[], encoding: HeaderEn
   if (versionFault !== undefined) faults.push(versionFault);
   let uri: Uri;
   try {
-    uri = parseUri(uriText);
+    uri = codes === undefined ? parseUri(uriText) : parseUriAt(uriText, codes, at + sp1 + 1);
   } catch (err) {
     if (err instanceof SipParseError) throw new SipParseError('SIP_ERR_BAD_REQUEST_URI', err.detail);
     throw err;
@@ -256,26 +277,32 @@ function parseStartLine(line: string, headers: HeaderField[], encoding: HeaderEn
  * `headers` exactly as splitHeaderFields would and returns true; returns false as soon as a field
  * is anything else, leaving the whole section to splitHeaderFields. One pass, no regular
  * expressions, and the name of a common header is the interned spelling rather than a new string.
+ * Names are read from codes (`codes[at + i]` is head[i], see char-codes.ts), line ends with indexOf.
+ * With `valueAt`, also gives where each value starts in codes.
  */
-export function splitPlainFields(head: string, from: number, headers: HeaderField[], limits: SipLimits): boolean {
+export function splitPlainFields(
+  head: string,
+  from: number,
+  headers: HeaderField[],
+  limits: SipLimits,
+  codes: Uint8Array,
+  at: number,
+  valueAt?: number[],
+): boolean {
   const n = head.length;
   let pos = from;
   // The next CR at or after pos: a CR anywhere but before the LF that ends a field is unusual.
   let nextCr = head.indexOf('\r', pos);
   while (pos < n) {
-    // A common header's spelling is a token: found by its colon, its name needs no character scan.
-    let i = head.indexOf(':', pos);
-    const known = i < 0 ? undefined : knownHeaderAt(head, pos, i);
-    let c: number;
-    if (known === undefined) {
-      i = pos;
-      c = head.charCodeAt(i);
-      while (c < 128 && TOKEN[c] === 1) c = head.charCodeAt(++i);
-      // Stopped at the colon indexOf found, where knownHeaderAt already declined.
-      if (i === pos || c !== 58 /* : */) return false;
-    }
-    const nameEnd = i;
-    let lf = head.indexOf('\n', i);
+    // name = token, ending at the colon; past the head, codes hold the CR of its end.
+    const nameStart = at + pos;
+    let i = nameStart;
+    let c = codes[i] as number;
+    while (TOKEN[c] === 1) c = codes[++i] as number;
+    if (i === nameStart || c !== 58 /* : */) return false;
+    const known = knownHeaderIn(codes, nameStart, i);
+    const nameEnd = i - at;
+    let lf = head.indexOf('\n', nameEnd);
     let end: number;
     if (lf < 0) {
       if (nextCr >= 0) return false;
@@ -285,18 +312,18 @@ export function splitPlainFields(head: string, from: number, headers: HeaderFiel
       end = lf - 1;
       if (nextCr !== end) return false;
       // A field followed by white space continues on the next line (folding).
-      const after = head.charCodeAt(lf + 1);
+      const after = codes[at + lf + 1];
       if (after === 32 || after === 9) return false;
       nextCr = head.indexOf('\r', lf + 1);
     }
     if (end - pos > limits.maxLineBytes || headers.length >= limits.maxHeaderCount) return false;
     // Any spacing but one SP after the colon keeps the raw text: the general reader does that.
-    if (head.charCodeAt(i + 1) !== 32) return false;
-    const valueStart = i + 2;
-    c = head.charCodeAt(valueStart);
+    if (codes[i + 1] !== 32) return false;
+    const valueStart = nameEnd + 2;
+    c = codes[at + valueStart] as number;
     if (c === 32 || c === 9) return false;
     if (end > valueStart) {
-      c = head.charCodeAt(end - 1);
+      c = codes[at + end - 1] as number;
       if (c === 32 || c === 9) return false;
     }
     let name: string;
@@ -309,6 +336,7 @@ export function splitPlainFields(head: string, from: number, headers: HeaderFiel
       key = known.key;
     }
     headers.push({ name, key, value: head.slice(valueStart, end) });
+    valueAt?.push(at + valueStart);
     pos = lf + 1;
   }
   return true;

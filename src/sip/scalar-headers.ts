@@ -1,4 +1,5 @@
 import { isToken } from './charsets.js';
+import { codesOf } from './char-codes.js';
 import { SipParseError } from './errors.js';
 import { HeaderScanner } from './header-scanner.js';
 
@@ -46,8 +47,16 @@ export function parseBoundedIntByGrammar(text: string, max: number, header: stri
 const CANONICAL_CSEQ = /^([1-9]\d{0,8}|0) ([A-Z]+)$/;
 
 export function parseCSeq(text: string): CSeq {
-  const plain = parsePlainCSeq(text);
-  if (plain !== undefined) return plain;
+  const codes = codesOf(text);
+  return (codes === undefined ? undefined : parsePlainCSeq(text, codes, 0)) ?? parseCSeqSlow(text);
+}
+
+/** parseCSeq where text[i] is codes[at + i] (char-codes.ts), without encoding the text again. */
+export function parseCSeqAt(text: string, codes: Uint8Array, at: number): CSeq {
+  return parsePlainCSeq(text, codes, at) ?? parseCSeqSlow(text);
+}
+
+function parseCSeqSlow(text: string): CSeq {
   // Nine digits stay below 2**32: the common form needs no range check.
   const m = CANONICAL_CSEQ.exec(text);
   if (m !== null) return { seq: Number(m[1]), method: m[2] ?? '' };
@@ -68,26 +77,31 @@ export function parseCSeqByGrammar(text: string): CSeq {
   return { seq, method };
 }
 
-/** CANONICAL_CSEQ read by hand: what its match gives, or undefined when the text is not that form. */
-function parsePlainCSeq(text: string): CSeq | undefined {
-  let c = text.charCodeAt(0);
+/**
+ * CANONICAL_CSEQ read by hand from codes (`codes[at + i]` is text[i]): what its match gives, or
+ * undefined when the text is not that form.
+ */
+function parsePlainCSeq(text: string, codes: Uint8Array, at: number): CSeq | undefined {
+  // Positions below are indexes into codes; text indexes are `position - at`.
+  let c = codes[at] as number;
   let seq = 0;
-  let i = 0;
+  let i = at;
   if (c === 48) {
-    i = 1;
+    i++;
   } else {
-    while (c >= 48 && c <= 57 && i < 9) {
+    while (c >= 48 && c <= 57 && i - at < 9) {
       seq = seq * 10 + (c - 48);
-      c = text.charCodeAt(++i);
+      c = codes[++i] as number;
     }
-    if (i === 0) return undefined;
+    if (i === at) return undefined;
   }
-  if (text.charCodeAt(i) !== 32) return undefined;
+  if (codes[i] !== 32) return undefined;
   const methodStart = ++i;
-  c = text.charCodeAt(i);
-  while (c >= 65 && c <= 90) c = text.charCodeAt(++i);
-  if (i === methodStart || i !== text.length) return undefined;
-  return { seq, method: text.slice(methodStart) };
+  const stop = at + text.length;
+  c = codes[i] as number;
+  while (c >= 65 && c <= 90 && i < stop) c = codes[++i] as number;
+  if (i === methodStart || i !== stop) return undefined;
+  return { seq, method: text.slice(methodStart - at) };
 }
 
 /** Max-Forwards: 0 to 255 (RFC 3261 section 20.22). */
@@ -112,7 +126,14 @@ export function parseDeltaSeconds(text: string, header: string): number {
 
 /** Call-ID = word [ "@" word ] (section 20.8); word excludes white space and a few separators. */
 export function parseCallId(text: string): string {
-  if (isPlainCallId(text)) return text;
+  const codes = codesOf(text);
+  if (codes !== undefined && isPlainCallId(codes, 0, text.length)) return text;
+  return parseCallIdByGrammar(text);
+}
+
+/** parseCallId where text[i] is codes[at + i] (char-codes.ts), without encoding the text again. */
+export function parseCallIdAt(text: string, codes: Uint8Array, at: number): string {
+  if (isPlainCallId(codes, at, text.length)) return text;
   return parseCallIdByGrammar(text);
 }
 
@@ -126,20 +147,23 @@ export function parseCallIdByGrammar(text: string): string {
 }
 
 /** The characters of a Call-ID word (RFC 3261 section 25.1). */
-const WORD = new Uint8Array(128);
+const WORD = new Uint8Array(256);
 for (const ch of "-.!%*_+`'~()<>:\\\"/[]?{}") WORD[ch.charCodeAt(0)] = 1;
 for (let c = 0; c < 128; c++) if (/[A-Za-z0-9]/.test(String.fromCharCode(c))) WORD[c] = 1;
 
-/** word [ "@" word ] with nothing around it: what parseCallId's expression accepts untrimmed. */
-function isPlainCallId(text: string): boolean {
-  const n = text.length;
-  let at = -1;
-  for (let i = 0; i < n; i++) {
-    const c = text.charCodeAt(i);
-    if (c === 64 /* @ */ && at < 0 && i > 0) at = i;
-    else if (c >= 128 || WORD[c] !== 1) return false;
+/**
+ * word [ "@" word ] with nothing around it, read from codes[at, at + n): what parseCallId's
+ * expression accepts untrimmed.
+ */
+function isPlainCallId(codes: Uint8Array, at: number, n: number): boolean {
+  const stop = at + n;
+  let sign = -1;
+  for (let i = at; i < stop; i++) {
+    const c = codes[i] as number;
+    if (c === 64 /* @ */ && sign < 0 && i > at) sign = i;
+    else if (WORD[c] !== 1) return false;
   }
-  return n > 0 && at !== n - 1;
+  return n > 0 && sign !== stop - 1;
 }
 
 /** A comma-separated list of option tags (Require, Proxy-Require, Supported, Unsupported). */

@@ -1,6 +1,7 @@
 import { isIPv6 } from 'node:net';
 import { HNV, PARAM, PASSWORD, SCHEME, URIC, USER, isEscapedRun, isIn } from './charsets.js';
 import { SipParseError } from './errors.js';
+import { codesOf } from './char-codes.js';
 import { classifyHost, scanHost, scanPort } from './host.js';
 
 /** A `name[=value]` URI parameter or header, as written (escapes kept). */
@@ -119,8 +120,22 @@ const CANONICAL_SIP_URI = new RegExp(
 
 /** Parses any URI that may appear in a SIP message; throws SipParseError (SIP_ERR_BAD_URI). */
 export function parseUri(text: string): Uri {
-  const plain = parsePlainSipUri(text);
+  const codes = codesOf(text);
+  const plain = codes === undefined ? undefined : parsePlainSipUri(text, codes, 0, 0, text.length);
   if (plain !== undefined) return plain;
+  return parseUriSlow(text);
+}
+
+/**
+ * parseUri where text[i] is codes[at + i] (char-codes.ts): what parseUri gives, without
+ * encoding the text again.
+ */
+export function parseUriAt(text: string, codes: Uint8Array, at: number): Uri {
+  return parsePlainSipUri(text, codes, at, 0, text.length) ?? parseUriSlow(text);
+}
+
+/** parseUri past its fast path: the regular expression, then the grammar. */
+function parseUriSlow(text: string): Uri {
   const m = CANONICAL_SIP_URI.exec(text);
   if (m !== null) {
     const host = m[3] ?? '';
@@ -145,61 +160,64 @@ export function parseUri(text: string): Uri {
  * The commonest subset of CANONICAL_SIP_URI, read by hand: `sip:` or `sips:`, a user of plain
  * characters (no escapes), a host name or IPv4 address, a port, and parameters of plain
  * characters. Gives what the regular expression path gives for text.slice(from, end), or
- * undefined to leave it to that path. Reads in place, so that a name-addr need not copy its URI.
+ * undefined to leave it to that path. Reads in place from codes (`codes[at + i]` is text[i], see
+ * char-codes.ts), so that a name-addr need not copy its URI.
  */
-export function parsePlainSipUri(text: string, from = 0, end = text.length): SipUri | undefined {
-  if (end - from < 5 || text.charCodeAt(from) !== 115 || text.charCodeAt(from + 1) !== 105 || text.charCodeAt(from + 2) !== 112) return undefined;
-  let i = from + 3;
+export function parsePlainSipUri(text: string, codes: Uint8Array, at: number, from: number, end: number): SipUri | undefined {
+  // Positions below are indexes into codes; text indexes are `position - at`.
+  const stop = at + end;
+  let i = at + from;
+  if (stop - i < 5 || codes[i] !== 115 || codes[i + 1] !== 105 || codes[i + 2] !== 112) return undefined;
+  i += 3;
   let scheme: 'sip' | 'sips' = 'sip';
-  if (text.charCodeAt(i) === 115 /* s */) {
+  if (codes[i] === 115 /* s */) {
     scheme = 'sips';
     i++;
   }
-  if (text.charCodeAt(i) !== 58 /* : */) return undefined;
+  if (codes[i] !== 58 /* : */) return undefined;
   i++;
   let user: string | undefined;
-  const at = text.indexOf('@', i);
-  if (at >= 0 && at < end) {
-    if (at === i) return undefined;
-    for (let j = i; j < at; j++) {
-      const c = text.charCodeAt(j);
-      if (c >= 128 || USER[c] !== 1) return undefined;
+  const at1 = text.indexOf('@', i - at) + at;
+  if (at1 >= at && at1 < stop) {
+    if (at1 === i) return undefined;
+    for (let j = i; j < at1; j++) {
+      if (USER[codes[j] as number] !== 1) return undefined;
     }
-    user = text.slice(i, at);
-    i = at + 1;
+    user = text.slice(i - at, at1 - at);
+    i = at1 + 1;
   }
   const hostStart = i;
-  const scanned = scanHost(text, i);
+  const scanned = scanHost(codes, i);
   if (scanned < 0) return undefined;
   i = scanned >> 1;
   // Each part below may read past `end` when the text goes on with its characters; such a URI
   // is not the slice it was asked about.
-  if (i > end) return undefined;
-  const host = text.slice(hostStart, i);
+  if (i > stop) return undefined;
+  const host = text.slice(hostStart - at, i - at);
   const hostKind: HostKind = (scanned & 1) === 1 ? 'ipv4' : 'domain';
-  let c = text.charCodeAt(i);
+  let c = codes[i] as number;
   let port: number | undefined;
   if (c === 58 /* : */) {
-    const scannedPort = scanPort(text, i);
+    const scannedPort = scanPort(codes, i);
     if (scannedPort < 0) return undefined;
     i = Math.floor(scannedPort / 65536);
-    if (i > end) return undefined;
+    if (i > stop) return undefined;
     port = scannedPort % 65536;
   }
   const params: UriParam[] = [];
-  while (i < end) {
-    if (text.charCodeAt(i) !== 59 /* ; */) return undefined;
+  while (i < stop) {
+    if (codes[i] !== 59 /* ; */) return undefined;
     const nameStart = ++i;
-    c = text.charCodeAt(i);
-    while (c < 128 && PARAM[c] === 1) c = text.charCodeAt(++i);
-    if (i === nameStart || i > end) return undefined;
-    const name = text.slice(nameStart, i);
+    c = codes[i] as number;
+    while (PARAM[c] === 1) c = codes[++i] as number;
+    if (i === nameStart || i > stop) return undefined;
+    const name = text.slice(nameStart - at, i - at);
     if (c === 61 /* = */) {
       const valueStart = ++i;
-      c = text.charCodeAt(i);
-      while (c < 128 && PARAM[c] === 1) c = text.charCodeAt(++i);
-      if (i === valueStart || i > end) return undefined;
-      params.push({ name, value: text.slice(valueStart, i) });
+      c = codes[i] as number;
+      while (PARAM[c] === 1) c = codes[++i] as number;
+      if (i === valueStart || i > stop) return undefined;
+      params.push({ name, value: text.slice(valueStart - at, i - at) });
     } else {
       params.push({ name, value: null });
     }

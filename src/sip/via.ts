@@ -1,4 +1,5 @@
 import { isIPv4, isIPv6 } from 'node:net';
+import { codesOf } from './char-codes.js';
 import { classifyHost, scanHost, scanPort } from './host.js';
 import { HeaderScanner, paramValue, scanSimpleParams, serializeHeaderParams, SIMPLE_PARAMS, splitSimpleParams, type HeaderParam } from './header-scanner.js';
 import type { HostKind } from './uri.js';
@@ -28,8 +29,17 @@ export function branchOf(via: Via): string | undefined {
 const CANONICAL_VIA = new RegExp(`^SIP/2\\.0/([A-Za-z]+) ([A-Za-z0-9.-]+)(?::(\\d{1,5}))?(${SIMPLE_PARAMS})$`);
 
 export function parseVia(text: string): Via {
-  const plain = parsePlainVia(text);
-  if (plain !== undefined) return plain;
+  const codes = codesOf(text);
+  return (codes === undefined ? undefined : parsePlainVia(text, codes, 0)) ?? parseViaSlow(text);
+}
+
+/** parseVia where text[i] is codes[at + i] (char-codes.ts), without encoding the text again. */
+export function parseViaAt(text: string, codes: Uint8Array, at: number): Via {
+  return parsePlainVia(text, codes, at) ?? parseViaSlow(text);
+}
+
+/** parseVia past its fast path: the regular expression, then the grammar. */
+function parseViaSlow(text: string): Via {
   const m = CANONICAL_VIA.exec(text);
   const host = m?.[2];
   const hostKind = host === undefined ? undefined : classifyHost(host);
@@ -41,35 +51,37 @@ export function parseVia(text: string): Via {
 }
 
 /**
- * CANONICAL_VIA without the [IPv6] parameter values, read by hand: what parseVia gives for it,
- * or undefined to leave the text to the regular expression path.
+ * CANONICAL_VIA without the [IPv6] parameter values, read by hand from codes (`codes[at + i]` is
+ * text[i]): what parseVia gives for it, or undefined to leave the text to the regular expression.
  */
-function parsePlainVia(text: string): Via | undefined {
+function parsePlainVia(text: string, codes: Uint8Array, at: number): Via | undefined {
+  // Positions below are indexes into codes; text indexes are `position - at`.
   if (!text.startsWith('SIP/2.0/')) return undefined;
-  let i = 8;
-  let c = text.charCodeAt(i);
+  const first = at + 8;
+  let i = first;
+  let c = codes[i] as number;
   let upper = true;
   while ((c >= 65 && c <= 90) || (c >= 97 && c <= 122)) {
     if (c >= 97) upper = false;
-    c = text.charCodeAt(++i);
+    c = codes[++i] as number;
   }
-  if (i === 8 || c !== 32) return undefined;
-  const transport = upper ? text.slice(8, i) : text.slice(8, i).toUpperCase();
+  if (i === first || c !== 32) return undefined;
+  const transport = upper ? text.slice(8, i - at) : text.slice(8, i - at).toUpperCase();
   const hostStart = ++i;
-  const scanned = scanHost(text, i);
+  const scanned = scanHost(codes, i);
   if (scanned < 0) return undefined;
   i = scanned >> 1;
-  const host = text.slice(hostStart, i);
+  const host = text.slice(hostStart - at, i - at);
   const hostKind: HostKind = (scanned & 1) === 1 ? 'ipv4' : 'domain';
-  c = text.charCodeAt(i);
+  c = codes[i] as number;
   let port: number | undefined;
   if (c === 58 /* : */) {
-    const scannedPort = scanPort(text, i);
+    const scannedPort = scanPort(codes, i);
     if (scannedPort < 0) return undefined;
     i = Math.floor(scannedPort / 65536);
     port = scannedPort % 65536;
   }
-  const params = scanSimpleParams(text, i, text.length);
+  const params = scanSimpleParams(text, codes, at, i - at, text.length);
   if (params === undefined) return undefined;
   checkVia(text, port, params);
   return { protocol: 'SIP', version: '2.0', transport, host, hostKind, port, params };
