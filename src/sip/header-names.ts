@@ -71,7 +71,7 @@ export function knownHeaderAt(head: string, start: number, end: number): KnownHe
  * knownHeaderAt for a name whose characters are codes[start, end) (char-codes.ts): compares
  * bytes, which costs less than String.prototype.startsWith on the header text.
  */
-export function knownHeaderIn(codes: Uint8Array, start: number, end: number): KnownHeaderName | undefined {
+export function knownHeaderIn(codes: Uint8Array, start: number, end: number): (KnownHeaderName & { readonly bit: number }) | undefined {
   const first = codes[start] as number;
   const candidates = first < 128 ? BY_LENGTH_AND_FIRST[(end - start) * 128 + first] : undefined;
   if (candidates === undefined) return undefined;
@@ -94,12 +94,34 @@ export function knownHeaderKeyAt(head: string, start: number, end: number): stri
 // bucketed by length and first character so that a look-up compares against one or two.
 const BY_LENGTH_AND_FIRST: Array<KnownSpelling[] | undefined> = [];
 function addSpelling(spelling: string, key: string): void {
-  (BY_LENGTH_AND_FIRST[spelling.length * 128 + spelling.charCodeAt(0)] ??= []).push({ spelling, key, codes: Buffer.from(spelling, 'latin1') });
+  const entry: KnownSpelling = { spelling, key, codes: Buffer.from(spelling, 'latin1'), bit: headerBit(key) };
+  (BY_LENGTH_AND_FIRST[spelling.length * 128 + spelling.charCodeAt(0)] ??= []).push(entry);
 }
 
-/** A known spelling with its character codes, for knownHeaderIn. */
+/** A known spelling with its character codes, for knownHeaderIn, and its tracked bit. */
 interface KnownSpelling extends KnownHeaderName {
   readonly codes: Uint8Array;
+  readonly bit: number;
+}
+
+/**
+ * A bit for each header the parser notes while splitting the header section: those RFC 3261
+ * section 8.1.1 requires in every request (Max-Forwards aside), and Content-Length for framing.
+ */
+export const HEADER_BIT: Readonly<Record<'to' | 'from' | 'cseq' | 'call-id' | 'via' | 'content-length', number>> = Object.freeze({
+  to: 1,
+  from: 2,
+  cseq: 4,
+  'call-id': 8,
+  via: 16,
+  'content-length': 32,
+});
+
+const BIT_BY_KEY = new Map<string, number>(Object.entries(HEADER_BIT));
+
+/** The HEADER_BIT of a key, 0 for the headers not tracked. */
+export function headerBit(key: string): number {
+  return BIT_BY_KEY.get(key) ?? 0;
 }
 for (const name of ['Via', 'From', 'To', 'Call-ID', 'CSeq', 'Contact', 'Max-Forwards', 'Content-Length', 'Content-Type',
   'Route', 'Record-Route', 'Expires', 'User-Agent', 'Allow', 'Supported', 'Require', 'Accept', 'Authorization',

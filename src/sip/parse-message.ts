@@ -2,7 +2,7 @@ import { isAscii, isUtf8 } from 'node:buffer';
 import { SIP_LIMITS, type SipLimits } from '../limits.js';
 import { isIn, isToken, TOKEN } from './charsets.js';
 import { responseForFault, SipParseError, type FaultResponse, type SipFault } from './errors.js';
-import { headerKey, knownHeaderIn, knownHeaderKeyAt } from './header-names.js';
+import { HEADER_BIT, headerBit, headerKey, knownHeaderIn, knownHeaderKeyAt } from './header-names.js';
 import { parseAllTypedHeaders, setParseSource, SipRequest, SipResponse, type HeaderEncoding, type HeaderField, type SipMessage } from './message.js';
 import { parseContentLength } from './scalar-headers.js';
 import { parseUri, parseUriAt, type Uri } from './uri.js';
@@ -122,11 +122,16 @@ export function inspectMessage(bytes: Uint8Array, options: ParseOptions = {}): P
   // one for one (ASCII, or Latin-1 decoded); a UTF-8 head goes to the general reader.
   const codes = ascii || encoding === 'latin1' ? buf : undefined;
   let valueAt: number[] | undefined = codes === undefined ? undefined : [];
-  if (firstEnd >= 0 && (codes === undefined || !splitPlainFields(head, firstEnd + 2, headers, limits, codes, start, valueAt))) {
-    // Something unusual (folding, odd spacing, bare CR or LF, a limit): the general reader decides.
-    headers.length = 0;
+  let present = firstEnd < 0 || codes === undefined ? -1 : splitPlainFields(head, firstEnd + 2, headers, limits, codes, start, valueAt);
+  if (present < 0) {
     valueAt = undefined;
-    splitHeaderFields(head, firstEnd + 2, headers, faults, limits);
+    present = 0;
+    if (firstEnd >= 0) {
+      // Something unusual (folding, odd spacing, bare CR or LF, a limit): the general reader decides.
+      headers.length = 0;
+      splitHeaderFields(head, firstEnd + 2, headers, faults, limits);
+      for (const h of headers) present |= headerBit(h.key);
+    }
   }
 
   // Framing by Content-Length (RFC 3261 sections 18.3 and 20.14).
@@ -134,10 +139,12 @@ export function inspectMessage(bytes: Uint8Array, options: ParseOptions = {}): P
   let bodyLength = available;
   let lengthField: HeaderField | undefined;
   let lengthCount = 0;
-  for (const h of headers) {
-    if (h.key !== 'content-length') continue;
-    lengthField ??= h;
-    lengthCount++;
+  if ((present & HEADER_BIT['content-length']) !== 0) {
+    for (const h of headers) {
+      if (h.key !== 'content-length') continue;
+      lengthField ??= h;
+      lengthCount++;
+    }
   }
   if (lengthField !== undefined && lengthCount === 1) {
     // One Content-Length, as nearly every message has: no set of candidate values to build.
@@ -187,8 +194,8 @@ export function inspectMessage(bytes: Uint8Array, options: ParseOptions = {}): P
 
   if (valueAt !== undefined) setParseSource(message, codes, valueAt);
   try {
-    if (options.depth === 'lazy') checkLazy(message, faults);
-    else checkFull(message, faults);
+    if (options.depth === 'lazy') checkLazy(message, faults, present);
+    else checkFull(message, faults, present);
   } finally {
     // The bytes are the caller's, who may reuse them: later reads decode the value strings.
     if (valueAt !== undefined) setParseSource(message, undefined, undefined);
@@ -278,7 +285,9 @@ function parseStartLine(
  * is anything else, leaving the whole section to splitHeaderFields. One pass, no regular
  * expressions, and the name of a common header is the interned spelling rather than a new string.
  * Names are read from codes (`codes[at + i]` is head[i], see char-codes.ts), line ends with indexOf.
- * With `valueAt`, also gives where each value starts in codes.
+ * Returns the HEADER_BIT of the headers seen (so that nobody loops over the fields again to learn
+ * which are there), or -1 where it declines. With `valueAt`, also gives where each value starts
+ * in codes.
  */
 export function splitPlainFields(
   head: string,
@@ -288,9 +297,10 @@ export function splitPlainFields(
   codes: Uint8Array,
   at: number,
   valueAt?: number[],
-): boolean {
+): number {
   const n = head.length;
   let pos = from;
+  let seen = 0;
   // The next CR at or after pos: a CR anywhere but before the LF that ends a field is unusual.
   let nextCr = head.indexOf('\r', pos);
   while (pos < n) {
@@ -299,47 +309,49 @@ export function splitPlainFields(
     let i = nameStart;
     let c = codes[i] as number;
     while (TOKEN[c] === 1) c = codes[++i] as number;
-    if (i === nameStart || c !== 58 /* : */) return false;
+    if (i === nameStart || c !== 58 /* : */) return -1;
     const known = knownHeaderIn(codes, nameStart, i);
     const nameEnd = i - at;
     let lf = head.indexOf('\n', nameEnd);
     let end: number;
     if (lf < 0) {
-      if (nextCr >= 0) return false;
+      if (nextCr >= 0) return -1;
       end = n;
       lf = n;
     } else {
       end = lf - 1;
-      if (nextCr !== end) return false;
+      if (nextCr !== end) return -1;
       // A field followed by white space continues on the next line (folding).
       const after = codes[at + lf + 1];
-      if (after === 32 || after === 9) return false;
+      if (after === 32 || after === 9) return -1;
       nextCr = head.indexOf('\r', lf + 1);
     }
-    if (end - pos > limits.maxLineBytes || headers.length >= limits.maxHeaderCount) return false;
+    if (end - pos > limits.maxLineBytes || headers.length >= limits.maxHeaderCount) return -1;
     // Any spacing but one SP after the colon keeps the raw text: the general reader does that.
-    if (codes[i + 1] !== 32) return false;
+    if (codes[i + 1] !== 32) return -1;
     const valueStart = nameEnd + 2;
     c = codes[at + valueStart] as number;
-    if (c === 32 || c === 9) return false;
+    if (c === 32 || c === 9) return -1;
     if (end > valueStart) {
       c = codes[at + end - 1] as number;
-      if (c === 32 || c === 9) return false;
+      if (c === 32 || c === 9) return -1;
     }
     let name: string;
     let key: string;
     if (known === undefined) {
       name = head.slice(pos, nameEnd);
       key = headerKey(name);
+      seen |= headerBit(key);
     } else {
       name = known.spelling;
       key = known.key;
+      seen |= known.bit;
     }
     headers.push({ name, key, value: head.slice(valueStart, end) });
     valueAt?.push(at + valueStart);
     pos = lf + 1;
   }
-  return true;
+  return seen;
 }
 
 /**
@@ -403,29 +415,28 @@ export function splitHeaderFields(head: string, from: number, headers: HeaderFie
 const REQUIRED_IN_REQUESTS = ['to', 'from', 'cseq', 'call-id', 'via'] as const;
 
 /** Full check: every typed header, required headers, CSeq method (RFC 3261 section 8.1.1). */
-function checkFull(message: SipMessage, faults: SipFault[]): void {
+function checkFull(message: SipMessage, faults: SipFault[], present: number): void {
   for (const err of parseAllTypedHeaders(message)) {
     // Content-Length faults were already recorded by framing.
     if (err.header === 'content-length') continue;
     faults.push(err.toFault());
   }
-  checkRequired(message, faults);
+  checkRequired(message, faults, present);
 }
 
-/** `present`: the REQUIRED_BITS of the headers present, when the caller has them already. */
-function checkRequired(message: SipMessage, faults: SipFault[], present?: number): void {
+/** `present`: the HEADER_BIT of every header present. */
+function checkRequired(message: SipMessage, faults: SipFault[], present: number): void {
   // Max-Forwards is required by RFC 3261 but absent from RFC 2543 requests, which RFC 4475
   // section 3.4.1 asks elements to accept: a proxy adds it when forwarding.
-  let seen = present ?? 0;
-  if (present === undefined) for (const h of message.headers) seen |= REQUIRED_BITS[h.key] ?? 0;
+  const seen = present & ALL_REQUIRED;
   if (seen !== ALL_REQUIRED) {
     for (const key of REQUIRED_IN_REQUESTS) {
-      if ((seen & (REQUIRED_BITS[key] ?? 0)) === 0) {
+      if ((seen & HEADER_BIT[key]) === 0) {
         faults.push({ code: 'SIP_ERR_MISSING_HEADER', header: key, detail: 'required header is missing' });
       }
     }
   }
-  if (message.kind === 'request' && (seen & (REQUIRED_BITS.cseq ?? 0)) !== 0) {
+  if (message.kind === 'request' && (seen & HEADER_BIT.cseq) !== 0) {
     try {
       const cseq = message.cseq();
       if (cseq.method !== message.method) {
@@ -438,21 +449,19 @@ function checkRequired(message: SipMessage, faults: SipFault[], present?: number
   }
 }
 
-const REQUIRED_BITS: Readonly<Record<string, number>> = Object.fromEntries(REQUIRED_IN_REQUESTS.map((key, i) => [key, 1 << i]));
-const ALL_REQUIRED = (1 << REQUIRED_IN_REQUESTS.length) - 1;
+const ALL_REQUIRED = REQUIRED_IN_REQUESTS.reduce((bits, key) => bits | HEADER_BIT[key], 0);
 
 /**
  * Lazy check: only what the transaction layer reads on every message (RFC 3261 section 17.1.3
  * and 17.2.3 keys): top Via, CSeq, Call-ID, From and To tags. Absent headers are left to
  * checkRequired, which names each one.
  */
-function checkLazy(message: SipMessage, faults: SipFault[]): void {
-  let present = 0;
-  for (const h of message.headers) present |= REQUIRED_BITS[h.key] ?? 0;
-  for (const [bit, read] of LAZY_READERS) {
-    if (bit !== 0 && (present & bit) === 0) continue;
+function checkLazy(message: SipMessage, faults: SipFault[], present: number): void {
+  for (let reader = 0; reader < LAZY_READERS; reader++) {
+    const needs = LAZY_NEEDS[reader] ?? 0;
+    if ((present & needs) !== needs) continue;
     try {
-      read(message);
+      readLazy(message, reader);
     } catch (err) {
       if (!(err instanceof SipParseError)) throw err;
       faults.push(err.toFault());
@@ -461,11 +470,26 @@ function checkLazy(message: SipMessage, faults: SipFault[]): void {
   checkRequired(message, faults, present);
 }
 
-// Each reader with the REQUIRED_BITS bit of the header it needs present (0: read regardless).
-const LAZY_READERS: ReadonlyArray<readonly [number, (m: SipMessage) => unknown]> = [
-  [0, (m) => m.topVia()],
-  [REQUIRED_BITS.cseq ?? 0, (m) => m.cseq()],
-  [REQUIRED_BITS['call-id'] ?? 0, (m) => m.callId()],
-  [REQUIRED_BITS.from ?? 0, (m) => m.fromTag()],
-  [REQUIRED_BITS.to ?? 0, (m) => m.toTag()],
-];
+const LAZY_READERS = 5;
+// The HEADER_BIT a lazy reader needs present (0: reads regardless), by reader number.
+const LAZY_NEEDS = [0, HEADER_BIT.cseq, HEADER_BIT['call-id'], HEADER_BIT.from, HEADER_BIT.to];
+
+/** Lazy reader number `reader`: one switch, no closures, on every message. */
+function readLazy(message: SipMessage, reader: number): void {
+  switch (reader) {
+    case 0:
+      message.topVia();
+      break;
+    case 1:
+      message.cseq();
+      break;
+    case 2:
+      message.callId();
+      break;
+    case 3:
+      message.fromTag();
+      break;
+    default:
+      message.toTag();
+  }
+}
