@@ -28,41 +28,40 @@ export function tagOf(value: NameAddr): string | undefined {
 /**
  * The tag parameter of a From or To value without parsing the URI: what a transaction needs on
  * every message. Agrees with tagOf(parseNameAddr(text)) on every valid value. `codes`, when given,
- * holds text's characters from `at` (char-codes.ts).
+ * holds text's characters from `at` (char-codes.ts); text that is not ASCII is parsed whole.
  */
 export function extractTag(text: string, header: string, codes?: Uint8Array, at = 0): string | undefined {
-  // Skip a quoted display name, then the <URI> if there is one; parameters follow. Found with
-  // indexOf, which reads any text faster than a loop over its characters.
-  let params = -1;
-  let i = 0;
-  for (;;) {
-    const lt = text.indexOf('<', i);
-    const semi = text.indexOf(';', i);
-    const quote = text.indexOf('"', i);
-    const first = quote >= 0 && (lt < 0 || quote < lt) && (semi < 0 || quote < semi) ? quote : -1;
-    if (first >= 0) {
-      i = quotedStringEnd(text, quote);
-      if (i < 0) return undefined;
-      continue;
-    }
-    if (lt >= 0 && (semi < 0 || lt < semi)) {
-      const close = text.indexOf('>', lt);
-      if (close < 0) throw new SipParseError('SIP_ERR_BAD_HEADER_VALUE', 'unterminated <URI>', header);
-      params = text.indexOf(';', close);
-    } else {
-      params = semi;
-    }
-    break;
-  }
-  if (params < 0) return undefined;
-  // Simple parameters (nearly always) are read in one pass; anything else by the scanner.
   let bytes = codes;
   let offset = at;
   if (bytes === undefined) {
     bytes = codesOf(text);
     offset = 0;
+    if (bytes === undefined) return tagOf(parseNameAddr(text, header));
   }
-  const simple = bytes === undefined ? undefined : scanSimpleParams(text, bytes, offset, params, text.length);
+  // Skip a quoted display name, then the <URI> if there is one; parameters follow.
+  const stop = offset + text.length;
+  let params = -1;
+  let inQuotes = false;
+  for (let i = offset; i < stop; i++) {
+    const c = bytes[i];
+    if (inQuotes) {
+      if (c === 92) i++;
+      else if (c === 34) inQuotes = false;
+    } else if (c === 34) {
+      inQuotes = true;
+    } else if (c === 60 /* < */) {
+      const close = text.indexOf('>', i - offset);
+      if (close < 0) throw new SipParseError('SIP_ERR_BAD_HEADER_VALUE', 'unterminated <URI>', header);
+      params = text.indexOf(';', close);
+      break;
+    } else if (c === 59 /* ; */) {
+      params = i - offset;
+      break;
+    }
+  }
+  if (params < 0) return undefined;
+  // Simple parameters (nearly always) are read in one pass; anything else by the scanner.
+  const simple = scanSimpleParams(text, bytes, offset, params, text.length);
   if (simple !== undefined) {
     const tag = paramValue(simple, 'tag');
     return tag === null ? undefined : tag;
@@ -71,22 +70,6 @@ export function extractTag(text: string, header: string, codes?: Uint8Array, at 
   s.pos = params;
   const value = paramValue(s.params(), 'tag');
   return value === null ? undefined : value;
-}
-
-/** One past the '"' closing the quoted string opened at text[open], or -1 when none does. */
-function quotedStringEnd(text: string, open: number): number {
-  let j = open + 1;
-  for (;;) {
-    const close = text.indexOf('"', j);
-    if (close < 0) return -1;
-    const escape = text.indexOf('\\', j);
-    // quoted-pair: the character after a backslash, a quote included, does not close the string.
-    if (escape >= 0 && escape < close) {
-      j = escape + 2;
-      continue;
-    }
-    return close + 1;
-  }
 }
 
 /**

@@ -58,6 +58,32 @@ export function parseMessage(bytes: Uint8Array, options: ParseOptions = {}): Sip
 }
 
 const CRLF_CRLF = Buffer.from('\r\n\r\n');
+/**
+ * Messages up to this size are decoded to text whole, body included, in one call; a larger one
+ * only as far as its header section, so that a large body is not decoded for nothing.
+ */
+const WHOLE_TEXT_BYTES = 4096;
+
+/**
+ * Where the header section that starts at buf[start] ends (the first CRLFCRLF) and the body
+ * starts; without the empty line, a fault and the header section running to the end.
+ */
+function locateHeaderEnd(buf: Buffer, start: number, faults: SipFault[]): { headEnd: number; bodyStart: number } {
+  let headEnd = buf.indexOf(CRLF_CRLF, start);
+  if (headEnd >= 0) return { headEnd, bodyStart: headEnd + 4 };
+  faults.push({ code: 'SIP_ERR_NO_HEADER_END', detail: 'no empty line ends the header section' });
+  headEnd = buf.length;
+  while (headEnd > start && (buf[headEnd - 1] === 10 || buf[headEnd - 1] === 13)) headEnd--;
+  return { headEnd, bodyStart: buf.length };
+}
+
+/** The result for a header section over its limit; faults past `keep` (start line) are dropped. */
+function headerSectionTooLarge(faults: SipFault[], limits: SipLimits, keep = faults.length): ParseResult {
+  faults.length = keep;
+  faults.push({ code: 'SIP_ERR_MESSAGE_TOO_LARGE', detail: `header section over ${limits.maxHeaderSectionBytes} bytes` });
+  return failed(faults, undefined, undefined);
+}
+
 /** Shared by every message without a body; a body is replaced, never written into. */
 const NO_BODY: Uint8Array = Buffer.alloc(0);
 
@@ -77,56 +103,87 @@ export function inspectMessage(bytes: Uint8Array, options: ParseOptions = {}): P
   }
 
   // An ASCII message (nearly all are) reads the same in UTF-8 and Latin-1, and Latin-1 decodes
-  // without validating; its bytes then hold the header text's characters at the same offsets, which
-  // the typed readers scan (char-codes.ts). Anything else is decoded header section only.
+  // without validating; its bytes then hold the text's characters at the same offsets, which the
+  // splitter and the typed readers scan (char-codes.ts). A small one is decoded whole, and the
+  // splitter finds the empty line that ends its header section on the way. Anything else has its
+  // header section located in the bytes and decoded alone.
   const ascii = isAscii(buf);
-  const text = ascii ? buf.toString('latin1') : undefined;
-  let headEnd = text === undefined ? buf.indexOf(CRLF_CRLF, start) : text.indexOf('\r\n\r\n', start);
-  let bodyStart: number;
-  if (headEnd < 0) {
-    faults.push({ code: 'SIP_ERR_NO_HEADER_END', detail: 'no empty line ends the header section' });
-    headEnd = buf.length;
-    while (headEnd > start && (buf[headEnd - 1] === 10 || buf[headEnd - 1] === 13)) headEnd--;
-    bodyStart = buf.length;
-  } else {
-    bodyStart = headEnd + 4;
-  }
-  if (headEnd - start > limits.maxHeaderSectionBytes) {
-    faults.push({ code: 'SIP_ERR_MESSAGE_TOO_LARGE', detail: `header section over ${limits.maxHeaderSectionBytes} bytes` });
-    return failed(faults, undefined, undefined);
-  }
-
+  const text = ascii && buf.length <= WHOLE_TEXT_BYTES ? buf.toString('latin1') : undefined;
   let encoding: HeaderEncoding = 'utf8';
-  let head: string;
+  let head: string | undefined;
+  let headEnd = -1;
+  let bodyStart = buf.length;
+  let firstEnd: number;
+  let startLine: string;
   if (text !== undefined) {
-    head = start === 0 && headEnd === text.length ? text : text.slice(start, headEnd);
+    firstEnd = text.indexOf('\r\n', start);
+    startLine = firstEnd < 0 ? text.slice(start) : text.slice(start, firstEnd);
   } else {
+    const located = locateHeaderEnd(buf, start, faults);
+    headEnd = located.headEnd;
+    bodyStart = located.bodyStart;
+    if (headEnd - start > limits.maxHeaderSectionBytes) return headerSectionTooLarge(faults, limits);
     const headBytes = buf.subarray(start, headEnd);
-    if (!isUtf8(headBytes)) encoding = 'latin1';
-    head = headBytes.toString(encoding);
+    if (!ascii && !isUtf8(headBytes)) encoding = 'latin1';
+    head = headBytes.toString(ascii ? 'latin1' : encoding);
+    firstEnd = head.indexOf('\r\n');
+    startLine = firstEnd < 0 ? head : head.slice(0, firstEnd);
+    // Offsets below are into head, which starts at buf[start].
   }
-  const firstEnd = head.indexOf('\r\n');
-  const startLine = firstEnd < 0 ? head : head.slice(0, firstEnd);
+  // buf holds the header characters one for one (ASCII, or Latin-1 decoded): the fast paths
+  // may read it. A UTF-8 head goes to the general reader.
+  const codes = ascii || encoding === 'latin1' ? buf : undefined;
 
+  // Faults of the header section's end come before those of the start line, whichever is found
+  // first: a decoded text learns its end only after the start line has been read.
+  const startLineFaults = faults.length;
   let message: SipMessage;
   const headers: HeaderField[] = [];
   try {
-    message = parseStartLine(startLine, headers, encoding, faults, ascii || encoding === 'latin1' ? buf : undefined, start);
+    message = parseStartLine(startLine, headers, encoding, faults, codes, start);
   } catch (err) {
     if (!(err instanceof SipParseError)) throw err;
     faults.push(err.toFault());
+    if (text !== undefined) {
+      const headFaults: SipFault[] = [];
+      const located = locateHeaderEnd(buf, start, headFaults);
+      faults.splice(startLineFaults, 0, ...headFaults);
+      if (located.headEnd - start > limits.maxHeaderSectionBytes) return headerSectionTooLarge(faults, limits, startLineFaults + headFaults.length);
+    }
     return failed(faults, undefined, startLine.startsWith('SIP/') ? 'response' : 'request');
   }
 
-  // Where each value starts in buf, for the typed readers: when buf holds the head's characters
-  // one for one (ASCII, or Latin-1 decoded); a UTF-8 head goes to the general reader.
-  const codes = ascii || encoding === 'latin1' ? buf : undefined;
+  // Where each value starts in buf, for the typed readers.
   let valueAt: number[] | undefined = codes === undefined ? undefined : [];
-  let present = firstEnd < 0 || codes === undefined ? -1 : splitPlainFields(head, firstEnd + 2, headers, limits, codes, start, valueAt);
+  let present = -1;
+  if (text !== undefined) {
+    // Fields start after the start line; the splitter stops at the empty line, its position in r.
+    const r = firstEnd < 0 ? -1 : splitPlainFields(text, firstEnd + 2, headers, limits, buf, 0, valueAt, true);
+    let headFaults = 0;
+    if (r >= 0) {
+      present = r % 64;
+      headEnd = Math.floor(r / 64) - 2;
+      bodyStart = headEnd + 4;
+    } else {
+      const found: SipFault[] = [];
+      const located = locateHeaderEnd(buf, start, found);
+      faults.splice(startLineFaults, 0, ...found);
+      headFaults = found.length;
+      headEnd = located.headEnd;
+      bodyStart = located.bodyStart;
+      head = text.slice(start, headEnd);
+      firstEnd -= start;
+    }
+    // As when the bytes are searched first: over the limit, the start line's faults are not reached.
+    if (headEnd - start > limits.maxHeaderSectionBytes) return headerSectionTooLarge(faults, limits, startLineFaults + headFaults);
+  } else if (firstEnd >= 0 && codes !== undefined && head !== undefined) {
+    const r = splitPlainFields(head, firstEnd + 2, headers, limits, codes, start, valueAt, false);
+    if (r >= 0) present = r % 64;
+  }
   if (present < 0) {
     valueAt = undefined;
     present = 0;
-    if (firstEnd >= 0) {
+    if (firstEnd >= 0 && head !== undefined) {
       // Something unusual (folding, odd spacing, bare CR or LF, a limit): the general reader decides.
       headers.length = 0;
       splitHeaderFields(head, firstEnd + 2, headers, faults, limits);
@@ -285,9 +342,11 @@ function parseStartLine(
  * is anything else, leaving the whole section to splitHeaderFields. One pass, no regular
  * expressions, and the name of a common header is the interned spelling rather than a new string.
  * Names are read from codes (`codes[at + i]` is head[i], see char-codes.ts), line ends with indexOf.
- * Returns the HEADER_BIT of the headers seen (so that nobody loops over the fields again to learn
- * which are there), or -1 where it declines. With `valueAt`, also gives where each value starts
- * in codes.
+ * With `untilEmptyLine`, head goes on past the header section and the splitter stops at the empty
+ * line (declining when there is none); otherwise head ends with the last field.
+ * Returns `stop * 64 + bits`: where it stopped (the empty line's CR, or head's end) and the
+ * HEADER_BIT of the headers seen, so that nobody loops over the fields again to learn which are
+ * there; -1 where it declines. With `valueAt`, also gives where each value starts in codes.
  */
 export function splitPlainFields(
   head: string,
@@ -296,7 +355,8 @@ export function splitPlainFields(
   limits: SipLimits,
   codes: Uint8Array,
   at: number,
-  valueAt?: number[],
+  valueAt: number[] | undefined,
+  untilEmptyLine: boolean,
 ): number {
   const n = head.length;
   let pos = from;
@@ -304,6 +364,7 @@ export function splitPlainFields(
   // The next CR at or after pos: a CR anywhere but before the LF that ends a field is unusual.
   let nextCr = head.indexOf('\r', pos);
   while (pos < n) {
+    if (untilEmptyLine && nextCr === pos && codes[at + pos + 1] === 10) return pos * 64 + seen;
     // name = token, ending at the colon; past the head, codes hold the CR of its end.
     const nameStart = at + pos;
     let i = nameStart;
@@ -315,7 +376,7 @@ export function splitPlainFields(
     let lf = head.indexOf('\n', nameEnd);
     let end: number;
     if (lf < 0) {
-      if (nextCr >= 0) return -1;
+      if (nextCr >= 0 || untilEmptyLine) return -1;
       end = n;
       lf = n;
     } else {
@@ -351,7 +412,7 @@ export function splitPlainFields(
     valueAt?.push(at + valueStart);
     pos = lf + 1;
   }
-  return seen;
+  return untilEmptyLine ? -1 : n * 64 + seen;
 }
 
 /**
