@@ -59,6 +59,11 @@ abstract class SipMessageBase {
   // (char-codes.ts), so that the typed readers scan bytes instead of strings. Unset otherwise.
   #codes: Uint8Array | undefined;
   #valueAt: readonly number[] | undefined;
+  // What the transaction layer reads on every message, kept beside the map: no look-up, no map
+  // to create for a lazily parsed message. Undefined until read.
+  #cseq: CSeq | undefined;
+  #callId: string | undefined;
+  #topVia: Via | undefined;
 
   static {
     attachSource = (message, codes, valueAt) => {
@@ -101,9 +106,8 @@ abstract class SipMessageBase {
   /** Adds a field at the end, or at the top of its kind with `prepend` (as a proxy adds Via). */
   addHeader(name: string, value: string, options: { prepend?: boolean } = {}): void {
     const key = headerKey(name);
-    this.#codes = undefined;
+    this.#forget(key);
     const field: HeaderField = { name: canonicalHeaderName(key), key, value };
-    this.#typed?.delete(key);
     if (options.prepend === true) {
       const first = this.headers.findIndex((h) => h.key === key);
       this.headers.splice(first < 0 ? 0 : first, 0, field);
@@ -115,7 +119,6 @@ abstract class SipMessageBase {
   /** Replaces every field of a header with one field (or removes them when value is undefined). */
   setHeader(name: string, value: string | undefined): void {
     const key = headerKey(name);
-    this.#codes = undefined;
     const first = this.headers.findIndex((h) => h.key === key);
     this.removeHeader(key);
     if (value === undefined) return;
@@ -126,8 +129,7 @@ abstract class SipMessageBase {
   /** Removes every field of a header; returns how many were removed. */
   removeHeader(name: string): number {
     const key = headerKey(name);
-    this.#codes = undefined;
-    this.#typed?.delete(key);
+    this.#forget(key);
     let removed = 0;
     for (let i = this.headers.length - 1; i >= 0; i--) {
       if (this.headers[i]?.key === key) {
@@ -141,16 +143,41 @@ abstract class SipMessageBase {
   /** Removes the first value of a list header (the top Via, the first Route). */
   removeFirstValue(name: string): string | undefined {
     const key = headerKey(name);
-    this.#codes = undefined;
     const index = this.headers.findIndex((h) => h.key === key);
     const field = this.headers[index];
     if (field === undefined) return undefined;
-    this.#typed?.delete(key);
+    this.#forget(key);
     const values = splitHeaderValues(field.value, SIP_LIMITS.maxHeaderValues, key);
     const first = values.shift();
     if (values.length === 0) this.headers.splice(index, 1);
     else this.headers[index] = { name: field.name, key, value: values.join(', ') };
     return first;
+  }
+
+  /** Drops what was read of `key`, and the parse bytes: the fields no longer match them. */
+  #forget(key: string): void {
+    this.#codes = undefined;
+    this.#typed?.delete(key);
+    if (key === 'cseq') this.#cseq = undefined;
+    else if (key === 'call-id') this.#callId = undefined;
+    else if (key === 'via') this.#topVia = undefined;
+  }
+
+  /** Where the value of headers[index] starts in the parse bytes, or -1 outside a parse. */
+  #valueOffset(index: number): number {
+    return this.#codes === undefined ? -1 : (this.#valueAt?.[index] ?? -1);
+  }
+
+  /** The index of the one field of `key` (a key constant), -1 when absent; throws when repeated. */
+  #singleIndex(key: string): number {
+    const headers = this.headers;
+    let index = -1;
+    for (let i = 0; i < headers.length; i++) {
+      if ((headers[i] as HeaderField).key !== key) continue;
+      if (index >= 0) throw new SipParseError('SIP_ERR_DUPLICATE_HEADER', 'appears more than once', key);
+      index = i;
+    }
+    return index;
   }
 
   /** Sets the body and the Content-Length (and Content-Type when given) to match it. */
@@ -170,11 +197,11 @@ abstract class SipMessageBase {
     for (let i = 0; i < headers.length; i++) {
       const h = headers[i] as HeaderField;
       if (h.key !== key) continue;
-      const at = codes === undefined ? undefined : this.#valueAt?.[i];
+      const at = this.#valueOffset(i);
       // A field without a comma holds one value: no need to scan it for quotes and brackets.
       if (h.value.indexOf(',') < 0) {
         // A field the parser read has no white space around its value: its bytes are the value's.
-        if (at !== undefined && codes !== undefined && parseAt !== undefined && h.value !== '') parsed.push(parseAt(h.value, key, codes, at));
+        if (at >= 0 && codes !== undefined && parseAt !== undefined && h.value !== '') parsed.push(parseAt(h.value, key, codes, at));
         else parsed.push(parseListValue(h.value.trim(), key, parse));
       } else {
         for (const value of splitHeaderValues(h.value, SIP_LIMITS.maxHeaderValues, key)) parsed.push(parseListValue(value, key, parse));
@@ -186,19 +213,13 @@ abstract class SipMessageBase {
 
   protected typedSingle<T>(key: string, parse: (value: string, key: string) => T, parseAt?: ParseAt<T>): T | undefined {
     if (this.#typed?.has(key) === true) return this.#typed.get(key) as T | undefined;
-    const headers = this.headers;
-    let index = -1;
-    for (let i = 0; i < headers.length; i++) {
-      if ((headers[i] as HeaderField).key !== key) continue;
-      if (index >= 0) throw new SipParseError('SIP_ERR_DUPLICATE_HEADER', 'appears more than once', key);
-      index = i;
-    }
+    const index = this.#singleIndex(key);
     let parsed: T | undefined;
     if (index >= 0) {
-      const value = (headers[index] as HeaderField).value;
+      const value = (this.headers[index] as HeaderField).value;
       const codes = this.#codes;
-      const at = this.#valueAt?.[index];
-      parsed = parseAt !== undefined && codes !== undefined && at !== undefined ? parseAt(value, key, codes, at) : parse(value, key);
+      const at = this.#valueOffset(index);
+      parsed = parseAt !== undefined && codes !== undefined && at >= 0 ? parseAt(value, key, codes, at) : parse(value, key);
     }
     (this.#typed ??= new Map()).set(key, parsed);
     return parsed;
@@ -217,6 +238,7 @@ abstract class SipMessageBase {
 
   /** The top Via, parsed without touching the others (the transaction key needs only this one). */
   topVia(): Via | undefined {
+    if (this.#topVia !== undefined) return this.#topVia;
     const cached = this.#typed?.get('via') as Via[] | undefined;
     if (cached !== undefined) return cached[0];
     const headers = this.headers;
@@ -224,10 +246,11 @@ abstract class SipMessageBase {
       const h = headers[i] as HeaderField;
       if (h.key !== 'via') continue;
       const comma = h.value.indexOf(',');
-      const at = this.#codes === undefined ? undefined : this.#valueAt?.[i];
+      const at = this.#valueOffset(i);
       const text = comma < 0 ? h.value : h.value.slice(0, comma);
       // The bytes of a field the parser read start with its value, the first Via among them.
-      return at !== undefined && this.#codes !== undefined ? parseViaAt(text, this.#codes, at) : parseVia(text);
+      this.#topVia = at >= 0 && this.#codes !== undefined ? parseViaAt(text, this.#codes, at) : parseVia(text);
+      return this.#topVia;
     }
     return undefined;
   }
@@ -256,18 +279,30 @@ abstract class SipMessageBase {
     for (let i = 0; i < headers.length; i++) {
       const h = headers[i] as HeaderField;
       if (h.key !== key) continue;
-      const at = this.#codes === undefined ? undefined : this.#valueAt?.[i];
-      return at === undefined ? extractTag(h.value, key) : extractTag(h.value, key, this.#codes, at);
+      const at = this.#valueOffset(i);
+      return at < 0 ? extractTag(h.value, key) : extractTag(h.value, key, this.#codes, at);
     }
     throw new SipParseError('SIP_ERR_MISSING_HEADER', 'required header is missing', key);
   }
 
   callId(): string {
-    return this.required('call-id', parseCallId, callIdAt);
+    if (this.#callId !== undefined) return this.#callId;
+    const index = this.#singleIndex('call-id');
+    if (index < 0) throw new SipParseError('SIP_ERR_MISSING_HEADER', 'required header is missing', 'call-id');
+    const value = (this.headers[index] as HeaderField).value;
+    const at = this.#valueOffset(index);
+    this.#callId = at >= 0 && this.#codes !== undefined ? parseCallIdAt(value, this.#codes, at) : parseCallId(value);
+    return this.#callId;
   }
 
   cseq(): CSeq {
-    return this.required('cseq', parseCSeq, cseqAt);
+    if (this.#cseq !== undefined) return this.#cseq;
+    const index = this.#singleIndex('cseq');
+    if (index < 0) throw new SipParseError('SIP_ERR_MISSING_HEADER', 'required header is missing', 'cseq');
+    const value = (this.headers[index] as HeaderField).value;
+    const at = this.#valueOffset(index);
+    this.#cseq = at >= 0 && this.#codes !== undefined ? parseCSeqAt(value, this.#codes, at) : parseCSeq(value);
+    return this.#cseq;
   }
 
   maxForwards(): number | undefined {
@@ -402,8 +437,6 @@ abstract class SipMessageBase {
 type ParseAt<T> = (value: string, key: string, codes: Uint8Array, at: number) => T;
 
 const viaAt: ParseAt<Via> = (value, _key, codes, at) => parseViaAt(value, codes, at);
-const callIdAt: ParseAt<string> = (value, _key, codes, at) => parseCallIdAt(value, codes, at);
-const cseqAt: ParseAt<CSeq> = (value, _key, codes, at) => parseCSeqAt(value, codes, at);
 
 function parseListValue<T>(value: string, key: string, parse: (value: string, key: string) => T): T {
   if (value === '') throw new SipParseError('SIP_ERR_BAD_HEADER_VALUE', 'empty value in a list', key);

@@ -50,13 +50,15 @@ function parseViaSlow(text: string): Via {
   return { protocol: 'SIP', version: '2.0', transport: (m[1] ?? '').toUpperCase(), host, hostKind, port, params };
 }
 
+const SIP_2_0 = Buffer.from('SIP/2.0/', 'latin1');
+
 /**
  * CANONICAL_VIA without the [IPv6] parameter values, read by hand from codes (`codes[at + i]` is
  * text[i]): what parseVia gives for it, or undefined to leave the text to the regular expression.
  */
 function parsePlainVia(text: string, codes: Uint8Array, at: number): Via | undefined {
   // Positions below are indexes into codes; text indexes are `position - at`.
-  if (!text.startsWith('SIP/2.0/')) return undefined;
+  for (let k = 0; k < 8; k++) if (codes[at + k] !== SIP_2_0[k]) return undefined;
   const first = at + 8;
   let i = first;
   let c = codes[i] as number;
