@@ -162,6 +162,8 @@ export function splitSimpleParams(text: string): HeaderParam[] {
  * every Via, From, To, Contact and Route.
  */
 export function scanSimpleParams(text: string, codes: Uint8Array, at: number, from: number, end: number, quoted = false): HeaderParam[] | undefined {
+  // A local, not the imported binding: read on every character.
+  const token = TOKEN;
   const params: HeaderParam[] = [];
   // Positions below are indexes into codes; text indexes are `position - at`.
   let i = at + from;
@@ -170,7 +172,7 @@ export function scanSimpleParams(text: string, codes: Uint8Array, at: number, fr
     if (codes[i] !== 59 /* ; */) return undefined;
     const nameStart = ++i;
     let c = codes[i] as number;
-    while (TOKEN[c] === 1) c = codes[++i] as number;
+    while (token[c] === 1) c = codes[++i] as number;
     if (i === nameStart || i > stop) return undefined;
     const name = text.slice(nameStart - at, i - at);
     if (i < stop && c === 61 /* = */) {
@@ -188,7 +190,7 @@ export function scanSimpleParams(text: string, codes: Uint8Array, at: number, fr
         params.push({ name, value: text.slice(valueStart - at, i - at) });
         continue;
       }
-      while (TOKEN[c] === 1 || c === 58) c = codes[++i] as number;
+      while (token[c] === 1 || c === 58) c = codes[++i] as number;
       if (i === valueStart || i > stop) return undefined;
       params.push({ name, value: text.slice(valueStart - at, i - at) });
     } else {

@@ -105,6 +105,8 @@ function parseNameAddrSlow(text: string, header: string): NameAddr {
  * undefined to leave the text to them.
  */
 function parsePlainNameAddr(text: string, codes: Uint8Array, at: number): NameAddr | undefined {
+  // A local, not the imported binding: read on every character.
+  const token = TOKEN;
   // Positions below are indexes into codes; text indexes are `position - at`.
   let i = at;
   let c = codes[i] as number;
@@ -124,7 +126,7 @@ function parsePlainNameAddr(text: string, codes: Uint8Array, at: number): NameAd
     // Token words, each followed by one space; the last space is the one before '<'.
     for (;;) {
       const wordStart = i;
-      while (TOKEN[c] === 1) c = codes[++i] as number;
+      while (token[c] === 1) c = codes[++i] as number;
       if (i === wordStart || c !== 32) return undefined;
       c = codes[++i] as number;
       if (c === 60) break;

@@ -288,6 +288,26 @@ function checkVersion(version: string): SipFault | undefined {
   return undefined;
 }
 
+const SP_SIP_2_0 = Buffer.from(' SIP/2.0', 'latin1');
+
+/**
+ * The request line as nearly every request writes it, read from codes (`codes[at + i]` is
+ * line[i]): a token method, one SP, a URI without SP, and ` SIP/2.0` ending the line. Gives the
+ * index of the SP after the method, which the general path would find; -1 for anything else.
+ */
+function plainRequestMethodEnd(line: string, codes: Uint8Array, at: number): number {
+  const token = TOKEN;
+  let i = at;
+  let c = codes[i] as number;
+  while (token[c] === 1) c = codes[++i] as number;
+  const sp1 = i - at;
+  const sp2 = line.length - 8;
+  if (sp1 === 0 || c !== 32 || sp2 <= sp1) return -1;
+  for (let k = 0; k < 8; k++) if (codes[at + sp2 + k] !== SP_SIP_2_0[k]) return -1;
+  // The URI between the two must hold no SP: the general path would count more fields.
+  return line.indexOf(' ', sp1 + 1) === sp2 ? sp1 : -1;
+}
+
 /** Request-Line = Method SP Request-URI SP SIP-Version; Status-Line = SIP-Version SP Status-Code SP Reason-Phrase. */
 function parseStartLine(
   line: string,
@@ -297,7 +317,8 @@ function parseStartLine(
   codes: Uint8Array | undefined,
   at: number,
 ): SipMessage {
-  if (line.startsWith('SIP/') || line.startsWith('sip/')) {
+  const first = line.charCodeAt(0);
+  if ((first === 83 || first === 115) && (line.startsWith('SIP/') || line.startsWith('sip/'))) {
     const sp1 = line.indexOf(' ');
     const sp2 = sp1 < 0 ? -1 : line.indexOf(' ', sp1 + 1);
     if (sp1 < 0 || sp2 < 0) throw new SipParseError('SIP_ERR_BAD_START_LINE', 'a status line needs version, code and reason');
@@ -310,15 +331,22 @@ function parseStartLine(
     if (/[\r\n]/.test(reason)) throw new SipParseError('SIP_ERR_BAD_START_LINE', 'line break in the reason phrase');
     return new SipResponse(Number(code), reason, headers, NO_BODY, version === 'SIP/2.0' ? version : version.toUpperCase(), encoding);
   }
-  const sp1 = line.indexOf(' ');
-  const sp2 = sp1 < 0 ? -1 : line.indexOf(' ', sp1 + 1);
-  if (sp2 < 0 || line.indexOf(' ', sp2 + 1) >= 0) {
-    throw new SipParseError('SIP_ERR_BAD_START_LINE', `a request line is 'METHOD URI SIP/2.0' with single spaces; got ${line.split(' ').length} fields`);
+  let sp1 = codes === undefined ? -1 : plainRequestMethodEnd(line, codes, at);
+  let sp2 = -1;
+  // The plain form's method is a token already.
+  const plain = sp1 >= 0;
+  if (plain) sp2 = line.length - 8;
+  else {
+    sp1 = line.indexOf(' ');
+    sp2 = sp1 < 0 ? -1 : line.indexOf(' ', sp1 + 1);
+    if (sp2 < 0 || line.indexOf(' ', sp2 + 1) >= 0) {
+      throw new SipParseError('SIP_ERR_BAD_START_LINE', `a request line is 'METHOD URI SIP/2.0' with single spaces; got ${line.split(' ').length} fields`);
+    }
   }
   const method = line.slice(0, sp1);
   const uriText = line.slice(sp1 + 1, sp2);
   const version = line.slice(sp2 + 1);
-  if (!isToken(method)) throw new SipParseError('SIP_ERR_BAD_METHOD', `'${method.slice(0, 40)}' is not a token`);
+  if (!plain && !isToken(method)) throw new SipParseError('SIP_ERR_BAD_METHOD', `'${method.slice(0, 40)}' is not a token`);
   const versionFault = checkVersion(version);
   if (versionFault !== undefined) faults.push(versionFault);
   let uri: Uri;
@@ -358,6 +386,8 @@ export function splitPlainFields(
   valueAt: number[] | undefined,
   untilEmptyLine: boolean,
 ): number {
+  // A local, not the imported binding: read on every character.
+  const token = TOKEN;
   const n = head.length;
   let pos = from;
   let seen = 0;
@@ -369,7 +399,7 @@ export function splitPlainFields(
     const nameStart = at + pos;
     let i = nameStart;
     let c = codes[i] as number;
-    while (TOKEN[c] === 1) c = codes[++i] as number;
+    while (token[c] === 1) c = codes[++i] as number;
     if (i === nameStart || c !== 58 /* : */) return -1;
     const known = knownHeaderIn(codes, nameStart, i);
     const nameEnd = i - at;

@@ -156,12 +156,14 @@ for (let c = 0; c < 128; c++) if (/[A-Za-z0-9]/.test(String.fromCharCode(c))) WO
  * expression accepts untrimmed.
  */
 function isPlainCallId(codes: Uint8Array, at: number, n: number): boolean {
+  // A local, not the imported binding: read on every character.
+  const word = WORD;
   const stop = at + n;
   let sign = -1;
   for (let i = at; i < stop; i++) {
     const c = codes[i] as number;
     if (c === 64 /* @ */ && sign < 0 && i > at) sign = i;
-    else if (WORD[c] !== 1) return false;
+    else if (word[c] !== 1) return false;
   }
   return n > 0 && sign !== stop - 1;
 }

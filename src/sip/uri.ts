@@ -164,6 +164,9 @@ function parseUriSlow(text: string): Uri {
  * char-codes.ts), so that a name-addr need not copy its URI.
  */
 export function parsePlainSipUri(text: string, codes: Uint8Array, at: number, from: number, end: number): SipUri | undefined {
+  // A local, not the imported binding: read on every character.
+  const userChars = USER;
+  const paramChars = PARAM;
   // Positions below are indexes into codes; text indexes are `position - at`.
   const stop = at + end;
   let i = at + from;
@@ -181,7 +184,7 @@ export function parsePlainSipUri(text: string, codes: Uint8Array, at: number, fr
   if (at1 >= at && at1 < stop) {
     if (at1 === i) return undefined;
     for (let j = i; j < at1; j++) {
-      if (USER[codes[j] as number] !== 1) return undefined;
+      if (userChars[codes[j] as number] !== 1) return undefined;
     }
     user = text.slice(i - at, at1 - at);
     i = at1 + 1;
@@ -209,13 +212,13 @@ export function parsePlainSipUri(text: string, codes: Uint8Array, at: number, fr
     if (codes[i] !== 59 /* ; */) return undefined;
     const nameStart = ++i;
     c = codes[i] as number;
-    while (PARAM[c] === 1) c = codes[++i] as number;
+    while (paramChars[c] === 1) c = codes[++i] as number;
     if (i === nameStart || i > stop) return undefined;
     const name = text.slice(nameStart - at, i - at);
     if (c === 61 /* = */) {
       const valueStart = ++i;
       c = codes[i] as number;
-      while (PARAM[c] === 1) c = codes[++i] as number;
+      while (paramChars[c] === 1) c = codes[++i] as number;
       if (i === valueStart || i > stop) return undefined;
       params.push({ name, value: text.slice(valueStart - at, i - at) });
     } else {
