@@ -13,7 +13,8 @@ const ENCODER = new TextEncoder();
 // One buffer reused by every call: a fast path that receives it must finish reading before it
 // calls anything that may encode again (nothing on a fast path does: nested readers are passed
 // the same codes).
-const SCRATCH = new Uint8Array(8192);
+// A Buffer like the parser's input, so that the fast paths see one kind of array (monomorphic).
+const SCRATCH: Uint8Array = Buffer.alloc(8192);
 
 /**
  * The codes of text when every character is ASCII, in a shared buffer valid until the next call;
@@ -30,3 +31,4 @@ export function codesOf(text: string): Uint8Array | undefined {
   SCRATCH[n] = 0;
   return SCRATCH;
 }
+

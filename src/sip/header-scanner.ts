@@ -161,10 +161,11 @@ export function splitSimpleParams(text: string): HeaderParam[] {
  * Reads characters from codes (`codes[at + i]` is text[i], see char-codes.ts): this runs for
  * every Via, From, To, Contact and Route.
  */
-export function scanSimpleParams(text: string, codes: Uint8Array, at: number, from: number, end: number, quoted = false): HeaderParam[] | undefined {
+export function scanSimpleParams(text: string, codes: Uint8Array, at: number, from: number, end: number, quoted = false): readonly HeaderParam[] | undefined {
   // A local, not the imported binding: read on every character.
   const token = TOKEN;
-  const params: HeaderParam[] = [];
+  // Allocated with its first parameter: most lists hold one or two.
+  let params: HeaderParam[] | undefined;
   // Positions below are indexes into codes; text indexes are `position - at`.
   let i = at + from;
   const stop = at + end;
@@ -175,6 +176,7 @@ export function scanSimpleParams(text: string, codes: Uint8Array, at: number, fr
     while (token[c] === 1) c = codes[++i] as number;
     if (i === nameStart || i > stop) return undefined;
     const name = text.slice(nameStart - at, i - at);
+    let value: string | null = null;
     if (i < stop && c === 61 /* = */) {
       const valueStart = ++i;
       c = codes[i] as number;
@@ -187,18 +189,20 @@ export function scanSimpleParams(text: string, codes: Uint8Array, at: number, fr
           if (q === 92 || q === 13 || q === 10) return undefined;
         }
         i = close + 1;
-        params.push({ name, value: text.slice(valueStart - at, i - at) });
-        continue;
+      } else {
+        while (token[c] === 1 || c === 58) c = codes[++i] as number;
+        if (i === valueStart || i > stop) return undefined;
       }
-      while (token[c] === 1 || c === 58) c = codes[++i] as number;
-      if (i === valueStart || i > stop) return undefined;
-      params.push({ name, value: text.slice(valueStart - at, i - at) });
-    } else {
-      params.push({ name, value: null });
+      value = text.slice(valueStart - at, i - at);
     }
+    if (params === undefined) params = [{ name, value }];
+    else params.push({ name, value });
   }
-  return params;
+  return params ?? NO_PARAMS;
 }
+
+/** The parameter list of a value without parameters, shared. */
+export const NO_PARAMS: readonly HeaderParam[] = Object.freeze([]);
 
 /** Removes the quotes and quoted-pair escapes of a quoted-string. */
 export function unquote(quoted: string): string {

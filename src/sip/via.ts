@@ -138,7 +138,8 @@ function checkVia(text: string, port: number | undefined, params: readonly Heade
     // Only these names have rules; the others skip the lower-casing.
     const length = p.name.length;
     if (length !== 8 && length !== 3 && length !== 5 && length !== 6) continue;
-    const name = p.name.toLowerCase();
+    // Nearly every message writes them in lower case: no need to lower-case a copy.
+    const name = p.name === 'branch' || p.name === 'received' || p.name === 'rport' ? p.name : p.name.toLowerCase();
     if (name === 'received' && p.value !== null) {
       const addr = p.value.startsWith('[') ? p.value.slice(1, -1) : p.value;
       // A dotted quad is what nearly every received= holds; classifyHost reads it without a regex.
