@@ -8,7 +8,7 @@ import { scanSimpleParams, SIMPLE_PARAMS, splitSimpleParams } from './header-sca
 import { splitHeaderFields, splitPlainFields } from './parse-message.js';
 import { extractTag, parseNameAddr, parseNameAddrByGrammar, tagOf } from './name-addr.js';
 import { parseBoundedInt, parseBoundedIntByGrammar, parseCallId, parseCallIdByGrammar, parseCSeq, parseCSeqByGrammar, parseOptionTags } from './scalar-headers.js';
-import { SipRequest } from './message.js';
+import { newTrackedFields, SipRequest } from './message.js';
 import { parsePlainSipUri, parseUri } from './uri.js';
 import { SipParseError } from './errors.js';
 import { classifyHost, scanHost } from './host.js';
@@ -41,7 +41,8 @@ test('the plain header splitter agrees with the general one, or declines', () =>
       const limits = { ...SIP_LIMITS, maxHeaderCount, maxLineBytes: 30 };
       const plain: HeaderField[] = [];
       const { codes, at } = placed(head);
-      const r = splitPlainFields(head, 0, plain, limits, codes, at, undefined, false);
+      const tracked = newTrackedFields();
+      const r = splitPlainFields(head, 0, plain, limits, codes, at, undefined, false, tracked);
       if (r < 0) return;
       const general: HeaderField[] = [];
       const faults: SipFault[] = [];
@@ -49,6 +50,12 @@ test('the plain header splitter agrees with the general one, or declines', () =>
       assert.deepEqual(faults, []);
       assert.deepEqual(plain, general);
       assert.equal(r, head.length * 64 + general.reduce((bits, h) => bits | headerBit(h.key), 0));
+      // The first field of each tracked header, and which appear more than once.
+      for (const [position, bit] of Object.values(HEADER_BIT).entries()) {
+        const fields = general.flatMap((h, i) => (headerBit(h.key) === bit ? [i] : []));
+        assert.equal(tracked.first[position], fields[0] ?? -1);
+        assert.equal((tracked.repeated & bit) !== 0, fields.length > 1);
+      }
     }),
     { numRuns: 3000 },
   );
@@ -60,7 +67,10 @@ test('the plain header splitter takes the form nearly every message uses', () =>
   const { codes, at } = placed(head);
   const valueAt: number[] = [];
   // The bits of the headers seen: Via and Content-Length.
-  assert.equal(splitPlainFields(head, 0, plain, SIP_LIMITS, codes, at, valueAt, false), head.length * 64 + (HEADER_BIT.via | HEADER_BIT['content-length']));
+  const tracked = newTrackedFields();
+  assert.equal(splitPlainFields(head, 0, plain, SIP_LIMITS, codes, at, valueAt, false, tracked), head.length * 64 + (HEADER_BIT.via | HEADER_BIT['content-length']));
+  // Where the tracked headers are: Via first, Content-Length third, none repeated.
+  assert.deepEqual(tracked, { first: [-1, -1, -1, -1, 0, 2], repeated: 0 });
   // Where each value starts in the codes, the offset of the head among them included.
   assert.deepEqual(valueAt, [at + 5, at + 45, at + 50]);
   assert.deepEqual(plain, [

@@ -9,6 +9,8 @@ export interface HeaderParam {
 
 /** The value of a header parameter by case-insensitive name: undefined absent, null without value. */
 export function paramValue(params: readonly HeaderParam[], name: string): string | null | undefined {
+  // Names are nearly always written as asked for (branch, tag): try that before lower-casing.
+  for (const p of params) if (p.name === name) return p.value;
   const wanted = name.toLowerCase();
   for (const p of params) {
     if (p.name.length === wanted.length && p.name.toLowerCase() === wanted) return p.value;

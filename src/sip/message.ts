@@ -4,7 +4,7 @@ import { parseContentType, type ContentType } from './content-type.js';
 import { TOKEN } from './charsets.js';
 import { SipParseError } from './errors.js';
 import { splitHeaderValues } from './header-scanner.js';
-import { canonicalHeaderName, headerKey, LIST_HEADERS } from './header-names.js';
+import { canonicalHeaderName, HEADER_BIT, headerKey, LIST_HEADERS } from './header-names.js';
 import { extractTag, parseContact, parseContactAt, parseNameAddr, parseNameAddrAt, tagOf, type ContactValue, type NameAddr } from './name-addr.js';
 import {
   parseCallId, parseCallIdAt, parseContentLength, parseCSeq, parseCSeqAt, parseDate, parseDeltaSeconds, parseMaxForwards, parseOptionTags, parseRetryAfter,
@@ -37,16 +37,36 @@ export type HeaderEncoding = 'utf8' | 'latin1';
  * the first time they are called and cache the result; they throw SipParseError for a malformed
  * or duplicated header, so a message that passed full validation never throws from them.
  */
+/**
+ * Where the parser's splitter found the headers of HEADER_BIT: `first[31 - Math.clz32(bit)]` is
+ * the index of the first field with that bit (-1 when none), `repeated` the bits seen twice.
+ */
+export interface TrackedFields {
+  readonly first: number[];
+  repeated: number;
+}
+
+/** A TrackedFields with nothing found yet, for the splitter to fill. */
+export function newTrackedFields(): TrackedFields {
+  return { first: [-1, -1, -1, -1, -1, -1], repeated: 0 };
+}
+
 // Set in SipMessageBase's static block: the parser's hook for setting a message's bytes.
-let attachSource: (message: SipMessageBase, codes: Uint8Array | undefined, valueAt: readonly number[] | undefined) => void;
+let attachSource: (message: SipMessageBase, codes: Uint8Array | undefined, valueAt: readonly number[] | undefined, tracked: TrackedFields | undefined) => void;
 
 /**
  * For the parser only: while it checks a message it has just read, the typed readers may scan
- * `codes`, in which the value of headers[i] starts at valueAt[i]. Call again with undefined before
- * handing the message out: the bytes belong to the caller, who may reuse them.
+ * `codes`, in which the value of headers[i] starts at valueAt[i], and find the tracked headers
+ * where `tracked` says. Call again with undefined before handing the message out: the bytes
+ * belong to the caller, who may reuse them.
  */
-export function setParseSource(message: SipMessage, codes: Uint8Array | undefined, valueAt: readonly number[] | undefined): void {
-  attachSource(message, codes, valueAt);
+export function setParseSource(
+  message: SipMessage,
+  codes: Uint8Array | undefined,
+  valueAt: readonly number[] | undefined,
+  tracked: TrackedFields | undefined,
+): void {
+  attachSource(message, codes, valueAt, tracked);
 }
 
 abstract class SipMessageBase {
@@ -59,6 +79,7 @@ abstract class SipMessageBase {
   // (char-codes.ts), so that the typed readers scan bytes instead of strings. Unset otherwise.
   #codes: Uint8Array | undefined;
   #valueAt: readonly number[] | undefined;
+  #tracked: TrackedFields | undefined;
   // What the transaction layer reads on every message, kept beside the map: no look-up, no map
   // to create for a lazily parsed message. Undefined until read.
   #cseq: CSeq | undefined;
@@ -66,9 +87,10 @@ abstract class SipMessageBase {
   #topVia: Via | undefined;
 
   static {
-    attachSource = (message, codes, valueAt) => {
+    attachSource = (message, codes, valueAt, tracked) => {
       message.#codes = codes;
       message.#valueAt = valueAt;
+      message.#tracked = tracked;
     };
   }
 
@@ -157,6 +179,7 @@ abstract class SipMessageBase {
   /** Drops what was read of `key`, and the parse bytes: the fields no longer match them. */
   #forget(key: string): void {
     this.#codes = undefined;
+    this.#tracked = undefined;
     this.#typed?.delete(key);
     if (key === 'cseq') this.#cseq = undefined;
     else if (key === 'call-id') this.#callId = undefined;
@@ -168,8 +191,16 @@ abstract class SipMessageBase {
     return this.#codes === undefined ? -1 : (this.#valueAt?.[index] ?? -1);
   }
 
-  /** The index of the one field of `key` (a key constant), -1 when absent; throws when repeated. */
-  #singleIndex(key: string): number {
+  /**
+   * The index of the one field of `key` (a key constant), -1 when absent; throws when repeated.
+   * `bit`: the key's HEADER_BIT, for the parser's record of where it found the field.
+   */
+  #singleIndex(key: string, bit = 0): number {
+    const tracked = this.#tracked;
+    if (bit !== 0 && tracked !== undefined) {
+      if ((tracked.repeated & bit) !== 0) throw new SipParseError('SIP_ERR_DUPLICATE_HEADER', 'appears more than once', key);
+      return tracked.first[31 - Math.clz32(bit)] ?? -1;
+    }
     const headers = this.headers;
     let index = -1;
     for (let i = 0; i < headers.length; i++) {
@@ -242,7 +273,9 @@ abstract class SipMessageBase {
     const cached = this.#typed?.get('via') as Via[] | undefined;
     if (cached !== undefined) return cached[0];
     const headers = this.headers;
-    for (let i = 0; i < headers.length; i++) {
+    const first = this.#tracked?.first[31 - Math.clz32(HEADER_BIT.via)];
+    if (first !== undefined && first < 0) return undefined;
+    for (let i = first ?? 0; i < headers.length; i++) {
       const h = headers[i] as HeaderField;
       if (h.key !== 'via') continue;
       const comma = h.value.indexOf(',');
@@ -276,7 +309,8 @@ abstract class SipMessageBase {
     const parsed = this.#typed?.get(key) as NameAddr | undefined;
     if (parsed !== undefined) return tagOf(parsed);
     const headers = this.headers;
-    for (let i = 0; i < headers.length; i++) {
+    const first = this.#tracked?.first[31 - Math.clz32(HEADER_BIT[key])];
+    for (let i = first === undefined || first < 0 ? 0 : first; i < headers.length; i++) {
       const h = headers[i] as HeaderField;
       if (h.key !== key) continue;
       const at = this.#valueOffset(i);
@@ -287,7 +321,7 @@ abstract class SipMessageBase {
 
   callId(): string {
     if (this.#callId !== undefined) return this.#callId;
-    const index = this.#singleIndex('call-id');
+    const index = this.#singleIndex('call-id', HEADER_BIT['call-id']);
     if (index < 0) throw new SipParseError('SIP_ERR_MISSING_HEADER', 'required header is missing', 'call-id');
     const value = (this.headers[index] as HeaderField).value;
     const at = this.#valueOffset(index);
@@ -297,7 +331,7 @@ abstract class SipMessageBase {
 
   cseq(): CSeq {
     if (this.#cseq !== undefined) return this.#cseq;
-    const index = this.#singleIndex('cseq');
+    const index = this.#singleIndex('cseq', HEADER_BIT.cseq);
     if (index < 0) throw new SipParseError('SIP_ERR_MISSING_HEADER', 'required header is missing', 'cseq');
     const value = (this.headers[index] as HeaderField).value;
     const at = this.#valueOffset(index);

@@ -3,7 +3,7 @@ import { SIP_LIMITS, type SipLimits } from '../limits.js';
 import { isIn, isToken, TOKEN } from './charsets.js';
 import { responseForFault, SipParseError, type FaultResponse, type SipFault } from './errors.js';
 import { HEADER_BIT, headerBit, headerKey, knownHeaderIn, knownHeaderKeyAt } from './header-names.js';
-import { parseAllTypedHeaders, setParseSource, SipRequest, SipResponse, type HeaderEncoding, type HeaderField, type SipMessage } from './message.js';
+import { newTrackedFields, parseAllTypedHeaders, setParseSource, SipRequest, type TrackedFields, SipResponse, type HeaderEncoding, type HeaderField, type SipMessage } from './message.js';
 import { parseContentLength } from './scalar-headers.js';
 import { parseUri, parseUriAt, type Uri } from './uri.js';
 
@@ -155,10 +155,11 @@ export function inspectMessage(bytes: Uint8Array, options: ParseOptions = {}): P
 
   // Where each value starts in buf, for the typed readers.
   let valueAt: number[] | undefined = codes === undefined ? undefined : [];
+  const tracked = newTrackedFields();
   let present = -1;
   if (text !== undefined) {
     // Fields start after the start line; the splitter stops at the empty line, its position in r.
-    const r = firstEnd < 0 ? -1 : splitPlainFields(text, firstEnd + 2, headers, limits, buf, 0, valueAt, true);
+    const r = firstEnd < 0 ? -1 : splitPlainFields(text, firstEnd + 2, headers, limits, buf, 0, valueAt, true, tracked);
     let headFaults = 0;
     if (r >= 0) {
       present = r % 64;
@@ -177,7 +178,7 @@ export function inspectMessage(bytes: Uint8Array, options: ParseOptions = {}): P
     // As when the bytes are searched first: over the limit, the start line's faults are not reached.
     if (headEnd - start > limits.maxHeaderSectionBytes) return headerSectionTooLarge(faults, limits, startLineFaults + headFaults);
   } else if (firstEnd >= 0 && codes !== undefined && head !== undefined) {
-    const r = splitPlainFields(head, firstEnd + 2, headers, limits, codes, start, valueAt, false);
+    const r = splitPlainFields(head, firstEnd + 2, headers, limits, codes, start, valueAt, false, tracked);
     if (r >= 0) present = r % 64;
   }
   if (present < 0) {
@@ -196,7 +197,11 @@ export function inspectMessage(bytes: Uint8Array, options: ParseOptions = {}): P
   let bodyLength = available;
   let lengthField: HeaderField | undefined;
   let lengthCount = 0;
-  if ((present & HEADER_BIT['content-length']) !== 0) {
+  if (valueAt !== undefined && (present & HEADER_BIT['content-length']) !== 0) {
+    // The splitter noted where the first is and whether there are more.
+    lengthField = headers[tracked.first[31 - Math.clz32(HEADER_BIT['content-length'])] ?? -1];
+    lengthCount = (tracked.repeated & HEADER_BIT['content-length']) === 0 ? 1 : 2;
+  } else if ((present & HEADER_BIT['content-length']) !== 0) {
     for (const h of headers) {
       if (h.key !== 'content-length') continue;
       lengthField ??= h;
@@ -249,13 +254,13 @@ export function inspectMessage(bytes: Uint8Array, options: ParseOptions = {}): P
   // A copy, not a view: the message outlives the receive buffer, which transports reuse.
   message.body = bodyLength === 0 ? NO_BODY : Buffer.from(buf.subarray(bodyStart, bodyStart + bodyLength));
 
-  if (valueAt !== undefined) setParseSource(message, codes, valueAt);
+  if (valueAt !== undefined) setParseSource(message, codes, valueAt, tracked);
   try {
     if (options.depth === 'lazy') checkLazy(message, faults, present);
     else checkFull(message, faults, present);
   } finally {
     // The bytes are the caller's, who may reuse them: later reads decode the value strings.
-    if (valueAt !== undefined) setParseSource(message, undefined, undefined);
+    if (valueAt !== undefined) setParseSource(message, undefined, undefined, undefined);
   }
 
   return faults.length === 0 ? { ok: true, message } : failed(faults, message, message.kind);
@@ -345,7 +350,7 @@ function parseStartLine(
   }
   const method = line.slice(0, sp1);
   const uriText = line.slice(sp1 + 1, sp2);
-  const version = line.slice(sp2 + 1);
+  const version = plain ? 'SIP/2.0' : line.slice(sp2 + 1);
   if (!plain && !isToken(method)) throw new SipParseError('SIP_ERR_BAD_METHOD', `'${method.slice(0, 40)}' is not a token`);
   const versionFault = checkVersion(version);
   if (versionFault !== undefined) faults.push(versionFault);
@@ -385,6 +390,7 @@ export function splitPlainFields(
   at: number,
   valueAt: number[] | undefined,
   untilEmptyLine: boolean,
+  tracked?: TrackedFields,
 ): number {
   // A local, not the imported binding: read on every character.
   const token = TOKEN;
@@ -429,14 +435,23 @@ export function splitPlainFields(
     }
     let name: string;
     let key: string;
+    let bit: number;
     if (known === undefined) {
       name = head.slice(pos, nameEnd);
       key = headerKey(name);
-      seen |= headerBit(key);
+      bit = headerBit(key);
     } else {
       name = known.spelling;
       key = known.key;
-      seen |= known.bit;
+      bit = known.bit;
+    }
+    if (bit !== 0) {
+      if ((seen & bit) !== 0) {
+        if (tracked !== undefined) tracked.repeated |= bit;
+      } else if (tracked !== undefined) {
+        tracked.first[31 - Math.clz32(bit)] = headers.length;
+      }
+      seen |= bit;
     }
     headers.push({ name, key, value: head.slice(valueStart, end) });
     valueAt?.push(at + valueStart);
