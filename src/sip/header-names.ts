@@ -69,7 +69,7 @@ export interface KnownHeaderName {
  */
 export function knownHeaderAt(head: string, start: number, end: number): KnownHeaderName | undefined {
   const first = head.charCodeAt(start);
-  const candidates = first < 128 ? BY_LENGTH_AND_FIRST[(end - start) * 128 + first] : undefined;
+  const candidates = first < 128 && end - start <= LONGEST_KNOWN ? BY_LENGTH_AND_FIRST[(end - start) * 128 + first] : undefined;
   if (candidates === undefined) return undefined;
   for (let i = 0; i < candidates.length; i++) {
     const known = candidates[i] as KnownHeaderName;
@@ -84,7 +84,7 @@ export function knownHeaderAt(head: string, start: number, end: number): KnownHe
  */
 export function knownHeaderIn(codes: Uint8Array, start: number, end: number): (KnownHeaderName & { readonly bit: number }) | undefined {
   const first = codes[start] as number;
-  const candidates = first < 128 ? BY_LENGTH_AND_FIRST[(end - start) * 128 + first] : undefined;
+  const candidates = first < 128 && end - start <= LONGEST_KNOWN ? BY_LENGTH_AND_FIRST[(end - start) * 128 + first] : undefined;
   if (candidates === undefined) return undefined;
   // The bucket fixed the length and the first character: compare the rest.
   next: for (let k = 0; k < candidates.length; k++) {
@@ -103,8 +103,12 @@ export function knownHeaderKeyAt(head: string, start: number, end: number): stri
 
 // The spellings seen on the wire for the common headers: canonical, lower-case and compact,
 // bucketed by length and first character so that a look-up compares against one or two.
-const BY_LENGTH_AND_FIRST: Array<KnownSpelling[] | undefined> = [];
+// Dense, filled up front: assigned sparsely, V8 would keep it as a dictionary and every look-up
+// would be a hash probe.
+const LONGEST_KNOWN = 24;
+const BY_LENGTH_AND_FIRST: Array<KnownSpelling[] | undefined> = new Array<KnownSpelling[] | undefined>((LONGEST_KNOWN + 1) * 128).fill(undefined);
 function addSpelling(spelling: string, key: string): void {
+  if (spelling.length > LONGEST_KNOWN) throw new Error(`known header spelling '${spelling}' is longer than LONGEST_KNOWN`);
   const entry: KnownSpelling = { spelling: internalized(spelling), key: internalized(key), codes: Buffer.from(spelling, 'latin1'), bit: headerBit(key) };
   (BY_LENGTH_AND_FIRST[spelling.length * 128 + spelling.charCodeAt(0)] ??= []).push(entry);
 }

@@ -198,7 +198,7 @@ export function scanSimpleParams(text: string, codes: Uint8Array, at: number, fr
       value = text.slice(valueStart - at, i - at);
     }
     if (params === undefined) params = [{ name, value }];
-    else params.push({ name, value });
+    else params[params.length] = { name, value };
   }
   return params ?? NO_PARAMS;
 }
@@ -239,7 +239,7 @@ export function splitHeaderValues(value: string, maxValues: number, header: stri
     } else if (c === 62 /* > */) {
       inAngle = false;
     } else if (c === 44 /* , */ && !inAngle) {
-      out.push(value.slice(start, i).trim());
+      out[out.length] = value.slice(start, i).trim();
       start = i + 1;
       if (out.length >= maxValues) throw new SipParseError('SIP_ERR_TOO_MANY_VALUES', `more than ${maxValues} values`, header);
     }

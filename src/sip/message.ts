@@ -232,8 +232,8 @@ abstract class SipMessageBase {
       // A field without a comma holds one value: no need to scan it for quotes and brackets.
       if (h.value.indexOf(',') < 0) {
         // A field the parser read has no white space around its value: its bytes are the value's.
-        if (at >= 0 && codes !== undefined && parseAt !== undefined && h.value !== '') parsed.push(parseAt(h.value, key, codes, at));
-        else parsed.push(parseListValue(h.value.trim(), key, parse));
+        if (at >= 0 && codes !== undefined && parseAt !== undefined && h.value !== '') parsed[parsed.length] = parseAt(h.value, key, codes, at);
+        else parsed[parsed.length] = parseListValue(h.value.trim(), key, parse);
       } else {
         for (const value of splitHeaderValues(h.value, SIP_LIMITS.maxHeaderValues, key)) parsed.push(parseListValue(value, key, parse));
       }
@@ -446,7 +446,7 @@ abstract class SipMessageBase {
         let c = text.charCodeAt(i);
         while (c < 128 && TOKEN[c] === 1) c = text.charCodeAt(++i);
         if (i === start) return undefined;
-        tags.push(text.slice(start, i));
+        tags[tags.length] = text.slice(start, i);
         while (c === 32 || c === 9) c = text.charCodeAt(++i);
         if (i >= n) break;
         if (c !== 44 /* , */) return undefined;

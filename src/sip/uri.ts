@@ -220,9 +220,9 @@ export function parsePlainSipUri(text: string, codes: Uint8Array, at: number, fr
       c = codes[i] as number;
       while (paramChars[c] === 1) c = codes[++i] as number;
       if (i === valueStart || i > stop) return undefined;
-      params.push({ name, value: text.slice(valueStart - at, i - at) });
+      params[params.length] = { name, value: text.slice(valueStart - at, i - at) };
     } else {
-      params.push({ name, value: null });
+      params[params.length] = { name, value: null };
     }
   }
   return new SipUri(scheme, user, undefined, host, hostKind, port, params, []);
