@@ -27,7 +27,8 @@ function placed(text: string): { codes: Uint8Array; at: number } {
 
 const fieldName = fc.constantFrom('Via', 'via', 'v', 'V', 'From', 'f', 'To', 't', 'Call-ID', 'i', 'CSeq', 'Contact', 'm',
   'Max-Forwards', 'Content-Length', 'l', 'Subject', 'X-Custom', 'Vi', 'ViaX', 'CALL-ID', 'Toe', 'WWW-Authenticate', 'é');
-const fieldValue = fc.stringMatching(/^[ -~]{0,20}$/);
+// Past 32 characters the splitter finds the line end by indexOf rather than byte by byte: both.
+const fieldValue = fc.stringMatching(/^[ -~]{0,45}$/);
 // Weighted to the plain form so that most sections take the fast path and some decline.
 const separator = fc.oneof({ arbitrary: fc.constant(': '), weight: 12 }, fc.constantFrom(':', ' : ', ':  ', ':\t'));
 const lineEnd = fc.oneof({ arbitrary: fc.constant('\r\n'), weight: 12 }, fc.constantFrom('\n', '\r', '\r\n ', '\r\n\t'));
@@ -38,7 +39,7 @@ const section = fc
 test('the plain header splitter agrees with the general one, or declines', () => {
   fc.assert(
     fc.property(section, fc.integer({ min: 1, max: 10 }), (head, maxHeaderCount) => {
-      const limits = { ...SIP_LIMITS, maxHeaderCount, maxLineBytes: 30 };
+      const limits = { ...SIP_LIMITS, maxHeaderCount, maxLineBytes: 48 };
       const plain: HeaderField[] = [];
       const { codes, at } = placed(head);
       const tracked = newTrackedFields();

@@ -397,36 +397,44 @@ export function splitPlainFields(
   const n = head.length;
   let pos = from;
   let seen = 0;
-  // The next CR at or after pos: a CR anywhere but before the LF that ends a field is unusual.
-  let nextCr = head.indexOf('\r', pos);
+  const stop = at + n;
   while (pos < n) {
-    if (untilEmptyLine && nextCr === pos && codes[at + pos + 1] === 10) return pos * 64 + seen;
+    if (untilEmptyLine && codes[at + pos] === 13 && codes[at + pos + 1] === 10) return pos * 64 + seen;
     // name = token, ending at the colon; past the head, codes hold the CR of its end.
     const nameStart = at + pos;
     let i = nameStart;
     let c = codes[i] as number;
     while (token[c] === 1) c = codes[++i] as number;
     if (i === nameStart || c !== 58 /* : */) return -1;
-    const known = knownHeaderIn(codes, nameStart, i);
-    const nameEnd = i - at;
-    let lf = head.indexOf('\n', nameEnd);
-    let end: number;
-    if (lf < 0) {
-      if (nextCr >= 0 || untilEmptyLine) return -1;
-      end = n;
-      lf = n;
-    } else {
-      end = lf - 1;
-      if (nextCr !== end) return -1;
-      // A field followed by white space continues on the next line (folding).
-      const after = codes[at + lf + 1];
-      if (after === 32 || after === 9) return -1;
-      nextCr = head.indexOf('\r', lf + 1);
-    }
-    if (end - pos > limits.maxLineBytes || headers.length >= limits.maxHeaderCount) return -1;
     // Any spacing but one SP after the colon keeps the raw text: the general reader does that.
     if (codes[i + 1] !== 32) return -1;
+    const known = knownHeaderIn(codes, nameStart, i);
+    const nameEnd = i - at;
     const valueStart = nameEnd + 2;
+    // The value runs to the first CR or LF, which must be the CRLF ending the field (a bare CR or
+    // LF anywhere is unusual). Most values are short: a byte scan finds it for them without the
+    // cost of two indexOf calls; a longer one is left to indexOf.
+    let j = at + valueStart;
+    const scanEnd = j + SHORT_VALUE < stop ? j + SHORT_VALUE : stop;
+    c = codes[j] as number;
+    while (j < scanEnd && c !== 13 && c !== 10) c = codes[++j] as number;
+    let end: number;
+    if (j < scanEnd) end = j - at;
+    else if (scanEnd === stop) end = n;
+    else end = firstLineBreak(head, j - at, n);
+    let next: number;
+    if (end === n) {
+      // The last field of a head that ends with it; a text that goes on must reach an empty line.
+      if (untilEmptyLine) return -1;
+      next = n;
+    } else {
+      if (codes[at + end] !== 13 || codes[at + end + 1] !== 10) return -1;
+      // A field followed by white space continues on the next line (folding).
+      const after = codes[at + end + 2];
+      if (after === 32 || after === 9) return -1;
+      next = end + 2;
+    }
+    if (end - pos > limits.maxLineBytes || headers.length >= limits.maxHeaderCount) return -1;
     c = codes[at + valueStart] as number;
     if (c === 32 || c === 9) return -1;
     if (end > valueStart) {
@@ -456,9 +464,20 @@ export function splitPlainFields(
     // Stored at the end rather than pushed: V8 11 calls a builtin for push here, and not for this.
     headers[headers.length] = { name, key, value: head.slice(valueStart, end) };
     if (valueAt !== undefined) valueAt[valueAt.length] = at + valueStart;
-    pos = lf + 1;
+    pos = next;
   }
   return untilEmptyLine ? -1 : n * 64 + seen;
+}
+
+/** Values up to this many characters are scanned for their line end byte by byte. */
+const SHORT_VALUE = 32;
+
+/** The index of the first CR or LF in head at or after `from`, or n when there is none. */
+function firstLineBreak(head: string, from: number, n: number): number {
+  const cr = head.indexOf('\r', from);
+  const lf = head.indexOf('\n', from);
+  if (cr < 0) return lf < 0 ? n : lf;
+  return lf < 0 || cr < lf ? cr : lf;
 }
 
 /**
