@@ -1,3 +1,4 @@
+import { codesOf } from './char-codes.js';
 import type { HostKind } from './uri.js';
 
 /**
@@ -36,29 +37,17 @@ export function classifyHost(host: string): Exclude<HostKind, 'ipv6'> | undefine
   return topStartsWithLetter ? 'domain' : undefined;
 }
 
+/**
+ * Four decimal octets of a host made of digits and dots only (so ASCII): read through the shared
+ * codes of char-codes.ts. A fast path reading those codes must not call this before it is done
+ * with them (checkVia, which may, runs after the Via fast path's last read).
+ */
 function isDottedQuad(host: string): boolean {
-  let octets = 0;
-  let value = 0;
-  let digits = 0;
-  const end = host.length;
-  for (let i = 0; i <= end; i++) {
-    const c = i < end ? host.charCodeAt(i) : 46;
-    if (c === 46) {
-      if (digits === 0 || value > 255) return false;
-      octets++;
-      value = 0;
-      digits = 0;
-    } else {
-      // A leading zero would read as octal in some stacks: 192.0.2.01 is not an IPv4 address.
-      if (digits === 1 && value === 0) return false;
-      value = value * 10 + (c - 48);
-      digits++;
-    }
-  }
-  return octets === 4 && host.charCodeAt(end - 1) !== 46;
+  const codes = codesOf(host);
+  return codes !== undefined && isDottedQuadAt(codes, 0, host.length);
 }
 
-/** isDottedQuad over codes[start, end), a run of digits and dots (char-codes.ts). */
+/** Whether codes[start, end), a run of digits and dots (char-codes.ts), is a dotted quad. */
 function isDottedQuadAt(codes: Uint8Array, start: number, end: number): boolean {
   let octets = 0;
   let value = 0;
@@ -71,6 +60,7 @@ function isDottedQuadAt(codes: Uint8Array, start: number, end: number): boolean 
       value = 0;
       digits = 0;
     } else {
+      // A leading zero would read as octal in some stacks: 192.0.2.01 is not an IPv4 address.
       if (digits === 1 && value === 0) return false;
       value = value * 10 + (c - 48);
       digits++;

@@ -85,6 +85,7 @@ function parsePlainVia(text: string, codes: Uint8Array, at: number): Via | undef
   }
   const params = scanSimpleParams(text, codes, at, i - at, text.length);
   if (params === undefined) return undefined;
+  // Last: checkVia may encode into the shared codes (classifyHost), which this may be reading.
   checkVia(text, port, params);
   return { protocol: 'SIP', version: '2.0', transport, host, hostKind, port, params };
 }
