@@ -10,10 +10,10 @@
  */
 
 const ENCODER = new TextEncoder();
-// One buffer reused by every call: a fast path that receives it must finish reading before it
-// calls anything that may encode again (nothing on a fast path does: nested readers are passed
-// the same codes).
-// A Buffer like the parser's input, so that the fast paths see one kind of array (monomorphic).
+// One buffer reused by every call, a Buffer like the parser's input so that the fast paths see one
+// kind of array. A fast path that receives it must finish reading before it calls anything that
+// may encode again: nested readers are passed the same codes, and the one that encodes
+// (classifyHost, from checkVia) runs after the Via fast path's last read.
 const SCRATCH: Uint8Array = Buffer.alloc(8192);
 
 /**

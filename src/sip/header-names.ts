@@ -134,6 +134,11 @@ export const HEADER_BIT: Readonly<Record<'to' | 'from' | 'cseq' | 'call-id' | 'v
 
 const BIT_BY_KEY = new Map<string, number>(Object.entries(HEADER_BIT));
 
+/** The position of a HEADER_BIT among them (to 0 ... content-length 5), for per-header arrays. */
+export function bitPosition(bit: number): number {
+  return 31 - Math.clz32(bit);
+}
+
 /** The HEADER_BIT of a key, 0 for the headers not tracked. */
 export function headerBit(key: string): number {
   return BIT_BY_KEY.get(key) ?? 0;

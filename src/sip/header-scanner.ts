@@ -204,7 +204,7 @@ export function scanSimpleParams(text: string, codes: Uint8Array, at: number, fr
 }
 
 /** The parameter list of a value without parameters, shared. */
-export const NO_PARAMS: readonly HeaderParam[] = Object.freeze([]);
+const NO_PARAMS: readonly HeaderParam[] = Object.freeze([]);
 
 /** Removes the quotes and quoted-pair escapes of a quoted-string. */
 export function unquote(quoted: string): string {

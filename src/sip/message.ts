@@ -4,7 +4,7 @@ import { parseContentType, type ContentType } from './content-type.js';
 import { TOKEN } from './charsets.js';
 import { SipParseError } from './errors.js';
 import { splitHeaderValues } from './header-scanner.js';
-import { canonicalHeaderName, HEADER_BIT, headerKey, LIST_HEADERS } from './header-names.js';
+import { bitPosition, canonicalHeaderName, HEADER_BIT, headerKey, LIST_HEADERS } from './header-names.js';
 import { extractTag, parseContact, parseContactAt, parseNameAddr, parseNameAddrAt, tagOf, type ContactValue, type NameAddr } from './name-addr.js';
 import {
   parseCallId, parseCallIdAt, parseContentLength, parseCSeq, parseCSeqAt, parseDate, parseDeltaSeconds, parseMaxForwards, parseOptionTags, parseRetryAfter,
@@ -33,12 +33,7 @@ export interface HeaderField {
 export type HeaderEncoding = 'utf8' | 'latin1';
 
 /**
- * What a SIP message is made of, shared by requests and responses. Typed accessors parse a header
- * the first time they are called and cache the result; they throw SipParseError for a malformed
- * or duplicated header, so a message that passed full validation never throws from them.
- */
-/**
- * Where the parser's splitter found the headers of HEADER_BIT: `first[31 - Math.clz32(bit)]` is
+ * Where the parser's splitter found the headers of HEADER_BIT: `first[bitPosition(bit)]` is
  * the index of the first field with that bit (-1 when none), `repeated` the bits seen twice.
  */
 export interface TrackedFields {
@@ -69,6 +64,11 @@ export function setParseSource(
   attachSource(message, codes, valueAt, tracked);
 }
 
+/**
+ * What a SIP message is made of, shared by requests and responses. Typed accessors parse a header
+ * the first time they are called and cache the result; they throw SipParseError for a malformed
+ * or duplicated header, so a message that passed full validation never throws from them.
+ */
 abstract class SipMessageBase {
   readonly headers: HeaderField[];
   body: Uint8Array;
@@ -199,7 +199,7 @@ abstract class SipMessageBase {
     const tracked = this.#tracked;
     if (bit !== 0 && tracked !== undefined) {
       if ((tracked.repeated & bit) !== 0) throw new SipParseError('SIP_ERR_DUPLICATE_HEADER', 'appears more than once', key);
-      return tracked.first[31 - Math.clz32(bit)] ?? -1;
+      return tracked.first[bitPosition(bit)] ?? -1;
     }
     const headers = this.headers;
     let index = -1;
@@ -208,6 +208,13 @@ abstract class SipMessageBase {
       if (index >= 0) throw new SipParseError('SIP_ERR_DUPLICATE_HEADER', 'appears more than once', key);
       index = i;
     }
+    return index;
+  }
+
+  /** #singleIndex for a header that must be there: throws when it is absent. */
+  #requiredIndex(key: string, bit: number): number {
+    const index = this.#singleIndex(key, bit);
+    if (index < 0) throw new SipParseError('SIP_ERR_MISSING_HEADER', 'required header is missing', key);
     return index;
   }
 
@@ -273,7 +280,7 @@ abstract class SipMessageBase {
     const cached = this.#typed?.get('via') as Via[] | undefined;
     if (cached !== undefined) return cached[0];
     const headers = this.headers;
-    const first = this.#tracked?.first[31 - Math.clz32(HEADER_BIT.via)];
+    const first = this.#tracked?.first[bitPosition(HEADER_BIT.via)];
     if (first !== undefined && first < 0) return undefined;
     for (let i = first ?? 0; i < headers.length; i++) {
       const h = headers[i] as HeaderField;
@@ -309,7 +316,7 @@ abstract class SipMessageBase {
     const parsed = this.#typed?.get(key) as NameAddr | undefined;
     if (parsed !== undefined) return tagOf(parsed);
     const headers = this.headers;
-    const first = this.#tracked?.first[31 - Math.clz32(HEADER_BIT[key])];
+    const first = this.#tracked?.first[bitPosition(HEADER_BIT[key])];
     for (let i = first === undefined || first < 0 ? 0 : first; i < headers.length; i++) {
       const h = headers[i] as HeaderField;
       if (h.key !== key) continue;
@@ -321,8 +328,7 @@ abstract class SipMessageBase {
 
   callId(): string {
     if (this.#callId !== undefined) return this.#callId;
-    const index = this.#singleIndex('call-id', HEADER_BIT['call-id']);
-    if (index < 0) throw new SipParseError('SIP_ERR_MISSING_HEADER', 'required header is missing', 'call-id');
+    const index = this.#requiredIndex('call-id', HEADER_BIT['call-id']);
     const value = (this.headers[index] as HeaderField).value;
     const at = this.#valueOffset(index);
     this.#callId = at >= 0 && this.#codes !== undefined ? parseCallIdAt(value, this.#codes, at) : parseCallId(value);
@@ -331,8 +337,7 @@ abstract class SipMessageBase {
 
   cseq(): CSeq {
     if (this.#cseq !== undefined) return this.#cseq;
-    const index = this.#singleIndex('cseq', HEADER_BIT.cseq);
-    if (index < 0) throw new SipParseError('SIP_ERR_MISSING_HEADER', 'required header is missing', 'cseq');
+    const index = this.#requiredIndex('cseq', HEADER_BIT.cseq);
     const value = (this.headers[index] as HeaderField).value;
     const at = this.#valueOffset(index);
     this.#cseq = at >= 0 && this.#codes !== undefined ? parseCSeqAt(value, this.#codes, at) : parseCSeq(value);

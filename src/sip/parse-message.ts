@@ -2,7 +2,7 @@ import { isAscii, isUtf8 } from 'node:buffer';
 import { SIP_LIMITS, type SipLimits } from '../limits.js';
 import { isIn, isToken, TOKEN } from './charsets.js';
 import { responseForFault, SipParseError, type FaultResponse, type SipFault } from './errors.js';
-import { HEADER_BIT, headerBit, headerKey, knownHeaderIn, knownHeaderKeyAt } from './header-names.js';
+import { bitPosition, HEADER_BIT, headerBit, headerKey, knownHeaderIn, knownHeaderKeyAt } from './header-names.js';
 import { newTrackedFields, parseAllTypedHeaders, setParseSource, SipRequest, type TrackedFields, SipResponse, type HeaderEncoding, type HeaderField, type SipMessage } from './message.js';
 import { parseContentLength } from './scalar-headers.js';
 import { parseUri, parseUriAt, type Uri } from './uri.js';
@@ -66,15 +66,22 @@ const WHOLE_TEXT_BYTES = 4096;
 
 /**
  * Where the header section that starts at buf[start] ends (the first CRLFCRLF) and the body
- * starts; without the empty line, a fault and the header section running to the end.
+ * starts; without the empty line, a fault (inserted at `faultAt`, so that it comes before the
+ * start line's when those were found first) and the header section running to the end.
+ * `faults`: how many faults it added.
  */
-function locateHeaderEnd(buf: Buffer, start: number, faults: SipFault[]): { headEnd: number; bodyStart: number } {
+function locateHeaderEnd(
+  buf: Buffer,
+  start: number,
+  faults: SipFault[],
+  faultAt = faults.length,
+): { headEnd: number; bodyStart: number; faults: number } {
   let headEnd = buf.indexOf(CRLF_CRLF, start);
-  if (headEnd >= 0) return { headEnd, bodyStart: headEnd + 4 };
-  faults.push({ code: 'SIP_ERR_NO_HEADER_END', detail: 'no empty line ends the header section' });
+  if (headEnd >= 0) return { headEnd, bodyStart: headEnd + 4, faults: 0 };
+  faults.splice(faultAt, 0, { code: 'SIP_ERR_NO_HEADER_END', detail: 'no empty line ends the header section' });
   headEnd = buf.length;
   while (headEnd > start && (buf[headEnd - 1] === 10 || buf[headEnd - 1] === 13)) headEnd--;
-  return { headEnd, bodyStart: buf.length };
+  return { headEnd, bodyStart: buf.length, faults: 1 };
 }
 
 /** The result for a header section over its limit; faults past `keep` (start line) are dropped. */
@@ -145,10 +152,8 @@ export function inspectMessage(bytes: Uint8Array, options: ParseOptions = {}): P
     if (!(err instanceof SipParseError)) throw err;
     faults.push(err.toFault());
     if (text !== undefined) {
-      const headFaults: SipFault[] = [];
-      const located = locateHeaderEnd(buf, start, headFaults);
-      faults.splice(startLineFaults, 0, ...headFaults);
-      if (located.headEnd - start > limits.maxHeaderSectionBytes) return headerSectionTooLarge(faults, limits, startLineFaults + headFaults.length);
+      const located = locateHeaderEnd(buf, start, faults, startLineFaults);
+      if (located.headEnd - start > limits.maxHeaderSectionBytes) return headerSectionTooLarge(faults, limits, startLineFaults + located.faults);
     }
     return failed(faults, undefined, startLine.startsWith('SIP/') ? 'response' : 'request');
   }
@@ -166,10 +171,8 @@ export function inspectMessage(bytes: Uint8Array, options: ParseOptions = {}): P
       headEnd = Math.floor(r / 64) - 2;
       bodyStart = headEnd + 4;
     } else {
-      const found: SipFault[] = [];
-      const located = locateHeaderEnd(buf, start, found);
-      faults.splice(startLineFaults, 0, ...found);
-      headFaults = found.length;
+      const located = locateHeaderEnd(buf, start, faults, startLineFaults);
+      headFaults = located.faults;
       headEnd = located.headEnd;
       bodyStart = located.bodyStart;
       head = text.slice(start, headEnd);
@@ -199,7 +202,7 @@ export function inspectMessage(bytes: Uint8Array, options: ParseOptions = {}): P
   let lengthCount = 0;
   if (valueAt !== undefined && (present & HEADER_BIT['content-length']) !== 0) {
     // The splitter noted where the first is and whether there are more.
-    lengthField = headers[tracked.first[31 - Math.clz32(HEADER_BIT['content-length'])] ?? -1];
+    lengthField = headers[tracked.first[bitPosition(HEADER_BIT['content-length'])] ?? -1];
     lengthCount = (tracked.repeated & HEADER_BIT['content-length']) === 0 ? 1 : 2;
   } else if ((present & HEADER_BIT['content-length']) !== 0) {
     for (const h of headers) {
@@ -457,7 +460,7 @@ export function splitPlainFields(
       if ((seen & bit) !== 0) {
         if (tracked !== undefined) tracked.repeated |= bit;
       } else if (tracked !== undefined) {
-        tracked.first[31 - Math.clz32(bit)] = headers.length;
+        tracked.first[bitPosition(bit)] = headers.length;
       }
       seen |= bit;
     }
