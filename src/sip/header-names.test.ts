@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { canonicalHeaderName, headerKey, knownHeaderKeyAt } from './header-names.js';
+import { canonicalHeaderName, headerKey, knownHeaderKeyAt, NAME_ACCEPT, NAME_START, NAME_STEP, NAME_UNKNOWN } from './header-names.js';
 
 test('compact and long forms, any case, give one key', () => {
   assert.equal(headerKey('v'), 'via');
@@ -23,4 +23,35 @@ test('the in-place key reader agrees with headerKey or declines', () => {
   }
   assert.equal(knownHeaderKeyAt('Via: x', 0, 3), 'via');
   assert.equal(knownHeaderKeyAt('X-Custom: x', 0, 8), undefined);
+});
+
+/** Runs the name automaton over a name followed by ':' as the splitter does: where it stops, and what it recognised. */
+function walk(name: string): { end: number; spelling: string | undefined; key: string | undefined } {
+  const codes = Buffer.from(`${name}:`, 'latin1');
+  let state = NAME_START;
+  let i = 0;
+  for (let to = NAME_STEP[(state << 8) | (codes[i] as number)] as number; to >= 0; to = NAME_STEP[(state << 8) | (codes[i] as number)] as number) {
+    state = to;
+    i++;
+  }
+  const known = NAME_ACCEPT[state];
+  return { end: i, spelling: known?.spelling, key: known?.key };
+}
+
+test('the name automaton recognises exactly the known spellings and stops where the token ends', () => {
+  for (const name of ['Via', 'via', 'v', 'V', 'Call-ID', 'call-id', 'i', 'I', 'Content-Length', 'l', 'L', 'WWW-Authenticate', 'Proxy-Require', 'proxy-authorization']) {
+    assert.deepEqual(walk(name), { end: name.length, spelling: name, key: headerKey(name) }, name);
+  }
+  // Unknown tokens: prefixes and extensions of known names, other cases, other names.
+  for (const name of ['Vi', 'Vias', 'VIA', 'Content-', 'Content-Lengths', 'CALL-ID', 'X-Custom', 'Proxy-', 'x']) {
+    assert.deepEqual(walk(name), { end: name.length, spelling: undefined, key: undefined }, name);
+  }
+  // A byte that is no token character ends the name there, known or not.
+  assert.equal(walk('Via Foo').end, 3);
+  assert.equal(walk('Vi\u00e9a').end, 2);
+  assert.equal(walk('').end, 0);
+  // The unknown state keeps token bytes and ends at any other.
+  assert.equal(NAME_STEP[(NAME_UNKNOWN << 8) | 0x61], NAME_UNKNOWN);
+  assert.equal(NAME_STEP[(NAME_UNKNOWN << 8) | 0x3a], -1);
+  assert.equal(NAME_STEP[(NAME_UNKNOWN << 8) | 0xe9], -1);
 });

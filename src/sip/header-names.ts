@@ -1,3 +1,5 @@
+import { TOKEN } from './charsets.js';
+
 /**
  * Header names: compact forms (RFC 3261 section 7.3.3 and the extensions that define one) and
  * the canonical spelling used when sipsec writes a header itself.
@@ -78,24 +80,6 @@ export function knownHeaderAt(head: string, start: number, end: number): KnownHe
   return undefined;
 }
 
-/**
- * knownHeaderAt for a name whose characters are codes[start, end) (char-codes.ts): compares
- * bytes, which costs less than String.prototype.startsWith on the header text.
- */
-export function knownHeaderIn(codes: Uint8Array, start: number, end: number): (KnownHeaderName & { readonly bit: number }) | undefined {
-  const first = codes[start] as number;
-  const candidates = first < 128 && end - start <= LONGEST_KNOWN ? BY_LENGTH_AND_FIRST[(end - start) * 128 + first] : undefined;
-  if (candidates === undefined) return undefined;
-  // The bucket fixed the length and the first character: compare the rest.
-  next: for (let k = 0; k < candidates.length; k++) {
-    const known = candidates[k] as KnownSpelling;
-    const spelled = known.codes;
-    for (let j = 1; j < spelled.length; j++) if (codes[start + j] !== spelled[j]) continue next;
-    return known;
-  }
-  return undefined;
-}
-
 /** The key of a header name written at head[start, end), or undefined as knownHeaderAt. */
 export function knownHeaderKeyAt(head: string, start: number, end: number): string | undefined {
   return knownHeaderAt(head, start, end)?.key;
@@ -109,13 +93,14 @@ const LONGEST_KNOWN = 24;
 const BY_LENGTH_AND_FIRST: Array<KnownSpelling[] | undefined> = new Array<KnownSpelling[] | undefined>((LONGEST_KNOWN + 1) * 128).fill(undefined);
 function addSpelling(spelling: string, key: string): void {
   if (spelling.length > LONGEST_KNOWN) throw new Error(`known header spelling '${spelling}' is longer than LONGEST_KNOWN`);
-  const entry: KnownSpelling = { spelling: internalized(spelling), key: internalized(key), codes: Buffer.from(spelling, 'latin1'), bit: headerBit(key) };
+  const entry: KnownSpelling = { spelling: internalized(spelling), key: internalized(key), bit: headerBit(key) };
   (BY_LENGTH_AND_FIRST[spelling.length * 128 + spelling.charCodeAt(0)] ??= []).push(entry);
+  SPELLINGS.push(entry);
 }
+const SPELLINGS: KnownSpelling[] = [];
 
-/** A known spelling with its character codes, for knownHeaderIn, and its tracked bit. */
-interface KnownSpelling extends KnownHeaderName {
-  readonly codes: Uint8Array;
+/** A known spelling with its tracked bit (HEADER_BIT, 0 for the others). */
+export interface KnownSpelling extends KnownHeaderName {
   readonly bit: number;
 }
 
@@ -153,6 +138,49 @@ for (const name of ['Via', 'From', 'To', 'Call-ID', 'CSeq', 'Contact', 'Max-Forw
 for (const [short, long] of [['v', 'via'], ['f', 'from'], ['t', 'to'], ['i', 'call-id'], ['m', 'contact'], ['l', 'content-length'], ['c', 'content-type'], ['k', 'supported']] as const) {
   addSpelling(short, long);
   addSpelling(short.toUpperCase(), long);
+}
+
+/**
+ * The known spellings as an automaton over bytes, for the splitter: it checks that a name is a
+ * token and recognises it in one pass, one table read per byte. A byte loop that first finds the
+ * name's end and then compares it with the candidate spellings read every byte twice, and the
+ * comparison cost about twice the scan (measured). From state `s`, byte `c` leads to state
+ * `NAME_STEP[s * 256 + c]`: a positive state while the name so far starts a known spelling,
+ * NAME_UNKNOWN for a token byte past that, -1 for a byte that is not a token character, which
+ * ends the name. Start in NAME_START; where the name ends, NAME_ACCEPT[state] is its spelling when
+ * it is a known one.
+ */
+export const NAME_START = 1;
+export const NAME_UNKNOWN = 0;
+export const NAME_ACCEPT: ReadonlyArray<KnownSpelling | undefined> = [];
+export const NAME_STEP: Int16Array = buildNameAutomaton(SPELLINGS, NAME_ACCEPT as Array<KnownSpelling | undefined>);
+
+function buildNameAutomaton(spellings: readonly KnownSpelling[], accept: Array<KnownSpelling | undefined>): Int16Array {
+  // Rows are added as the trie grows; each row starts as "token bytes lead to NAME_UNKNOWN".
+  const rows: Int16Array[] = [];
+  const newRow = (): number => {
+    const row = new Int16Array(256).fill(-1);
+    for (let c = 0; c < 128; c++) if (TOKEN[c] === 1) row[c] = NAME_UNKNOWN;
+    rows.push(row);
+    accept.push(undefined);
+    return rows.length - 1;
+  };
+  newRow(); // NAME_UNKNOWN: stays unknown
+  newRow(); // NAME_START
+  for (const known of spellings) {
+    let state = NAME_START;
+    for (let i = 0; i < known.spelling.length; i++) {
+      const c = known.spelling.charCodeAt(i);
+      const row = rows[state] as Int16Array;
+      if (row[c] === NAME_UNKNOWN) row[c] = newRow();
+      state = row[c] as number;
+    }
+    accept[state] = known;
+  }
+  if (rows.length > 0x7fff) throw new Error('too many known header spellings for the name automaton');
+  const table = new Int16Array(rows.length * 256);
+  rows.forEach((row, state) => table.set(row, state * 256));
+  return table;
 }
 
 /** The lower-case long form of a header name, the key sipsec looks headers up by. */

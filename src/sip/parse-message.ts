@@ -2,7 +2,7 @@ import { isAscii, isUtf8 } from 'node:buffer';
 import { SIP_LIMITS, type SipLimits } from '../limits.js';
 import { isIn, isToken, TOKEN } from './charsets.js';
 import { responseForFault, SipParseError, type FaultResponse, type SipFault } from './errors.js';
-import { bitPosition, HEADER_BIT, headerBit, headerKey, knownHeaderIn, knownHeaderKeyAt } from './header-names.js';
+import { bitPosition, HEADER_BIT, headerBit, headerKey, knownHeaderKeyAt, NAME_ACCEPT, NAME_START, NAME_STEP } from './header-names.js';
 import { newTrackedFields, parseAllTypedHeaders, setParseSource, SipRequest, type TrackedFields, SipResponse, type HeaderEncoding, type HeaderField, type SipMessage } from './message.js';
 import { parseContentLength } from './scalar-headers.js';
 import { parseUri, parseUriAt, type Uri } from './uri.js';
@@ -396,21 +396,26 @@ export function splitPlainFields(
   tracked?: TrackedFields,
 ): number {
   // A local, not the imported binding: read on every character.
-  const token = TOKEN;
+  const step = NAME_STEP;
   const n = head.length;
   let pos = from;
   let seen = 0;
   while (pos < n) {
     if (untilEmptyLine && codes[at + pos] === 13 && codes[at + pos + 1] === 10) return pos * 64 + seen;
-    // name = token, ending at the colon; past the head, codes hold the CR of its end.
+    // name = token, ending at the colon; past the head, codes hold the CR of its end. The name
+    // automaton checks the token and recognises a known spelling in the same pass.
     const nameStart = at + pos;
     let i = nameStart;
     let c = codes[i] as number;
-    while (token[c] === 1) c = codes[++i] as number;
+    let state = NAME_START;
+    for (let to = step[(state << 8) | c] as number; to >= 0; to = step[(state << 8) | c] as number) {
+      state = to;
+      c = codes[++i] as number;
+    }
     if (i === nameStart || c !== 58 /* : */) return -1;
     // Any spacing but one SP after the colon keeps the raw text: the general reader does that.
     if (codes[i + 1] !== 32) return -1;
-    const known = knownHeaderIn(codes, nameStart, i);
+    const known = NAME_ACCEPT[state];
     const nameEnd = i - at;
     const valueStart = nameEnd + 2;
     // The value runs to the first CR or LF, which must be the CRLF ending the field (a bare CR or
