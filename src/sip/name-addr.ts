@@ -52,7 +52,8 @@ export function extractTag(text: string, header: string, codes?: Uint8Array, at 
     } else if (c === 60 /* < */) {
       const close = text.indexOf('>', i - offset);
       if (close < 0) throw new SipParseError('SIP_ERR_BAD_HEADER_VALUE', 'unterminated <URI>', header);
-      params = text.indexOf(';', close);
+      // A To without a tag ends with its '>': no parameters to look for.
+      params = close === text.length - 1 ? -1 : text.indexOf(';', close);
       break;
     } else if (c === 59 /* ; */) {
       params = i - offset;

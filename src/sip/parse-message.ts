@@ -91,6 +91,14 @@ function headerSectionTooLarge(faults: SipFault[], limits: SipLimits, keep = fau
   return failed(faults, undefined, undefined);
 }
 
+/**
+ * Where the splitter found each value and the tracked headers, for the readers that check the
+ * message: shared by every parse, since they are attached to the message only while it is
+ * checked (setParseSource), and nothing in a parse starts another. One allocation less each.
+ */
+const VALUE_AT: number[] = [];
+const TRACKED: TrackedFields = newTrackedFields();
+
 /** Shared by every message without a body; a body is replaced, never written into. */
 const NO_BODY: Uint8Array = Buffer.alloc(0);
 
@@ -159,8 +167,10 @@ export function inspectMessage(bytes: Uint8Array, options: ParseOptions = {}): P
   }
 
   // Where each value starts in buf, for the typed readers.
-  let valueAt: number[] | undefined = codes === undefined ? undefined : [];
-  const tracked = newTrackedFields();
+  let valueAt: number[] | undefined = codes === undefined ? undefined : VALUE_AT;
+  const tracked = TRACKED;
+  for (let k = 0; k < tracked.first.length; k++) tracked.first[k] = -1;
+  tracked.repeated = 0;
   let present = -1;
   if (text !== undefined) {
     // Fields start after the start line; the splitter stops at the empty line, its position in r.
@@ -382,7 +392,7 @@ function parseStartLine(
  * line (declining when there is none); otherwise head ends with the last field.
  * Returns `stop * 64 + bits`: where it stopped (the empty line's CR, or head's end) and the
  * HEADER_BIT of the headers seen, so that nobody loops over the fields again to learn which are
- * there; -1 where it declines. With `valueAt`, also gives where each value starts in codes.
+ * there; -1 where it declines. With `valueAt`, also gives where each value starts in codes: valueAt[i] for headers[i].
  */
 export function splitPlainFields(
   head: string,
@@ -463,7 +473,8 @@ export function splitPlainFields(
     }
     // Stored at the end rather than pushed: V8 11 calls a builtin for push here, and not for this.
     headers[headers.length] = { name, key, value: head.slice(valueStart, end) };
-    if (valueAt !== undefined) valueAt[valueAt.length] = at + valueStart;
+    // By field index: a shared list holds a previous message's entries past this one's fields.
+    if (valueAt !== undefined) valueAt[headers.length - 1] = at + valueStart;
     pos = next;
   }
   return untilEmptyLine ? -1 : n * 64 + seen;
