@@ -1,5 +1,6 @@
 import { isAscii, isUtf8 } from 'node:buffer';
 import { SIP_LIMITS, type SipLimits } from '../limits.js';
+import { isSip20At } from './char-codes.js';
 import { isIn, isToken, TOKEN } from './charsets.js';
 import { responseForFault, SipParseError, type FaultResponse, type SipFault } from './errors.js';
 import { bitPosition, HEADER_BIT, headerBit, headerKey, knownHeaderKeyAt, NAME_ACCEPT, NAME_START, NAME_STEP } from './header-names.js';
@@ -306,8 +307,6 @@ function checkVersion(version: string): SipFault | undefined {
   return undefined;
 }
 
-const SP_SIP_2_0 = Buffer.from(' SIP/2.0', 'latin1');
-
 /**
  * The request line as nearly every request writes it, read from codes (`codes[at + i]` is
  * line[i]): a token method, one SP, a URI without SP, and ` SIP/2.0` ending the line. Gives the
@@ -321,7 +320,7 @@ function plainRequestMethodEnd(line: string, codes: Uint8Array, at: number): num
   const sp1 = i - at;
   const sp2 = line.length - 8;
   if (sp1 === 0 || c !== 32 || sp2 <= sp1) return -1;
-  for (let k = 0; k < 8; k++) if (codes[at + sp2 + k] !== SP_SIP_2_0[k]) return -1;
+  if (codes[at + sp2] !== 32 || !isSip20At(codes, at + sp2 + 1)) return -1;
   // The URI between the two must hold no SP: the general path would count more fields.
   return line.indexOf(' ', sp1 + 1) === sp2 ? sp1 : -1;
 }

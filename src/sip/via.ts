@@ -1,5 +1,5 @@
 import { isIPv4, isIPv6 } from 'node:net';
-import { codesOf } from './char-codes.js';
+import { codesOf, isSip20At } from './char-codes.js';
 import { classifyHost, scanHost, scanPort } from './host.js';
 import { HeaderScanner, paramValue, scanSimpleParams, serializeHeaderParams, SIMPLE_PARAMS, splitSimpleParams, type HeaderParam } from './header-scanner.js';
 import type { HostKind } from './uri.js';
@@ -50,15 +50,13 @@ function parseViaSlow(text: string): Via {
   return { protocol: 'SIP', version: '2.0', transport: (m[1] ?? '').toUpperCase(), host, hostKind, port, params };
 }
 
-const SIP_2_0 = Buffer.from('SIP/2.0/', 'latin1');
-
 /**
  * CANONICAL_VIA without the [IPv6] parameter values, read by hand from codes (`codes[at + i]` is
  * text[i]): what parseVia gives for it, or undefined to leave the text to the regular expression.
  */
 function parsePlainVia(text: string, codes: Uint8Array, at: number): Via | undefined {
   // Positions below are indexes into codes; text indexes are `position - at`.
-  for (let k = 0; k < 8; k++) if (codes[at + k] !== SIP_2_0[k]) return undefined;
+  if (!isSip20At(codes, at) || codes[at + 7] !== 47 /* / */) return undefined;
   const first = at + 8;
   let i = first;
   let c = codes[i] as number;
@@ -68,7 +66,7 @@ function parsePlainVia(text: string, codes: Uint8Array, at: number): Via | undef
     c = codes[++i] as number;
   }
   if (i === first || c !== 32) return undefined;
-  const transport = upper ? text.slice(8, i - at) : text.slice(8, i - at).toUpperCase();
+  const transport = (upper ? commonTransport(codes, first, i - first) : undefined) ?? text.slice(8, i - at).toUpperCase();
   const hostStart = ++i;
   const scanned = scanHost(codes, i);
   if (scanned < 0) return undefined;
@@ -88,6 +86,26 @@ function parsePlainVia(text: string, codes: Uint8Array, at: number): Via | undef
   // Last: checkVia may encode into the shared codes (classifyHost), which this may be reading.
   checkVia(text, port, params);
   return { protocol: 'SIP', version: '2.0', transport, host, hostKind, port, params };
+}
+
+/** The transports of nearly every Via as constants, read from codes[at, at + n): no slice to make. */
+function commonTransport(codes: Uint8Array, at: number, n: number): string | undefined {
+  const a = codes[at];
+  const b = codes[at + 1];
+  if (n === 3) {
+    const c = codes[at + 2];
+    if (a === 84 /* T */) {
+      if (b === 76 /* L */ && c === 83 /* S */) return 'TLS';
+      if (b === 67 /* C */ && c === 80 /* P */) return 'TCP';
+    } else if (a === 85 /* U */ && b === 68 /* D */ && c === 80 /* P */) {
+      return 'UDP';
+    } else if (a === 87 /* W */ && b === 83 /* S */ && c === 83 /* S */) {
+      return 'WSS';
+    }
+  } else if (n === 2 && a === 87 /* W */ && b === 83 /* S */) {
+    return 'WS';
+  }
+  return undefined;
 }
 
 /** Any Via the grammar allows: LWS around every separator, [IPv6] sent-by, quoted values. */
