@@ -46,6 +46,9 @@ export function newTrackedFields(): TrackedFields {
   return { first: [-1, -1, -1, -1, -1, -1], repeated: 0 };
 }
 
+const FROM_POSITION = bitPosition(HEADER_BIT.from);
+const TO_POSITION = bitPosition(HEADER_BIT.to);
+
 // Set in SipMessageBase's static block: the parser's hook for setting a message's bytes.
 let attachSource: (message: SipMessageBase, codes: Uint8Array | undefined, valueAt: readonly number[] | undefined, tracked: TrackedFields | undefined) => void;
 
@@ -305,18 +308,19 @@ abstract class SipMessageBase {
 
   /** The From tag; read straight from the field text unless From was already parsed. */
   fromTag(): string | undefined {
-    return this.tagParam('from');
+    return this.tagParam('from', FROM_POSITION);
   }
 
   toTag(): string | undefined {
-    return this.tagParam('to');
+    return this.tagParam('to', TO_POSITION);
   }
 
-  private tagParam(key: 'from' | 'to'): string | undefined {
+  /** `position`: the key's bitPosition, a constant at each call rather than a keyed look-up. */
+  private tagParam(key: 'from' | 'to', position: number): string | undefined {
     const parsed = this.#typed?.get(key) as NameAddr | undefined;
     if (parsed !== undefined) return tagOf(parsed);
     const headers = this.headers;
-    const first = this.#tracked?.first[bitPosition(HEADER_BIT[key])];
+    const first = this.#tracked?.first[position];
     for (let i = first === undefined || first < 0 ? 0 : first; i < headers.length; i++) {
       const h = headers[i] as HeaderField;
       if (h.key !== key) continue;
