@@ -1,9 +1,9 @@
-import { isAscii, isUtf8 } from 'node:buffer';
+import { Buffer, isAscii, isUtf8 } from 'node:buffer';
 import { SIP_LIMITS, type SipLimits } from '../limits.js';
 import { isSip20At } from './char-codes.js';
 import { isIn, isToken, TOKEN } from './charsets.js';
 import { responseForFault, SipParseError, type FaultResponse, type SipFault } from './errors.js';
-import { bitPosition, HEADER_BIT, headerBit, headerKey, knownHeaderKeyAt, NAME_ACCEPT, NAME_START, NAME_STEP } from './header-names.js';
+import { bitPosition, HEADER_BIT, headerBit, headerKey, knownHeaderKeyAt, NAME_ACCEPT, NAME_CLASS, NAME_START, NAME_STEP } from './header-names.js';
 import { newTrackedFields, parseAllTypedHeaders, setParseSource, SipRequest, type TrackedFields, SipResponse, type HeaderEncoding, type HeaderField, type SipMessage } from './message.js';
 import { parseContentLength } from './scalar-headers.js';
 import { parseUri, parseUriAt, type Uri } from './uri.js';
@@ -416,6 +416,7 @@ export function splitPlainFields(
 ): number {
   // A local, not the imported binding: read on every character.
   const step = NAME_STEP;
+  const classOf = NAME_CLASS;
   const n = head.length;
   let pos = from;
   let seen = 0;
@@ -427,7 +428,8 @@ export function splitPlainFields(
     let i = nameStart;
     let c = codes[i] as number;
     let state = NAME_START;
-    for (let to = step[(state << 8) | c] as number; to >= 0; to = step[(state << 8) | c] as number) {
+    // `& 255`: past the end of codes, c is undefined, which this makes class 0 (the name ends).
+    for (let to = step[(state << 6) | (classOf[c & 255] as number)] as number; to >= 0; to = step[(state << 6) | (classOf[c & 255] as number)] as number) {
       state = to;
       c = codes[++i] as number;
     }

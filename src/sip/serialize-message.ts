@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer';
 import { canonicalHeaderName } from './header-names.js';
 import type { SipMessage } from './message.js';
 

@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer';
 import { SIP_LIMITS, type SipLimits } from '../limits.js';
 import type { SipFaultCode } from './errors.js';
 
