@@ -70,13 +70,19 @@ function cpuMicros(): number {
   return used.user + used.system;
 }
 
-/** CPU wanted per block: long enough for cpuUsage's resolution, short enough to interleave finely. */
-const BLOCK_US = 1000;
+/**
+ * CPU wanted per block: short enough to interleave against the machine's drift, long against the
+ * cost of taking over from another parser. After one sip.js parse (about a millisecond, with a
+ * large code and data footprint) the next parser runs slower for a while as caches and predictors
+ * refill: seen here, in 1 ms blocks sipsec's lazy OPTIONS lost 19% of its speed after sip.js and
+ * `sip` 9%; in 8 ms blocks neither lost anything measurable. Hence 10 ms.
+ */
+const BLOCK_US = 10_000;
 
 /**
  * CPU time per parse (process.cpuUsage, not wall time) of each parser on one message, in ns. The
  * machine is shared and its speed drifts over seconds; so the parsers take turns in blocks of
- * about a millisecond each, and each parser's figure is the median of its blocks, so that a burst
+ * about BLOCK_US each, and each parser's figure is the median of its blocks, so that a burst
  * of load elsewhere hits every parser alike and outlying blocks do not decide. Every parser gets
  * the same warm-up, block length and number of turns.
  */
@@ -136,7 +142,7 @@ function main(): void {
     '## SIP parse throughput',
     '',
     `${machineLine()}, ${os.cpus().length} cores, ${budgetMs} ms of CPU per cell. CPU time per message from bytes: on each message the`,
-    'parsers take turns in blocks of about 1 ms of CPU, and each figure is the median of its blocks. In brackets the',
+    'parsers take turns in blocks of about 10 ms of CPU, and each figure is the median of its blocks. In brackets the',
     'speed relative to the fastest of the other parsers on that message (above 1× is faster).',
     '"full" parses and checks every header sipsec types; "lazy" only what a transaction needs.',
     '',
