@@ -156,6 +156,9 @@ function parseUriSlow(text: string): Uri {
   return parseUriByGrammar(text);
 }
 
+/** The parameter or header list of a URI that has none, shared. */
+const NO_URI_PARAMS: readonly UriParam[] = Object.freeze([]);
+
 /**
  * The commonest subset of CANONICAL_SIP_URI, read by hand: `sip:` or `sips:`, a user of plain
  * characters (no escapes), a host name or IPv4 address, a port, and parameters of plain
@@ -207,7 +210,8 @@ export function parsePlainSipUri(text: string, codes: Uint8Array, at: number, fr
     if (i > stop) return undefined;
     port = scannedPort % 65536;
   }
-  const params: UriParam[] = [];
+  // Allocated with its first parameter: most Request-URIs and name-addr URIs have none.
+  let params: UriParam[] | undefined;
   while (i < stop) {
     if (codes[i] !== 59 /* ; */) return undefined;
     const nameStart = ++i;
@@ -220,12 +224,16 @@ export function parsePlainSipUri(text: string, codes: Uint8Array, at: number, fr
       c = codes[i] as number;
       while (paramChars[c] === 1) c = codes[++i] as number;
       if (i === valueStart || i > stop) return undefined;
-      params[params.length] = { name, value: text.slice(valueStart - at, i - at) };
+      const param = { name, value: text.slice(valueStart - at, i - at) };
+      if (params === undefined) params = [param];
+      else params[params.length] = param;
+    } else if (params === undefined) {
+      params = [{ name, value: null }];
     } else {
       params[params.length] = { name, value: null };
     }
   }
-  return new SipUri(scheme, user, undefined, host, hostKind, port, params, []);
+  return new SipUri(scheme, user, undefined, host, hostKind, port, params ?? NO_URI_PARAMS, NO_URI_PARAMS);
 }
 
 /** Any URI the grammar allows; parseUri's fast path agrees with it (a property test checks). */
