@@ -43,6 +43,17 @@ test('the name automaton recognises exactly the known spellings and stops where 
   for (const name of ['Via', 'via', 'v', 'V', 'Call-ID', 'call-id', 'i', 'I', 'Content-Length', 'l', 'L', 'WWW-Authenticate', 'Proxy-Require', 'proxy-authorization']) {
     assert.deepEqual(walk(name), { end: name.length, spelling: name, key: headerKey(name) }, name);
   }
+  // Every spelling the automaton holds, and every proper prefix of one that is not itself known.
+  const known = new Set(NAME_ACCEPT.flatMap((k) => (k === undefined ? [] : [k.spelling])));
+  assert.ok(known.size > 60, `${known.size} spellings`);
+  for (const spelling of known) {
+    assert.deepEqual(walk(spelling), { end: spelling.length, spelling, key: headerKey(spelling) }, spelling);
+    for (let n = 1; n < spelling.length; n++) {
+      const prefix = spelling.slice(0, n);
+      if (!known.has(prefix)) assert.equal(walk(prefix).spelling, undefined, prefix);
+    }
+    assert.equal(walk(`${spelling}x`).spelling, undefined, `${spelling}x`);
+  }
   // Unknown tokens: prefixes and extensions of known names, other cases, other names.
   for (const name of ['Vi', 'Vias', 'VIA', 'Content-', 'Content-Lengths', 'CALL-ID', 'X-Custom', 'Proxy-', 'x']) {
     assert.deepEqual(walk(name), { end: name.length, spelling: undefined, key: undefined }, name);

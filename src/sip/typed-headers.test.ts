@@ -146,3 +146,37 @@ test('limits: a header line longer than maxLineBytes is refused with 400 naming 
   const folded = `X-Long: ${'a'.repeat(300)}\r\n ${'b'.repeat(300)}`;
   assertLimit(request([...OPTIONS_HEAD, folded, 'Content-Length: 0']), { maxLineBytes: 1024 }, { maxLineBytes: 512 }, 'SIP_ERR_LINE_TOO_LONG', /header line too long/);
 });
+
+test('a lazily parsed message keeps its values when the next parse reuses the shared scratch and its bytes are overwritten', () => {
+  const first = request(['OPTIONS sips:bob@example.net SIP/2.0', ...BASE, 'CSeq: 7 OPTIONS', 'Content-Length: 0']);
+  const a = parseMessage(first, { depth: 'lazy' });
+  const b = parseMessage(request([
+    'INVITE sips:carol@example.org SIP/2.0', 'Via: SIP/2.0/UDP 192.0.2.7;branch=z9hG4bKother', 'Max-Forwards: 70',
+    'To: <sips:carol@example.org>;tag=99', 'From: <sips:dave@example.org>;tag=42', 'Call-ID: other@192.0.2.7', 'CSeq: 1 INVITE',
+    'Subject: a header the first message does not have', 'Content-Length: 0',
+  ]), { depth: 'lazy' });
+  // The receive buffer a transport reuses: the first message must not read it any more.
+  first.fill(0x58);
+  assert.equal(a.topVia()?.host, 'proxy.example.com');
+  assert.equal(a.fromTag(), '1928301774');
+  assert.equal(a.toTag(), undefined);
+  assert.equal(a.callId(), 'a84b4c76e66710@pc33.example.com');
+  assert.deepEqual(a.cseq(), { seq: 7, method: 'OPTIONS' });
+  assert.equal(a.contentLength(), 0);
+  assert.equal(b.topVia()?.host, '192.0.2.7');
+  assert.equal(b.toTag(), '99');
+  assert.equal(b.header('subject'), 'a header the first message does not have');
+});
+
+test('a header section cut off inside a header name is an unterminated section, not a crash', () => {
+  for (const cut of ['Via', 'Content-Lengt', 'Content-Length', 'X-Cust', 'Via:', 'Via: ', 'v']) {
+    const head = ['OPTIONS sips:bob@example.net SIP/2.0', ...BASE, 'CSeq: 7 OPTIONS'].join('\r\n');
+    for (const bytes of [Buffer.from(`${head}\r\n${cut}`), Buffer.from(`${head}\r\n${cut}\r\n`)]) {
+      for (const depth of ['full', 'lazy'] as const) {
+        const result = inspectMessage(bytes, { depth });
+        assert.equal(result.ok, false, `${JSON.stringify(cut)} ${depth}`);
+        if (!result.ok) assert.equal(result.faults[0]?.code, 'SIP_ERR_NO_HEADER_END', `${JSON.stringify(cut)} ${depth}`);
+      }
+    }
+  }
+});

@@ -13,7 +13,11 @@ export interface UriParam {
 
 export type HostKind = 'domain' | 'ipv4' | 'ipv6';
 
-/** A sip: or sips: URI (RFC 3261 section 19.1). Every part is kept as written, %-escapes included. */
+/**
+ * A sip: or sips: URI (RFC 3261 section 19.1). Every part is kept as written, %-escapes included.
+ * Immutable: `params` and `headers` are read-only lists, and an empty one may be a frozen list
+ * shared by many URIs; build a new SipUri to change one.
+ */
 export class SipUri {
   readonly type = 'sip' as const;
   constructor(
