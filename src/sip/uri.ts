@@ -13,6 +13,14 @@ export interface UriParam {
 
 export type HostKind = 'domain' | 'ipv4' | 'ipv6';
 
+/** The parameter or header list of a URI that has none, shared. */
+const NO_URI_PARAMS: readonly UriParam[] = Object.freeze([]);
+
+/** A list, or the shared empty one: every parse path gives an empty list the same way. */
+function orNone(list: readonly UriParam[]): readonly UriParam[] {
+  return list.length === 0 ? NO_URI_PARAMS : list;
+}
+
 /**
  * A sip: or sips: URI (RFC 3261 section 19.1). Every part is kept as written, %-escapes included.
  * Immutable: `params` and `headers` are read-only lists, and an empty one may be a frozen list
@@ -154,14 +162,11 @@ function parseUriSlow(text: string): Uri {
           params.push(eq < 0 ? { name: part, value: null } : { name: part.slice(0, eq), value: part.slice(eq + 1) });
         }
       }
-      return new SipUri(m[1] === 'sips' ? 'sips' : 'sip', m[2], undefined, host, hostKind, port, params, []);
+      return new SipUri(m[1] === 'sips' ? 'sips' : 'sip', m[2], undefined, host, hostKind, port, orNone(params), NO_URI_PARAMS);
     }
   }
   return parseUriByGrammar(text);
 }
-
-/** The parameter or header list of a URI that has none, shared. */
-const NO_URI_PARAMS: readonly UriParam[] = Object.freeze([]);
 
 /**
  * The commonest subset of CANONICAL_SIP_URI, read by hand: `sip:` or `sips:`, a user of plain
@@ -336,7 +341,7 @@ function parseSipUriBody(scheme: 'sip' | 'sips', body: string): SipUri {
     i = rest.length;
   }
   if (i !== rest.length) fail(`unexpected '${rest.slice(i, i + 1)}' in '${scheme}:${body}'`);
-  return new SipUri(scheme, user, password, host, hostKind, port, params, headers);
+  return new SipUri(scheme, user, password, host, hostKind, port, orNone(params), orNone(headers));
 }
 
 function splitParam(text: string, chars: Uint8Array, uri: string): UriParam {
