@@ -146,16 +146,18 @@ for (const [short, long] of [['v', 'via'], ['f', 'from'], ['t', 'to'], ['i', 'ca
  * compares it with the candidate spellings read every byte twice, and the comparison cost about
  * twice the scan (measured). A byte c falls in class NAME_CLASS[c]: 0 for a byte that is not a
  * token character, 1 for a token character no known spelling uses, one class for each character
- * that one does. From state s, class k leads to `NAME_STEP[s * NAME_CLASSES + k]`: a positive
- * state while the name so far starts a known spelling, NAME_UNKNOWN for a token past that, -1
- * where the name ends. Start in NAME_START; where the name ends, NAME_ACCEPT[state] is its
- * spelling when it is a known one. Classes rather than one column per byte keep the table at
- * about 50 KiB instead of 200: it has to stay in the CPU's caches between messages.
+ * that one does. A state is the offset of its row in NAME_STEP, so that the step to the next one,
+ * which each byte waits for, is one OR and one read: from state s, class k leads to
+ * `NAME_STEP[s | k]`, a positive state while the name so far starts a known spelling,
+ * NAME_UNKNOWN for a token past that, -1 where the name ends. Start in NAME_START; where the name
+ * ends, `NAME_ACCEPT[state / NAME_CLASSES]` is its spelling when it is a known one. Classes rather
+ * than one column per byte keep the table at about 50 KiB instead of 200: it has to stay in the
+ * CPU's caches between messages.
  */
-export const NAME_START = 1;
-export const NAME_UNKNOWN = 0;
-/** Columns per state: a power of two, so that a row starts at `state << 6`. */
+/** Columns per state: a power of two, so that `s | k` is `s + k`. */
 export const NAME_CLASSES = 64;
+export const NAME_START = NAME_CLASSES;
+export const NAME_UNKNOWN = 0;
 export const NAME_CLASS: Uint8Array = new Uint8Array(256);
 export const NAME_ACCEPT: ReadonlyArray<KnownSpelling | undefined> = [];
 export const NAME_STEP: Int16Array = buildNameAutomaton(SPELLINGS, NAME_ACCEPT as Array<KnownSpelling | undefined>);
@@ -179,10 +181,10 @@ function buildNameAutomaton(spellings: readonly KnownSpelling[], accept: Array<K
     accept.push(undefined);
     return rows.length - 1;
   };
-  newRow(); // NAME_UNKNOWN: stays unknown
-  newRow(); // NAME_START
+  newRow(); // row 0, NAME_UNKNOWN: stays unknown
+  newRow(); // row 1, NAME_START
   for (const known of spellings) {
-    let state = NAME_START;
+    let state = 1;
     for (let i = 0; i < known.spelling.length; i++) {
       const k = NAME_CLASS[known.spelling.charCodeAt(i)] as number;
       const row = rows[state] as Int16Array;
@@ -191,9 +193,10 @@ function buildNameAutomaton(spellings: readonly KnownSpelling[], accept: Array<K
     }
     accept[state] = known;
   }
-  if (rows.length > 0x7fff) throw new Error('too many known header spellings for the name automaton');
+  if (rows.length * NAME_CLASSES > 0x7fff) throw new Error('too many known header spellings for the name automaton');
+  // Row numbers become row offsets; -1 stays.
   const table = new Int16Array(rows.length * NAME_CLASSES);
-  rows.forEach((row, state) => table.set(row, state * NAME_CLASSES));
+  rows.forEach((row, state) => table.set(row.map((next) => (next < 0 ? next : next * NAME_CLASSES)), state * NAME_CLASSES));
   return table;
 }
 

@@ -429,14 +429,14 @@ export function splitPlainFields(
     let c = codes[i] as number;
     let state = NAME_START;
     // `& 255`: past the end of codes, c is undefined, which this makes class 0 (the name ends).
-    for (let to = step[(state << 6) | (classOf[c & 255] as number)] as number; to >= 0; to = step[(state << 6) | (classOf[c & 255] as number)] as number) {
+    for (let to = step[state | (classOf[c & 255] as number)] as number; to >= 0; to = step[state | (classOf[c & 255] as number)] as number) {
       state = to;
       c = codes[++i] as number;
     }
     if (i === nameStart || c !== 58 /* : */) return -1;
     // Any spacing but one SP after the colon keeps the raw text: the general reader does that.
     if (codes[i + 1] !== 32) return -1;
-    const known = NAME_ACCEPT[state];
+    const known = NAME_ACCEPT[state >> 6];
     const nameEnd = i - at;
     const valueStart = nameEnd + 2;
     // The value runs to the first CR or LF, which must be the CRLF ending the field (a bare CR or
