@@ -71,3 +71,38 @@ test('limits are enforced as bytes arrive, before a whole message is buffered', 
   const small = new StreamFramer({ maxMessageBytes: 300 });
   assert.equal(framingError(small.push(Buffer.from(OPTIONS(1).replace('Content-Length: 0', 'Content-Length: 100000'))))?.code, 'SIP_ERR_MESSAGE_TOO_LARGE');
 });
+
+test('the caller may reuse its read buffer: the framer keeps nothing of it', () => {
+  const framer = new StreamFramer();
+  const second = Buffer.from(OPTIONS(2, 'body'));
+  const read = Buffer.concat([Buffer.from(OPTIONS(1)), second.subarray(0, 40)]);
+  const first = framer.push(read);
+  // A transport that reads into one buffer overwrites it before the next read.
+  read.fill(0x21);
+  assert.equal(first.length, 1);
+  const message = first[0];
+  assert.ok(message?.type === 'message');
+  assert.equal(parseMessage(message.bytes, { framing: 'stream' }).callId(), 'c1');
+  assert.equal(framer.bufferedBytes, 40);
+  assert.deepEqual(kinds(framer.push(second.subarray(40))), ['message:c2']);
+});
+
+test('a Content-Length in any spelling, and repeated ones, frame as the grammar reads them', () => {
+  const head = 'OPTIONS sip:bob@example.com SIP/2.0\r\nVia: SIP/2.0/TCP h;branch=z9hG4bK1\r\nFrom: <sip:a@h>;tag=1\r\nTo: <sip:b@h>\r\nCall-ID: c1\r\nCSeq: 1 OPTIONS\r\n';
+  for (const [fields, expected] of [
+    ['l: 5\r\n', ['message']],
+    ['CONTENT-LENGTH: 5\r\n', ['message']],
+    ['Content-Length:   5\r\n', ['message']],
+    ['Content-Length: 5\r\nl: 5\r\n', ['message']],
+    ['Content-Length: 5\r\nl: 4\r\n', ['error:SIP_ERR_BAD_CONTENT_LENGTH']],
+    ['Content-Length: 5x\r\n', ['error:SIP_ERR_BAD_CONTENT_LENGTH']],
+    ['X-Length: 5\r\n', ['error:SIP_ERR_MISSING_HEADER']],
+  ] as const) {
+    const framer = new StreamFramer();
+    const items = framer.push(Buffer.from(`${head}${fields}\r\nhello`));
+    // The framer needs one usable length; a repeated field is the parser's to reject.
+    assert.deepEqual(items.map((i) => (i.type === 'framing-error' ? `error:${i.error.code}` : i.type)), expected, fields);
+    const message = items[0];
+    if (message?.type === 'message') assert.equal(message.bytes.subarray(-5).toString(), 'hello', fields);
+  }
+});

@@ -1,6 +1,9 @@
 import { Buffer } from 'node:buffer';
 import { SIP_LIMITS, type SipLimits } from '../limits.js';
 import type { SipFaultCode } from './errors.js';
+import { bitPosition, HEADER_BIT } from './header-names.js';
+import { newTrackedFields, type HeaderField } from './message.js';
+import { splitPlainFields } from './parse-message.js';
 
 /** What a stream yields: whole messages, and RFC 5626 section 4.4.1 keep-alives. */
 export type FramedItem =
@@ -36,6 +39,36 @@ const EMPTY = Buffer.alloc(0);
 const CONTENT_LENGTH = /^(?:content-length|l)[ \t]*:[ \t]*([^\r\n]*?)[ \t]*$/gim;
 
 /**
+ * The Content-Length values of a header section (`head` ends with its empty line) written as nearly
+ * every one is: read by the parser's plain splitter, which also says where Content-Length is, so
+ * that no regular expression runs over the whole section. Undefined where the splitter declines
+ * (folding, odd spacing, a limit) or the start line could itself be read as a Content-Length
+ * field, as the expression would read it: contentLengthsByExpression decides those.
+ */
+function plainContentLengths(head: Buffer, limits: SipLimits): string[] | undefined {
+  const first = head[0];
+  // The expression matches at every line start, the start line's included.
+  if (first === 67 || first === 99 || first === 76 || first === 108) return undefined;
+  const text = head.toString('latin1');
+  const startEnd = text.indexOf('\r\n');
+  if (startEnd < 0) return undefined;
+  const fields: HeaderField[] = [];
+  const tracked = newTrackedFields();
+  const r = splitPlainFields(text, startEnd + 2, fields, limits, head, 0, undefined, true, tracked);
+  if (r < 0) return undefined;
+  const bit = HEADER_BIT['content-length'];
+  if ((r & bit) === 0) return [];
+  if ((tracked.repeated & bit) === 0) return [fields[tracked.first[bitPosition(bit)] ?? -1]?.value ?? ''];
+  return fields.filter((f) => f.key === 'content-length').map((f) => f.value);
+}
+
+/** The Content-Length values of any header section, folded lines joined first. */
+function contentLengthsByExpression(head: Buffer): string[] {
+  const text = head.toString('latin1').replace(/\r\n[ \t]+/g, ' ');
+  return [...text.matchAll(CONTENT_LENGTH)].map((m) => m[1] ?? '');
+}
+
+/**
  * Cuts a byte stream (TCP, TLS) into messages by Content-Length. Bytes are checked against the
  * limits as they arrive, so a peer that never ends its headers costs at most maxHeaderSectionBytes.
  */
@@ -68,7 +101,10 @@ export class StreamFramer {
    */
   push(chunk: Uint8Array): FramedItem[] {
     if (this.#failed !== undefined) return [];
-    this.#buffer = this.#buffer.length === 0 ? Buffer.from(chunk) : Buffer.concat([this.#buffer, chunk]);
+    // With nothing held, the chunk is read in place: what comes out is copied (messages, heads),
+    // and what is left of the chunk is copied before returning, so the caller may reuse it.
+    const borrowed = this.#buffer.length === 0;
+    this.#buffer = borrowed ? Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength) : Buffer.concat([this.#buffer, chunk]);
     const items: FramedItem[] = [];
     for (;;) {
       let item: FramedItem | undefined;
@@ -81,9 +117,11 @@ export class StreamFramer {
         items.push({ type: 'framing-error', error: err });
         return items;
       }
-      if (item === undefined) return items;
+      if (item === undefined) break;
       items.push(item);
     }
+    if (borrowed && this.#buffer.length > 0) this.#buffer = Buffer.from(this.#buffer);
+    return items;
   }
 
   #next(): FramedItem | undefined {
@@ -131,8 +169,7 @@ export class StreamFramer {
     if (end > this.#limits.maxHeaderSectionBytes) {
       throw new FramingError('SIP_ERR_MESSAGE_TOO_LARGE', `header section of ${end} bytes`, Buffer.from(head));
     }
-    const text = head.toString('latin1').replace(/\r\n[ \t]+/g, ' ');
-    const values = [...text.matchAll(CONTENT_LENGTH)].map((m) => m[1] ?? '');
+    const values = plainContentLengths(head, this.#limits) ?? contentLengthsByExpression(head);
     if (values.length === 0) {
       throw new FramingError('SIP_ERR_MISSING_HEADER', 'Content-Length is required on stream transports', Buffer.from(head));
     }
