@@ -32,7 +32,6 @@ export function codesOf(text: string): Uint8Array | undefined {
   return SCRATCH;
 }
 
-
 /**
  * Whether codes[i, i + 7) spell `SIP/2.0`, the version of every start line and Via. Written out
  * rather than looped over a constant: each comparison is then against an immediate byte, about

@@ -140,6 +140,14 @@ for (const [short, long] of [['v', 'via'], ['f', 'from'], ['t', 'to'], ['i', 'ca
   addSpelling(short.toUpperCase(), long);
 }
 
+/** Columns per state, 2 ** NAME_CLASS_BITS: a power of two, so that `s | k` is `s + k`. */
+export const NAME_CLASS_BITS = 6;
+export const NAME_CLASSES = 1 << NAME_CLASS_BITS;
+export const NAME_START = NAME_CLASSES;
+export const NAME_UNKNOWN = 0;
+export const NAME_CLASS: Uint8Array = new Uint8Array(256);
+export const NAME_ACCEPT: ReadonlyArray<KnownSpelling | undefined> = [];
+
 /**
  * The known spellings as an automaton over bytes, for the splitter: it checks that a name is a
  * token and recognises it in one pass. A byte loop that first finds the name's end and then
@@ -150,16 +158,10 @@ for (const [short, long] of [['v', 'via'], ['f', 'from'], ['t', 'to'], ['i', 'ca
  * which each byte waits for, is one OR and one read: from state s, class k leads to
  * `NAME_STEP[s | k]`, a positive state while the name so far starts a known spelling,
  * NAME_UNKNOWN for a token past that, -1 where the name ends. Start in NAME_START; where the name
- * ends, `NAME_ACCEPT[state / NAME_CLASSES]` is its spelling when it is a known one. Classes rather
- * than one column per byte keep the table at about 50 KiB instead of 200: it has to stay in the
- * CPU's caches between messages.
+ * ends, `NAME_ACCEPT[state >> NAME_CLASS_BITS]` is its spelling when it is a known one. Classes
+ * rather than one column per byte keep the table at about 50 KiB instead of 200: it has to stay
+ * in the CPU's caches between messages.
  */
-/** Columns per state: a power of two, so that `s | k` is `s + k`. */
-export const NAME_CLASSES = 64;
-export const NAME_START = NAME_CLASSES;
-export const NAME_UNKNOWN = 0;
-export const NAME_CLASS: Uint8Array = new Uint8Array(256);
-export const NAME_ACCEPT: ReadonlyArray<KnownSpelling | undefined> = [];
 export const NAME_STEP: Int16Array = buildNameAutomaton(SPELLINGS, NAME_ACCEPT as Array<KnownSpelling | undefined>);
 
 function buildNameAutomaton(spellings: readonly KnownSpelling[], accept: Array<KnownSpelling | undefined>): Int16Array {

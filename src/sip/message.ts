@@ -46,6 +46,12 @@ export function newTrackedFields(): TrackedFields {
   return { first: [-1, -1, -1, -1, -1, -1], repeated: 0 };
 }
 
+/** Makes `tracked` say nothing was found, as newTrackedFields, for reuse by the next parse. */
+export function resetTrackedFields(tracked: TrackedFields): void {
+  for (let k = 0; k < tracked.first.length; k++) tracked.first[k] = -1;
+  tracked.repeated = 0;
+}
+
 const FROM_POSITION = bitPosition(HEADER_BIT.from);
 const TO_POSITION = bitPosition(HEADER_BIT.to);
 

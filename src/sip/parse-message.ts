@@ -3,8 +3,8 @@ import { SIP_LIMITS, type SipLimits } from '../limits.js';
 import { isSip20At } from './char-codes.js';
 import { isIn, isToken, TOKEN } from './charsets.js';
 import { responseForFault, SipParseError, type FaultResponse, type SipFault } from './errors.js';
-import { bitPosition, HEADER_BIT, headerBit, headerKey, knownHeaderKeyAt, NAME_ACCEPT, NAME_CLASS, NAME_START, NAME_STEP } from './header-names.js';
-import { newTrackedFields, parseAllTypedHeaders, setParseSource, SipRequest, type TrackedFields, SipResponse, type HeaderEncoding, type HeaderField, type SipMessage } from './message.js';
+import { bitPosition, HEADER_BIT, headerBit, headerKey, knownHeaderKeyAt, NAME_ACCEPT, NAME_CLASS, NAME_CLASS_BITS, NAME_START, NAME_STEP } from './header-names.js';
+import { newTrackedFields, parseAllTypedHeaders, resetTrackedFields, setParseSource, SipRequest, type TrackedFields, SipResponse, type HeaderEncoding, type HeaderField, type SipMessage } from './message.js';
 import { parseContentLength } from './scalar-headers.js';
 import { parseUri, parseUriAt, type Uri } from './uri.js';
 
@@ -180,8 +180,7 @@ export function inspectMessage(bytes: Uint8Array, options: ParseOptions = {}): P
   // Where each value starts in buf, for the typed readers.
   let valueAt: number[] | undefined = codes === undefined ? undefined : VALUE_AT;
   const tracked = TRACKED;
-  for (let k = 0; k < tracked.first.length; k++) tracked.first[k] = -1;
-  tracked.repeated = 0;
+  resetTrackedFields(tracked);
   let present = -1;
   if (text !== undefined) {
     // Fields start after the start line; the splitter stops at the empty line, its position in r.
@@ -401,7 +400,8 @@ function parseStartLine(
  * line (declining when there is none); otherwise head ends with the last field.
  * Returns `stop * 64 + bits`: where it stopped (the empty line's CR, or head's end) and the
  * HEADER_BIT of the headers seen, so that nobody loops over the fields again to learn which are
- * there; -1 where it declines. With `valueAt`, also gives where each value starts in codes: valueAt[i] for headers[i].
+ * there; -1 where it declines. With `valueAt`, also gives where each value starts in codes:
+ * valueAt[i] for headers[i].
  */
 export function splitPlainFields(
   head: string,
@@ -436,7 +436,7 @@ export function splitPlainFields(
     if (i === nameStart || c !== 58 /* : */) return -1;
     // Any spacing but one SP after the colon keeps the raw text: the general reader does that.
     if (codes[i + 1] !== 32) return -1;
-    const known = NAME_ACCEPT[state >> 6];
+    const known = NAME_ACCEPT[state >> NAME_CLASS_BITS];
     const nameEnd = i - at;
     const valueStart = nameEnd + 2;
     // The value runs to the first CR or LF, which must be the CRLF ending the field (a bare CR or

@@ -37,6 +37,8 @@ export class FramingError extends Error {
 const CRLF_CRLF = Buffer.from('\r\n\r\n');
 const EMPTY = Buffer.alloc(0);
 const CONTENT_LENGTH = /^(?:content-length|l)[ \t]*:[ \t]*([^\r\n]*?)[ \t]*$/gim;
+// A start line CONTENT_LENGTH would read as a field (only the text's first line: no m flag).
+const CONTENT_LENGTH_START = /^(?:content-length|l)[ \t]*:/i;
 
 /**
  * The Content-Length values of a header section (`head` ends with its empty line) written as nearly
@@ -46,10 +48,9 @@ const CONTENT_LENGTH = /^(?:content-length|l)[ \t]*:[ \t]*([^\r\n]*?)[ \t]*$/gim
  * field, as the expression would read it: contentLengthsByExpression decides those.
  */
 function plainContentLengths(head: Buffer, limits: SipLimits): string[] | undefined {
-  const first = head[0];
-  // The expression matches at every line start, the start line's included.
-  if (first === 67 || first === 99 || first === 76 || first === 108) return undefined;
   const text = head.toString('latin1');
+  // The expression matches at every line start, the start line's included.
+  if (CONTENT_LENGTH_START.test(text)) return undefined;
   const startEnd = text.indexOf('\r\n');
   if (startEnd < 0) return undefined;
   const fields: HeaderField[] = [];

@@ -228,19 +228,16 @@ export function parsePlainSipUri(text: string, codes: Uint8Array, at: number, fr
     while (paramChars[c] === 1) c = codes[++i] as number;
     if (i === nameStart || i > stop) return undefined;
     const name = text.slice(nameStart - at, i - at);
+    let value: string | null = null;
     if (c === 61 /* = */) {
       const valueStart = ++i;
       c = codes[i] as number;
       while (paramChars[c] === 1) c = codes[++i] as number;
       if (i === valueStart || i > stop) return undefined;
-      const param = { name, value: text.slice(valueStart - at, i - at) };
-      if (params === undefined) params = [param];
-      else params[params.length] = param;
-    } else if (params === undefined) {
-      params = [{ name, value: null }];
-    } else {
-      params[params.length] = { name, value: null };
+      value = text.slice(valueStart - at, i - at);
     }
+    if (params === undefined) params = [{ name, value }];
+    else params[params.length] = { name, value };
   }
   return new SipUri(scheme, user, undefined, host, hostKind, port, params ?? NO_URI_PARAMS, NO_URI_PARAMS);
 }
