@@ -46,7 +46,7 @@ function lazyParse(bytes: Buffer): unknown {
 
 /** How many of the torture messages that RFC 4475/5118 call invalid a parser accepts without error. */
 function acceptedInvalid(parse: ParseFn, root: string): string {
-  const dir = path.resolve(root, '..', 'shared', 'testdata', 'sip-torture');
+  const dir = path.resolve(root, 'test', 'fixtures', 'sip-torture');
   const index = path.join(dir, 'index.tsv');
   if (!fs.existsSync(index)) return 'n/a';
   const invalid = fs.readFileSync(index, 'utf8').trim().split('\n').slice(1)

@@ -30,7 +30,7 @@ try {
     dir,
     cliMain: join(here, '..', 'cli', 'main.js'),
     nodePath: process.execPath,
-    tortureDir: values.torture ?? join(repoRoot, '..', 'shared', 'testdata', 'sip-torture'),
+    tortureDir: values.torture ?? join(repoRoot, 'test', 'fixtures', 'sip-torture'),
     out: (text) => void process.stdout.write(text),
     signal: abort.signal,
   });

@@ -14,7 +14,7 @@ export interface DemoOptions {
   readonly cliMain: string;
   /** The node binary that runs the CLI. */
   readonly nodePath: string;
-  /** The torture messages (../shared/testdata/sip-torture). */
+  /** The torture messages (test/fixtures/sip-torture in the repository). */
   readonly tortureDir: string;
   readonly out: (text: string) => void;
   /** Aborting stops the command running and skips the rest; the lab is still stopped. */

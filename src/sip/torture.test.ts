@@ -17,7 +17,7 @@ interface Expectation {
   readonly fault?: SipFaultCode;
 }
 
-// The verdicts of ../shared/testdata/sip-torture/INDEX.md. "valid syntax / semantic" messages parse;
+// The verdicts of test/fixtures/sip-torture/INDEX.md. "valid syntax / semantic" messages parse;
 // the "(reject)" ones break rules every element applies (required or single-valued headers).
 const EXPECTED: Readonly<Record<string, Expectation>> = {
   'rfc4475/wsinv.dat': { valid: true },

@@ -1,5 +1,5 @@
 /**
- * Every DANE vector of ../shared/testdata/dane, run through verifyDane: OpenSSL's danetest.in
+ * Every DANE vector of test/fixtures/dane, run through verifyDane: OpenSSL's danetest.in
  * (54 blocks) and dane-cross.in (1 block), and GnuTLS's tests/dane.c cases.
  */
 import { describe, test } from 'node:test';

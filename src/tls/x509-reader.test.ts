@@ -1,7 +1,7 @@
 /**
  * The DER certificate reader against @peculiar/asn1-x509 as the oracle (test/support/x509-oracle.ts)
  * on every certificate at hand: generated ones of every shape the lab makes, every DANE vector of
- * ../shared/testdata/dane, Node's bundled roots and the system's CA bundle. Then hostile input: any
+ * test/fixtures/dane, Node's bundled roots and the system's CA bundle. Then hostile input: any
  * mutation or truncation is a BadCertificateError or a certificate, never another exception.
  */
 import assert from 'node:assert/strict';

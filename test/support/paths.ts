@@ -4,7 +4,7 @@ import path from 'node:path';
 /** The repository root, from dist/test/support/ or test/support/. */
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), fileURLToPath(import.meta.url).includes('/dist/') ? '../../..' : '../..');
 
-/** The team's shared folder beside the repository (../shared), as CI lays it out. */
-export const SHARED_DIR = path.resolve(REPO_ROOT, '..', 'shared');
+/** Test data taken from elsewhere, with its origin and licence (test/fixtures/README.md). */
+export const FIXTURES_DIR = path.join(REPO_ROOT, 'test', 'fixtures');
 
-export const TORTURE_DIR = path.join(SHARED_DIR, 'testdata', 'sip-torture');
+export const TORTURE_DIR = path.join(FIXTURES_DIR, 'sip-torture');

@@ -1,5 +1,5 @@
 /**
- * Readers for the shared DANE test vectors (../shared/testdata/dane): OpenSSL's danetest.in block
+ * Readers for the shared DANE test vectors (test/fixtures/dane): OpenSSL's danetest.in block
  * format (openssl/FORMAT.md) and GnuTLS's cases (gnutls_cases.json).
  */
 import { readFileSync } from 'node:fs';

@@ -14,7 +14,7 @@ export function repoRoot(from: string = fileURLToPath(import.meta.url)): string 
   }
 }
 
-/** ../shared/testdata/dane, relative to the repository root. */
+/** The DANE test vectors (test/fixtures/dane), relative to the repository root. */
 export function daneTestdataDir(): string {
-  return path.resolve(repoRoot(), '..', 'shared', 'testdata', 'dane');
+  return path.resolve(repoRoot(), 'test', 'fixtures', 'dane');
 }
