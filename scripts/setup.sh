@@ -9,8 +9,9 @@ cd "$(dirname "$0")/.."
 # unbound, nsd, ldnsutils: real validating resolver, authoritative server and zone signer for tests.
 # dns-root-data: the root trust anchor. openssl: certificates made by tests.
 # sip-tester (SIPp), kamailio, kamailio-tls-modules: real SIP peers for interop tests.
+# chromium: renders `sipsec check --html` reports in tests (driven by playwright-core, no download).
 DEBIAN_PACKAGES=(libunbound-dev unbound nsd ldnsutils dns-root-data openssl
-  sip-tester kamailio kamailio-tls-modules)
+  sip-tester kamailio kamailio-tls-modules chromium)
 
 missing=()
 for pkg in "${DEBIAN_PACKAGES[@]}"; do
