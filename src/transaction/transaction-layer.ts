@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { TxLimits, TxTimers } from '../limits.js';
 import type { SipMessage, SipRequest, SipResponse } from '../sip/message.js';
+import type { ParseResult } from '../sip/parse-message.js';
 import { branchOf } from '../sip/via.js';
 import { isReliable, TransportError, type Destination, type TransportContext } from '../transport/transport-context.js';
 import { systemClock, type Clock } from './clock.js';
@@ -331,6 +332,28 @@ export class TransactionLayer {
   /** Sends without a transaction: the ACK for a 2xx (section 13.2.2.4), stateless forwarding (16.11). */
   async sendStateless(message: SipMessage, destination: Destination): Promise<void> {
     await this.#options.send(message, destination);
+  }
+
+  /**
+   * A message the transport could not parse. A request that the parser says how to answer (and
+   * that is not an ACK, which is never answered) gets that response statelessly (no transaction:
+   * its retransmissions are answered the same way, at no cost in state); anything else is dropped.
+   * Returns whether a response was sent.
+   */
+  rejectMalformed(result: Extract<ParseResult, { ok: false }>, ctx: TransportContext): boolean {
+    const partial = result.message;
+    const answer = result.response;
+    if (partial?.kind !== 'request' || answer === undefined || partial.method === 'ACK') return false;
+    const via = safeTopVia(partial);
+    if (via === undefined) return false; // Nowhere to send it (section 18.2.2).
+    let response: SipResponse;
+    try {
+      response = buildResponse(partial, answer.status, answer.reason, { toTag: randomTag() });
+    } catch {
+      return false; // Too broken to echo its Call-ID, From, To and CSeq.
+    }
+    this.#options.send(response, responseDestination(via, ctx)).catch(() => undefined);
+    return true;
   }
 
   /** Everything the transport received and parsed, with its context. */
