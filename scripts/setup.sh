@@ -9,9 +9,10 @@ cd "$(dirname "$0")/.."
 # unbound, nsd, ldnsutils: real validating resolver, authoritative server and zone signer for tests.
 # dns-root-data: the root trust anchor. openssl: certificates made by tests.
 # sip-tester (SIPp), kamailio, kamailio-tls-modules: real SIP peers for interop tests.
+# redis-server: the shared location store of several proxy instances, started by the tests.
 # chromium: renders `sipsec check --html` reports in tests (driven by playwright-core, no download).
 DEBIAN_PACKAGES=(libunbound-dev unbound nsd ldnsutils dns-root-data openssl
-  sip-tester kamailio kamailio-tls-modules chromium)
+  sip-tester kamailio kamailio-tls-modules redis-server chromium)
 
 missing=()
 for pkg in "${DEBIAN_PACKAGES[@]}"; do
