@@ -24,7 +24,7 @@ export { TransportLayer, type TransportLayerOptions, type ListenerSpec } from '.
 export { TransportError, type TransportContext, type Destination, type TransportProtocol } from './transport/transport-context.js';
 export {
   TransactionLayer, ClientTransaction, ServerTransaction, toFailure,
-  type TransactionLayerOptions, type ClientTransactionHandlers, type ResponseInfo, type ResponseOrigin,
+  type TransactionLayerOptions, type ClientTransactionHandlers, type ResponseInfo, type ResponseOrigin, type CallbackErrorReport,
 } from './transaction/transaction-layer.js';
 export { TransactionError } from './transaction/errors.js';
 export { buildResponse, buildTransportFailureResponse } from './transaction/local-response.js';
@@ -34,5 +34,6 @@ export { VirtualClock } from './transaction/virtual-clock.js';
 export { systemClock, type Clock } from './transaction/clock.js';
 export type { TransportFailure } from './transaction/fsm.js';
 export { Responder, type ResponderOptions } from './ua/responder.js';
+export { SipStack, type SipStackOptions, type StackTransactionOptions, type TransactionUser } from './ua/sip-stack.js';
 export { buildRequest } from './ua/build-request.js';
 export * from './dns/index.js';

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { TxLimits, TxTimers } from '../limits.js';
 import type { SipMessage, SipRequest, SipResponse } from '../sip/message.js';
+import type { ParseResult } from '../sip/parse-message.js';
 import { branchOf } from '../sip/via.js';
 import { isReliable, TransportError, type Destination, type TransportContext } from '../transport/transport-context.js';
 import { systemClock, type Clock } from './clock.js';
@@ -84,7 +85,26 @@ export interface TransactionLayerOptions {
   onTransportError?(serverTx: ServerTransaction, failure: TransportFailure): void;
   /** Timer H fired: no ACK came for a 300-699 response (section 17.2.1); the transaction is terminated. */
   onTimeout?(serverTx: ServerTransaction, timer: 'timerH'): void;
+  /**
+   * A TU callback threw. The layer has contained it (a server transaction still without a final
+   * response got 500, the other transactions go on); this reports it. Default: one line on stderr.
+   */
+  onCallbackError?(report: CallbackErrorReport): void;
 }
+
+/** Which TU callback threw, for which transaction; `detail` is the error's message. */
+export interface CallbackErrorReport {
+  readonly event: 'tu-callback-failed';
+  readonly callback: TuCallbackName;
+  readonly transaction: string | undefined;
+  readonly method: string | undefined;
+  readonly callId: string | undefined;
+  readonly detail: string;
+  readonly error: unknown;
+}
+
+export type TuCallbackName =
+  | 'onRequest' | 'onAck' | 'onStrayResponse' | 'onTransportError' | 'onTimeout' | 'onResponse' | 'onTerminated';
 
 type TxKind = 'invite' | 'non-invite';
 
@@ -314,6 +334,28 @@ export class TransactionLayer {
     await this.#options.send(message, destination);
   }
 
+  /**
+   * A message the transport could not parse. A request that the parser says how to answer (and
+   * that is not an ACK, which is never answered) gets that response statelessly (no transaction:
+   * its retransmissions are answered the same way, at no cost in state); anything else is dropped.
+   * Returns whether a response was sent.
+   */
+  rejectMalformed(result: Extract<ParseResult, { ok: false }>, ctx: TransportContext): boolean {
+    const partial = result.message;
+    const answer = result.response;
+    if (partial?.kind !== 'request' || answer === undefined || partial.method === 'ACK') return false;
+    const via = safeTopVia(partial);
+    if (via === undefined) return false; // Nowhere to send it (section 18.2.2).
+    let response: SipResponse;
+    try {
+      response = buildResponse(partial, answer.status, answer.reason, { toTag: randomTag() });
+    } catch {
+      return false; // Too broken to echo its Call-ID, From, To and CSeq.
+    }
+    this.#options.send(response, responseDestination(via, ctx)).catch(() => undefined);
+    return true;
+  }
+
   /** Everything the transport received and parsed, with its context. */
   receive(message: SipMessage, ctx: TransportContext): void {
     if (message.kind === 'response') this.#receiveResponse(message, ctx);
@@ -366,6 +408,50 @@ export class TransactionLayer {
     this.#apply(tx, tx.reduce(event).actions);
   }
 
+  /**
+   * Runs a TU callback so that whatever it throws stays here (a TU's bug must neither escape as an
+   * uncaughtException from a socket callback nor leave a transaction in the table forever).
+   * Returns false when it threw.
+   */
+  #guard(callback: TuCallbackName, request: SipMessage | undefined, tx: ClientTransaction | ServerTransaction | undefined, run: () => void): boolean {
+    try {
+      run();
+      return true;
+    } catch (error) {
+      const report: CallbackErrorReport = {
+        event: 'tu-callback-failed',
+        callback,
+        transaction: tx?.key,
+        method: request === undefined ? undefined : request.kind === 'request' ? request.method : safeCseqMethod(request),
+        callId: request === undefined ? undefined : safeCallId(request),
+        detail: error instanceof Error ? error.message : String(error),
+        error,
+      };
+      try {
+        (this.#options.onCallbackError ?? stderrCallbackError)(report);
+      } catch {
+        // A failing logger must not undo the containment.
+      }
+      return false;
+    }
+  }
+
+  /**
+   * onRequest threw: a server transaction that has no final response yet is answered 500 (section
+   * 21.5.1) so that it ends through its own timers; if even that fails, it is terminated now.
+   */
+  #answerAfterTuFailure(tx: ServerTransaction): void {
+    if (tx.terminated) return;
+    const final = tx.lastResponse !== undefined && tx.lastResponse.status >= 200;
+    if (final) return;
+    try {
+      tx.respond(buildResponse(tx.request, 500, 'Server Internal Error', { toTag: randomTag() }));
+    } catch {
+      this.#terminate(tx);
+      this.#notifyTerminated(tx);
+    }
+  }
+
   #dispatchClient(tx: ClientTransaction, event: InviteClientEvent): void {
     if (tx.terminated) return;
     this.#apply(tx, tx.reduce(event).actions);
@@ -375,7 +461,7 @@ export class TransactionLayer {
     const key = clientTxKey(response);
     const tx = key === undefined ? undefined : this.#clients.get(key);
     if (tx === undefined) {
-      this.#options.onStrayResponse?.(response, ctx);
+      this.#guard('onStrayResponse', response, undefined, () => this.#options.onStrayResponse?.(response, ctx));
       return;
     }
     tx.lastContext = ctx;
@@ -390,7 +476,7 @@ export class TransactionLayer {
     }
     if (request.method === 'ACK') {
       // Section 17.2.3 / 18.2.1: an ACK matching no transaction (the ACK for a 2xx) goes to the TU.
-      this.#options.onAck?.(request, ctx, undefined);
+      this.#guard('onAck', request, undefined, () => this.#options.onAck?.(request, ctx, undefined));
       return;
     }
     let via;
@@ -414,7 +500,7 @@ export class TransactionLayer {
     this.#servers.set(tx.key, tx);
     if (legacy) this.#addLegacy(tx);
     if (tx.kind === 'invite' && this.#options.sendTrying !== false) tx.respond(buildResponse(request, 100, 'Trying'));
-    this.#options.onRequest(tx, request, ctx);
+    if (!this.#guard('onRequest', request, tx, () => this.#options.onRequest?.(tx, request, ctx))) this.#answerAfterTuFailure(tx);
   }
 
   #findServerTx(request: SipRequest): ServerTransaction | undefined {
@@ -472,27 +558,28 @@ export class TransactionLayer {
         case 'deliverResponse':
           if (tx instanceof ClientTransaction) {
             if (action.response.status >= 200) tx.finalDelivered = true;
-            tx.handlers.onResponse(action.response, { origin: 'network', context: tx.lastContext, failure: undefined }, tx);
+            this.#guard('onResponse', tx.request, tx, () => tx.handlers.onResponse(action.response, { origin: 'network', context: tx.lastContext, failure: undefined }, tx));
           }
           break;
         case 'deliverRequest':
-          if (tx instanceof ServerTransaction) this.#options.onAck?.(action.request, tx.context, tx);
+          if (tx instanceof ServerTransaction) this.#guard('onAck', action.request, tx, () => this.#options.onAck?.(action.request, tx.context, tx));
           break;
         case 'deliverTimeout':
           if (tx instanceof ClientTransaction) {
-            if (action.timer === 'timerH') break;
+            const timer = action.timer;
+            if (timer === 'timerH') break;
             tx.finalDelivered = true;
-            tx.handlers.onResponse(buildTimeoutResponse(tx.request, action.timer), { origin: 'timeout', context: undefined, failure: undefined }, tx);
+            this.#guard('onResponse', tx.request, tx, () => tx.handlers.onResponse(buildTimeoutResponse(tx.request, timer), { origin: 'timeout', context: undefined, failure: undefined }, tx));
           } else {
-            this.#options.onTimeout?.(tx, 'timerH');
+            this.#guard('onTimeout', tx.request, tx, () => this.#options.onTimeout?.(tx, 'timerH'));
           }
           break;
         case 'deliverTransportError':
           if (tx instanceof ClientTransaction) {
-            if (tx.finalDelivered) tx.handlers.onTransportError?.(action.failure, tx);
-            else this.#deliverClientFailure(tx, action.failure, 'transport-error');
+            if (!tx.finalDelivered) this.#deliverClientFailure(tx, action.failure, 'transport-error');
+            else this.#guard('onTransportError', tx.request, tx, () => tx.handlers.onTransportError?.(action.failure, tx));
           } else {
-            this.#options.onTransportError?.(tx, action.failure);
+            this.#guard('onTransportError', tx.request, tx, () => this.#options.onTransportError?.(tx, action.failure));
           }
           break;
       }
@@ -503,7 +590,7 @@ export class TransactionLayer {
   #deliverClientFailure(tx: ClientTransaction, failure: TransportFailure, origin: 'transport-error' | 'closed'): void {
     tx.finalDelivered = true;
     const agent = this.#options.warnAgent ?? warnAgentOf(safeTopVia(tx.request));
-    tx.handlers.onResponse(buildTransportFailureResponse(tx.request, failure, agent), { origin, context: undefined, failure }, tx);
+    this.#guard('onResponse', tx.request, tx, () => tx.handlers.onResponse(buildTransportFailureResponse(tx.request, failure, agent), { origin, context: undefined, failure }, tx));
   }
 
   #send(tx: ClientTransaction | ServerTransaction, message: SipMessage): void {
@@ -556,8 +643,8 @@ export class TransactionLayer {
   #notifyTerminated(tx: ClientTransaction | ServerTransaction): void {
     if (tx.terminationNotified) return;
     tx.terminationNotified = true;
-    if (tx instanceof ClientTransaction) tx.handlers.onTerminated?.(tx);
-    else tx.onTerminated?.();
+    if (tx instanceof ClientTransaction) this.#guard('onTerminated', tx.request, tx, () => tx.handlers.onTerminated?.(tx));
+    else this.#guard('onTerminated', tx.request, tx, () => tx.onTerminated?.());
   }
 }
 
@@ -582,6 +669,28 @@ function safeTopVia(request: SipRequest): ReturnType<SipRequest['topVia']> {
   } catch {
     return undefined;
   }
+}
+
+function safeCallId(message: SipMessage): string | undefined {
+  try {
+    return message.callId();
+  } catch {
+    return undefined;
+  }
+}
+
+function safeCseqMethod(message: SipMessage): string | undefined {
+  try {
+    return message.cseq().method;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The default report of a TU callback that threw: one line on stderr, the error's stack after it. */
+function stderrCallbackError(report: CallbackErrorReport): void {
+  const stack = report.error instanceof Error && report.error.stack !== undefined ? `\n${report.error.stack}` : '';
+  process.stderr.write(`sipsec transaction ${report.event} callback=${report.callback} tx=${report.transaction ?? '-'} method=${report.method ?? '-'} call-id=${JSON.stringify(report.callId ?? '-')} detail=${JSON.stringify(report.detail)}${stack}\n`);
 }
 
 /** A To tag for stateless responses (section 19.3: at least 32 bits of randomness). */

@@ -1,17 +1,14 @@
 import type { SipRequest } from '../sip/message.js';
 import { buildResponse } from '../transaction/local-response.js';
-import { responseDestination } from '../transaction/response-destination.js';
-import { TransactionLayer, type ServerTransaction } from '../transaction/transaction-layer.js';
-import type { TxTimers } from '../limits.js';
+import type { TransactionLayer, ServerTransaction } from '../transaction/transaction-layer.js';
 import { isSecureTransport, type TransportContext } from '../transport/transport-context.js';
-import { TransportLayer, type TransportLayerOptions } from '../transport/transport-layer.js';
-import { closeLayers } from './close-layers.js';
+import type { TransportLayer } from '../transport/transport-layer.js';
 import { newTag } from './identifiers.js';
+import { SipStack, type SipStackOptions } from './sip-stack.js';
 
-export interface ResponderOptions extends Omit<TransportLayerOptions, 'onMessage' | 'onInvalid'> {
+export interface ResponderOptions extends Omit<SipStackOptions, 'tu' | 'onInvalid'> {
   /** Contact host of answers to INVITE; default: the address a request arrived on. */
   readonly contactHost?: string;
-  readonly timers?: Partial<TxTimers>;
   /** Called for every request answered, with the status sent (for logs and tests). */
   readonly onAnswered?: (request: SipRequest, status: number, context: TransportContext) => void;
 }
@@ -24,44 +21,35 @@ const ALLOW = 'INVITE, ACK, CANCEL, BYE, OPTIONS';
  * requests get the response the parser names (400, 505, 513 ...).
  */
 export class Responder {
-  private constructor(
-    readonly transport: TransportLayer,
-    readonly transactions: TransactionLayer,
-  ) {}
+  private constructor(readonly stack: SipStack) {}
 
   static async start(options: ResponderOptions): Promise<Responder> {
-    // The transport is built first and hands messages to the transaction layer built next.
-    const layers: { transactions?: TransactionLayer } = {};
-    const transport = await TransportLayer.start({
-      ...options,
-      onMessage: (message, context) => layers.transactions?.receive(message, context),
-      onConnectionClosed: (connectionId, reason) => layers.transactions?.connectionLost(connectionId, reason),
-      onInvalid: (result, context) => {
-        const partial = result.message;
-        const response = result.response;
-        if (partial?.kind !== 'request' || response === undefined || partial.method === 'ACK') return;
-        const top = safeTopVia(partial);
-        if (top === undefined) return;
-        const answer = buildResponse(partial, response.status, response.reason, { toTag: newTag() });
-        options.onAnswered?.(partial, response.status, context);
-        layers.transactions?.sendStateless(answer, responseDestination(top, context)).catch(() => undefined);
+    const { contactHost, onAnswered, ...stackOptions } = options;
+    const behaviour: AnswerOptions = { contactHost, onAnswered };
+    const stack = await SipStack.start({
+      ...stackOptions,
+      tu: (self) => ({
+        onRequest: (tx, request, context) => answer(tx, request, context, behaviour, self.transactions),
+        onAck: () => undefined,
+      }),
+      onInvalid: (result, context, answered) => {
+        const request = result.message;
+        if (answered && request?.kind === 'request' && result.response !== undefined) onAnswered?.(request, result.response.status, context);
       },
     });
-    const transactions = new TransactionLayer({
-      send: async (message, destination) => {
-        const { connectionId } = await transport.send(message, destination);
-        return { connectionId };
-      },
-      ...(options.timers ? { timers: options.timers } : {}),
-      onRequest: (tx, request, context) => answer(tx, request, context, options, layers.transactions),
-      onAck: () => undefined,
-    });
-    layers.transactions = transactions;
-    return new Responder(transport, transactions);
+    return new Responder(stack);
+  }
+
+  get transport(): TransportLayer {
+    return this.stack.transport;
+  }
+
+  get transactions(): TransactionLayer {
+    return this.stack.transactions;
   }
 
   listening(): ReturnType<TransportLayer['listening']> {
-    return this.transport.listening();
+    return this.stack.listening();
   }
 
   /**
@@ -69,19 +57,16 @@ export class Responder {
    * Timer L. `graceful` lets running transactions finish first (closeLayers).
    */
   async close(options: { readonly graceful?: boolean } = {}): Promise<void> {
-    await closeLayers(this.transactions, this.transport, { force: options.graceful !== true });
+    await this.stack.close({ force: options.graceful !== true });
   }
 }
 
-function safeTopVia(request: SipRequest): ReturnType<SipRequest['topVia']> {
-  try {
-    return request.topVia();
-  } catch {
-    return undefined;
-  }
+interface AnswerOptions {
+  readonly contactHost: string | undefined;
+  readonly onAnswered: ResponderOptions['onAnswered'] | undefined;
 }
 
-function answer(tx: ServerTransaction, request: SipRequest, context: TransportContext, options: ResponderOptions, layer: TransactionLayer | undefined): void {
+function answer(tx: ServerTransaction, request: SipRequest, context: TransportContext, options: AnswerOptions, layer: TransactionLayer): void {
   const toTag = newTag();
   const respond = (status: number, reason: string, extra: ReadonlyArray<readonly [string, string]> = []): void => {
     const response = buildResponse(request, status, reason, { toTag });
@@ -107,7 +92,7 @@ function answer(tx: ServerTransaction, request: SipRequest, context: TransportCo
       respond(200, 'OK');
       return;
     case 'CANCEL': {
-      const invite = layer?.findInviteServerTxForCancel(request);
+      const invite = layer.findInviteServerTxForCancel(request);
       respond(invite === undefined ? 481 : 200, invite === undefined ? 'Call/Transaction Does Not Exist' : 'OK');
       if (invite !== undefined) invite.respond(buildResponse(invite.request, 487, 'Request Terminated', { toTag }));
       return;
