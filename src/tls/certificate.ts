@@ -5,6 +5,7 @@
  * X509Certificate (OpenSSL underneath).
  */
 import { X509Certificate, createHash } from 'node:crypto';
+import { readDerElement } from './der.js';
 import { BadPemError } from './errors.js';
 import {
   OID,
@@ -185,15 +186,28 @@ function attributeValues(name: DistinguishedName, type: string): string[] {
   return values;
 }
 
-const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----([\s\S]*?)-----END CERTIFICATE-----/g;
+const PEM_BEGIN = '-----BEGIN CERTIFICATE-----';
+const PEM_END = '-----END CERTIFICATE-----';
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
-/** Every CERTIFICATE block of a PEM text, in order, as DER; text between blocks is skipped. */
+/**
+ * Every CERTIFICATE block of a PEM text, in order, as DER; text between blocks is skipped. Found
+ * with indexOf, each search starting where the last one stopped, so the cost is linear in the text
+ * whatever it holds (a lazy regular expression rescanned to the end for every BEGIN without an END).
+ */
 export function decodePemCertificates(pem: string): Buffer[] {
   const ders: Buffer[] = [];
-  for (const match of pem.matchAll(PEM_CERTIFICATE)) {
-    const body = (match[1] ?? '').replace(/\s+/g, '');
-    if (!/^[A-Za-z0-9+/]*={0,2}$/.test(body) || body.length === 0) throw new BadPemError('a CERTIFICATE block is not base64');
+  let from = 0;
+  for (;;) {
+    const begin = pem.indexOf(PEM_BEGIN, from);
+    if (begin < 0) break;
+    const bodyStart = begin + PEM_BEGIN.length;
+    const end = pem.indexOf(PEM_END, bodyStart);
+    if (end < 0) throw new BadPemError('a CERTIFICATE block has no END CERTIFICATE line');
+    const body = pem.slice(bodyStart, end).replace(/\s+/g, '');
+    if (body.length === 0 || !BASE64.test(body)) throw new BadPemError('a CERTIFICATE block is not base64');
     ders.push(Buffer.from(body, 'base64'));
+    from = end + PEM_END.length;
   }
   return ders;
 }
@@ -201,8 +215,52 @@ export function decodePemCertificates(pem: string): Buffer[] {
 /** Parses every certificate of a PEM text; throws BadPemError when there is none. */
 export function parsePemCertificates(pem: string): ParsedCertificate[] {
   const ders = decodePemCertificates(pem);
-  if (ders.length === 0) throw new BadPemError('no CERTIFICATE block found');
+  if (ders.length === 0) throw new BadPemError(`no CERTIFICATE block found${otherPemBlock(pem)}`);
   return ders.map(parseCertificate);
+}
+
+/** ", the file holds a PRIVATE KEY block" when a PEM block of another kind is there: the likely mix-up. */
+function otherPemBlock(pem: string): string {
+  const at = pem.indexOf('-----BEGIN ');
+  if (at < 0) return '';
+  const close = pem.indexOf('-----', at + 11);
+  const label = close < 0 ? '' : pem.slice(at + 11, close);
+  return /^[A-Z0-9 ]{1,40}$/.test(label) ? `, only a ${label} block` : '';
+}
+
+/**
+ * The certificates of a file as people have them: PEM (any number of CERTIFICATE blocks) or DER
+ * (one certificate, or several back to back), told apart by content, not by the file name, as
+ * `openssl x509 -inform` would need to be told. Throws BadPemError when it is neither.
+ */
+export function decodeCertificateFile(bytes: Uint8Array): { readonly format: 'pem' | 'der'; readonly ders: Buffer[] } {
+  const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (buffer.includes('-----BEGIN ')) {
+    const text = buffer.toString('latin1');
+    const ders = decodePemCertificates(text);
+    if (ders.length === 0) throw new BadPemError(`no CERTIFICATE block found${otherPemBlock(text)}`);
+    return { format: 'pem', ders };
+  }
+  // A certificate is a DER SEQUENCE; PEM text always starts with something printable.
+  if (buffer[0] !== 0x30) throw new BadPemError('neither PEM (no BEGIN CERTIFICATE line) nor DER (no SEQUENCE at the start)');
+  const ders: Buffer[] = [];
+  for (let offset = 0; offset < buffer.length;) {
+    let element;
+    try {
+      element = readDerElement(buffer, offset);
+    } catch (err) {
+      throw new BadPemError(`DER: the certificate at byte ${offset} does not parse: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    }
+    if (element.tag !== 0x30) throw new BadPemError(`DER: byte ${offset} does not start a certificate (SEQUENCE)`);
+    ders.push(buffer.subarray(element.start, element.end));
+    offset = element.end;
+  }
+  return { format: 'der', ders };
+}
+
+/** Parses every certificate of a PEM or DER file (decodeCertificateFile). */
+export function parseCertificateFile(bytes: Uint8Array): ParsedCertificate[] {
+  return decodeCertificateFile(bytes).ders.map(parseCertificate);
 }
 
 /** The DER of a certificate as PEM text. */
