@@ -22,18 +22,17 @@ import { readCertificateFields, type DistinguishedName } from './x509-reader.js'
 export type { KeyUsageName } from './x509-extensions.js';
 
 /**
- * Extensions sipsec either processes or may safely ignore. A certificate with any other extension
- * marked critical is refused (RFC 5280 section 4.2), which is how name constraints and policy
- * constraints, not implemented here, fail closed.
+ * The extensions sipsec processes, the only ones a certificate may mark critical. Any other
+ * critical extension fails the certificate (RFC 5280 section 4.2: "A certificate-using system MUST
+ * reject the certificate if it encounters a critical extension it does not recognize or a critical
+ * extension that contains information that it cannot process"): cRLDistributionPoints and
+ * authorityInfoAccess (no revocation checking), certificatePolicies, policy and name constraints,
+ * issuerAltName and the rest. Non-critical, they are ignored.
  */
-const UNDERSTOOD_EXTENSIONS: ReadonlySet<string> = new Set([
+const PROCESSED_EXTENSIONS: ReadonlySet<string> = new Set([
   OID.basicConstraints, OID.keyUsage, OID.extKeyUsage, OID.subjectAltName,
+  // Both link a certificate to its issuer in path building (RFC 5280 4.2.1.1, 4.2.1.2).
   OID.subjectKeyIdentifier, OID.authorityKeyIdentifier,
-  '2.5.29.32', // certificatePolicies: accepted, policies are not evaluated
-  '2.5.29.31', // cRLDistributionPoints
-  '2.5.29.18', // issuerAltName
-  '1.3.6.1.5.5.7.1.1', // authorityInfoAccess
-  '1.3.6.1.4.1.11129.2.4.2', // certificate transparency SCT list
 ]);
 
 export interface ParsedCertificate {
@@ -58,6 +57,7 @@ export interface ParsedCertificate {
   readonly extKeyUsage: readonly string[] | undefined;
   readonly subjectKeyId: Buffer | undefined;
   readonly authorityKeyId: Buffer | undefined;
+  /** OIDs of the extensions marked critical that sipsec does not process: each fails the certificate. */
   readonly unknownCriticalExtensions: readonly string[];
   /** Subject and issuer are the same name (RFC 5280 section 6.1: self-issued). */
   readonly selfIssued: boolean;
@@ -100,7 +100,7 @@ export function parseCertificate(der: Uint8Array): ParsedCertificate {
         authorityKeyId = decodeAuthorityKeyIdentifier(ext.value);
         break;
       default:
-        if (ext.critical && !UNDERSTOOD_EXTENSIONS.has(ext.oid)) unknownCriticalExtensions.push(ext.oid);
+        if (ext.critical && !PROCESSED_EXTENSIONS.has(ext.oid)) unknownCriticalExtensions.push(ext.oid);
     }
   }
   const raw = fields.raw;

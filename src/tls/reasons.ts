@@ -42,6 +42,20 @@ export type ReasonCode = Reason['code'];
 /** Which lookup a DNSSEC failure concerns: the NAPTR/SRV/address chain or the TLSA RRset. */
 export type DnsLookupRole = 'dns-chain' | 'tlsa';
 
+/** Names of extensions a certificate may carry that sipsec does not process, for messages only. */
+const EXTENSION_NAMES: Readonly<Record<string, string>> = {
+  '2.5.29.31': 'cRLDistributionPoints: revocation is not checked',
+  '2.5.29.32': 'certificatePolicies: policies are not evaluated',
+  '2.5.29.30': 'nameConstraints',
+  '2.5.29.36': 'policyConstraints',
+  '2.5.29.33': 'policyMappings',
+  '2.5.29.54': 'inhibitAnyPolicy',
+  '2.5.29.18': 'issuerAltName',
+  '2.5.29.9': 'subjectDirectoryAttributes',
+  '1.3.6.1.5.5.7.1.1': 'authorityInfoAccess: OCSP is not used',
+  '1.3.6.1.4.1.11129.2.4.2': 'certificate transparency SCT list',
+};
+
 /** One line of text for a reason, e.g. for logs, `sipsec cert verify` and Warning headers. */
 export function renderReason(reason: Reason): string {
   switch (reason.code) {
@@ -74,7 +88,7 @@ export function renderReason(reason: Reason): string {
     case 'wrong-purpose':
       return `wrong-purpose: the certificate at depth ${reason.depth} (${reason.subject}): ${reason.detail}`;
     case 'unsupported-critical-extension':
-      return `unsupported-critical-extension: the certificate at depth ${reason.depth} (${reason.subject}) has critical extension ${reason.oid}`;
+      return `unsupported-critical-extension: the certificate at depth ${reason.depth} (${reason.subject}) marks extension ${reason.oid}${EXTENSION_NAMES[reason.oid] ? ` (${EXTENSION_NAMES[reason.oid]})` : ''} critical, and sipsec does not process it (RFC 5280 section 4.2)`;
     case 'dane-match':
       return `dane-match: ${reason.usage} record ${reason.record} matched the certificate at depth ${reason.depth}`;
     case 'dane-no-match':
