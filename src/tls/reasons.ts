@@ -11,6 +11,8 @@ export type Reason =
   // RFC 5922 identity
   | { readonly code: 'name-mismatch'; readonly referenceIdentities: readonly string[]; readonly presentedIdentities: readonly string[]; readonly detail?: string }
   | { readonly code: 'no-identity'; readonly referenceIdentities: readonly string[] }
+  /** No reference identity was given at all, and the check needs one (DANE-TA, PKIX-TA, PKIX-EE, a client's accepted domains). */
+  | { readonly code: 'no-reference-identity' }
   | { readonly code: 'wildcard-refused'; readonly presented: string; readonly referenceIdentity: string }
   /** Informational: the policy's allowWildcard opt-in let a single left-most `*` label match. */
   | { readonly code: 'wildcard-accepted'; readonly presented: string; readonly referenceIdentity: string }
@@ -22,6 +24,8 @@ export type Reason =
   | { readonly code: 'not-yet-valid'; readonly depth: number; readonly subject: string; readonly notBefore: string }
   | { readonly code: 'unknown-ca'; readonly depth: number; readonly issuer: string; readonly detail?: string }
   | { readonly code: 'chain-too-deep'; readonly depth: number; readonly maxDepth: number; readonly subject?: string }
+  /** A CA's pathLenConstraint (RFC 5280 4.2.1.9): `intermediates` non-self-issued CAs below it, `pathLen` allowed. */
+  | { readonly code: 'path-length-exceeded'; readonly depth: number; readonly subject: string; readonly pathLen: number; readonly intermediates: number }
   | { readonly code: 'bad-signature'; readonly depth: number; readonly subject: string }
   | { readonly code: 'not-a-ca'; readonly depth: number; readonly subject: string; readonly detail: string }
   | { readonly code: 'wrong-purpose'; readonly depth: number; readonly subject: string; readonly detail: string }
@@ -38,6 +42,26 @@ export type Reason =
   | { readonly code: 'no-client-certificate' };
 
 export type ReasonCode = Reason['code'];
+
+/**
+ * How to read a reason. `error`: a check failed; a verdict that is not authenticated has at least
+ * one. `note`: context that never fails a verdict by itself (which identity was skipped and why, the
+ * record that matched, a wildcard the policy allowed), present on passing verdicts too.
+ */
+export type ReasonSeverity = 'error' | 'note';
+
+export function reasonSeverity(reason: Reason): ReasonSeverity {
+  switch (reason.code) {
+    case 'wildcard-accepted':
+    case 'cn-ignored-san-present':
+    case 'uri-san-has-user':
+    case 'uri-san-not-sip':
+    case 'dane-match':
+      return 'note';
+    default:
+      return 'error';
+  }
+}
 
 /** Which lookup a DNSSEC failure concerns: the NAPTR/SRV/address chain or the TLSA RRset. */
 export type DnsLookupRole = 'dns-chain' | 'tlsa';
@@ -63,6 +87,8 @@ export function renderReason(reason: Reason): string {
       return `name-mismatch: none of [${reason.referenceIdentities.join(', ')}] matches the certificate's identities [${reason.presentedIdentities.join(', ')}]${reason.detail ? ` (${reason.detail})` : ''}`;
     case 'no-identity':
       return `no-identity: the certificate holds no SIP domain identity (reference: ${reason.referenceIdentities.join(', ')})`;
+    case 'no-reference-identity':
+      return 'no-reference-identity: no name was given to match the certificate against, and this check needs one';
     case 'wildcard-refused':
       return `wildcard-refused: ${reason.presented} is a wildcard and does not match ${reason.referenceIdentity} (RFC 5922 section 7.2)`;
     case 'wildcard-accepted':
@@ -81,6 +107,8 @@ export function renderReason(reason: Reason): string {
       return `unknown-ca: no trusted issuer for the certificate at depth ${reason.depth} (issuer ${reason.issuer})${reason.detail ? `: ${reason.detail}` : ''}`;
     case 'chain-too-deep':
       return `chain-too-deep: the trust anchor would sit at depth ${reason.depth}, more than ${reason.maxDepth}${reason.subject ? ` (${reason.subject})` : ''}`;
+    case 'path-length-exceeded':
+      return `path-length-exceeded: the CA at depth ${reason.depth} (${reason.subject}) allows ${reason.pathLen} intermediate CA certificate(s) below it (pathLenConstraint) and the path has ${reason.intermediates}`;
     case 'bad-signature':
       return `bad-signature: the signature of the certificate at depth ${reason.depth} (${reason.subject}) does not verify`;
     case 'not-a-ca':
