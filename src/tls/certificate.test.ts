@@ -59,4 +59,6 @@ test('certificate files: PEM or DER detected by content', () => {
   assert.throws(() => decodeCertificateFile(a.der.subarray(0, a.der.length - 1)), /DER: the certificate at byte 0 does not parse/);
   assert.throws(() => decodeCertificateFile(Buffer.concat([a.der, Buffer.from('0400', 'hex')])), new RegExp(`DER: byte ${a.der.length} does not start a certificate`));
   assert.throws(() => parseCertificateFile(Buffer.from('3003020100', 'hex')), BadCertificateError);
+  // Text that happens to start with '0' (0x30) is still read as PEM.
+  assert.deepEqual(decodeCertificateFile(Buffer.from(`0 s:CN=a\n${a.pem}`)).ders, [a.der]);
 });

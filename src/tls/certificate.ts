@@ -235,14 +235,25 @@ function otherPemBlock(pem: string): string {
  */
 export function decodeCertificateFile(bytes: Uint8Array): { readonly format: 'pem' | 'der'; readonly ders: Buffer[] } {
   const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (buffer.includes('-----BEGIN ')) {
-    const text = buffer.toString('latin1');
-    const ders = decodePemCertificates(text);
-    if (ders.length === 0) throw new BadPemError(`no CERTIFICATE block found${otherPemBlock(text)}`);
-    return { format: 'pem', ders };
+  const pem = buffer.includes('-----BEGIN ');
+  // A certificate is a DER SEQUENCE (0x30, the character '0'); text only rarely starts with '0',
+  // and a DER certificate could hold the PEM marker in a name: DER is tried first when it can be.
+  if (buffer[0] === 0x30) {
+    try {
+      return { format: 'der', ders: splitDer(buffer) };
+    } catch (err) {
+      if (!pem) throw err;
+    }
   }
-  // A certificate is a DER SEQUENCE; PEM text always starts with something printable.
-  if (buffer[0] !== 0x30) throw new BadPemError('neither PEM (no BEGIN CERTIFICATE line) nor DER (no SEQUENCE at the start)');
+  if (!pem) throw new BadPemError('neither PEM (no BEGIN CERTIFICATE line) nor DER (no SEQUENCE at the start)');
+  const text = buffer.toString('latin1');
+  const ders = decodePemCertificates(text);
+  if (ders.length === 0) throw new BadPemError(`no CERTIFICATE block found${otherPemBlock(text)}`);
+  return { format: 'pem', ders };
+}
+
+/** DER certificates back to back: each a SEQUENCE, nothing between or after them. */
+function splitDer(buffer: Buffer): Buffer[] {
   const ders: Buffer[] = [];
   for (let offset = 0; offset < buffer.length;) {
     let element;
@@ -255,7 +266,7 @@ export function decodeCertificateFile(bytes: Uint8Array): { readonly format: 'pe
     ders.push(buffer.subarray(element.start, element.end));
     offset = element.end;
   }
-  return { format: 'der', ders };
+  return ders;
 }
 
 /** Parses every certificate of a PEM or DER file (decodeCertificateFile). */
