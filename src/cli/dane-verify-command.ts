@@ -4,19 +4,24 @@ import type { ReferenceIdentity } from '../tls/identity.js';
 import { parseTlsaRecord } from '../tls/tlsa.js';
 import { verifyDane } from '../tls/verify-peer.js';
 import { parseCommandArgs, UsageError, type Command } from './command.js';
-import { parseTimeOption, printVerdict, readCertificates, readTrustStore, requireSubcommand } from './tls-command-input.js';
+import {
+  InputReader, checkChainOrder, hostNameOption, parseTimeOption, printVerdict, requireSubcommand, singleOption,
+} from './tls-command-input.js';
 
-const USAGE = `usage: sipsec dane verify --tlsa "U S M HEX" [--tlsa ...] --chain FILE.pem [--name NAME ...]
-                         [--ca FILE.pem ...] [--time UNIX] [--json]
+const USAGE = `usage: sipsec dane verify --tlsa RECORD [--tlsa ...] --chain FILE [--name NAME ...]
+                         [--ca FILE|DIR|system ...] [--time UNIX] [--json]
   DANE verdict (RFC 6698, RFC 7671) of a chain against TLSA records taken as DNSSEC-secure, offline.
-  --tlsa "U S M HEX"  a TLSA record in presentation form (repeatable): usage, selector, matching type, data
-  --chain FILE.pem    the chain as the server sends it, leaf first
-  --name NAME         a reference identity (repeatable): the SRV target host and/or the SIP domain.
-                      DANE-EE ignores names; DANE-TA, PKIX-TA and PKIX-EE need one to match
-  --ca FILE.pem       PKIX roots for usages 0 and 1 (repeatable); default: Node's bundled roots
-  --time UNIX         verify at this time (seconds since 1970); default: now
-  --json              print the verdict as JSON
-exit: 0 authenticated, 1 not authenticated, 2 usage error`;
+  --tlsa RECORD  a TLSA record (repeatable): "3 1 1 HEX", "DANE-EE SPKI SHA2-256 HEX" (RFC 7218
+                 mnemonics), or the whole line that 'sipsec tlsa generate' or dig prints
+  --chain FILE   the chain as the server sends it, leaf first; PEM or DER, '-' for standard input
+  --name NAME    a reference identity (repeatable): the SRV target host and/or the SIP domain;
+                 IDNs are taken as A-labels. DANE-EE ignores names; DANE-TA, PKIX-TA and PKIX-EE
+                 need one to match
+  --ca FILE      PKIX anchors for usages 0 and 1 (repeatable): a file, a directory, 'system', '-';
+                 default: Node's bundled roots
+  --time UNIX    verify at this time (seconds since 1970); default: now
+  --json         print the verdict as one JSON document
+exit: 0 authenticated, 1 not authenticated, 2 usage or input error`;
 
 export const daneCommand: Command = {
   name: 'dane',
@@ -29,15 +34,16 @@ export const daneCommand: Command = {
       allowPositionals: true,
       options: {
         tlsa: { type: 'string', multiple: true },
-        chain: { type: 'string' },
+        chain: { type: 'string', multiple: true },
         name: { type: 'string', multiple: true },
         ca: { type: 'string', multiple: true },
-        time: { type: 'string' },
+        time: { type: 'string', multiple: true },
         json: { type: 'boolean' },
       },
     });
     if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`);
-    if (values.chain === undefined) throw new UsageError('--chain is required');
+    const chainFile = singleOption(values.chain, '--chain', 'one chain file (leaf first, then its issuers)');
+    if (chainFile === undefined) throw new UsageError('--chain is required');
     if (values.tlsa === undefined || values.tlsa.length === 0) throw new UsageError('at least one --tlsa is required');
     const records: TlsaRecord[] = values.tlsa.map((text) => {
       try {
@@ -47,15 +53,21 @@ export const daneCommand: Command = {
         throw err;
       }
     });
-    const time = parseTimeOption(values.time);
-    const chain = await readCertificates(values.chain, '--chain');
-    const trustStore = await readTrustStore(values.ca);
+    const names = (values.name ?? []).map((name) => hostNameOption(name, '--name'));
+    const time = parseTimeOption(singleOption(values.time, '--time', 'one time'));
+    const input = new InputReader();
+    const chain = await input.certificates(chainFile, '--chain');
+    checkChainOrder(chain, chainFile, io);
+    const trustStore = await input.trustStore(values.ca, io);
     // A name given on the command line may be either a SIP domain or an SRV host: accept both forms.
-    const references: ReferenceIdentity[] = (values.name ?? []).flatMap((name) => [
+    const references: ReferenceIdentity[] = names.flatMap((name) => [
       { name, kind: 'sip-domain' as const },
       { name, kind: 'host' as const },
     ]);
     const verdict = verifyDane({ chain, records, references, trustStore, time });
+    if (verdict.reasons.some((r) => r.code === 'no-reference-identity')) {
+      io.stderr(`sipsec dane verify: a ${verdict.dane?.match?.usage ?? 'TLSA'} record matched, and it needs the name the certificate is for: give --name HOST (the SRV target) and/or --name DOMAIN (the SIP domain)\n`);
+    }
     return printVerdict(verdict, values.json === true, io);
   },
 };

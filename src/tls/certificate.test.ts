@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { encodePemCertificate, parseCertificate, parsePemCertificates } from './certificate.js';
+import { decodeCertificateFile, decodePemCertificates, encodePemCertificate, parseCertificate, parseCertificateFile, parsePemCertificates } from './certificate.js';
 import { BadCertificateError, BadPemError } from './errors.js';
 import { issueCertificate } from '../lab/certificates.js';
 
@@ -29,4 +29,36 @@ test('PEM: several blocks with text between; round trip; errors', () => {
   assert.throws(() => parsePemCertificates('nothing here'), BadPemError);
   assert.throws(() => parsePemCertificates('-----BEGIN CERTIFICATE-----\n!!!\n-----END CERTIFICATE-----'), BadPemError);
   assert.throws(() => parseCertificate(Buffer.from('3003020100', 'hex')), (e: unknown) => e instanceof BadCertificateError && e.code === 'TLS_ERR_BAD_CERTIFICATE');
+});
+
+test('PEM reader is linear: 200,000 BEGIN lines without END are refused at once', { timeout: 30_000 }, () => {
+  // Issue 12 item 9: a lazy regular expression rescanned to the end for every BEGIN (20,000 lines
+  // took 7 s); at 200,000 lines a quadratic reader would need about 100 times longer than that.
+  const hostile = '-----BEGIN CERTIFICATE-----\n'.repeat(200_000);
+  assert.throws(() => parsePemCertificates(hostile), (e: unknown) => e instanceof BadPemError && /no END CERTIFICATE/.test(e.message));
+  const a = issueCertificate({ cn: 'a' });
+  assert.throws(() => parsePemCertificates(a.pem + hostile), /no END CERTIFICATE/);
+  // Many complete blocks are read in one pass too.
+  assert.equal(decodePemCertificates(a.pem.repeat(20_000)).length, 20_000);
+});
+
+test('PEM without a CERTIFICATE block names what it holds', () => {
+  const key = issueCertificate({ cn: 'k' }).keyPem;
+  assert.throws(() => parsePemCertificates(key), /no CERTIFICATE block found, only a PRIVATE KEY block/);
+});
+
+test('certificate files: PEM or DER detected by content', () => {
+  const a = issueCertificate({ cn: 'a' });
+  const b = issueCertificate({ cn: 'b' });
+  assert.equal(decodeCertificateFile(Buffer.from(a.pem)).format, 'pem');
+  const der = decodeCertificateFile(a.der);
+  assert.equal(der.format, 'der');
+  assert.deepEqual(der.ders, [a.der]);
+  assert.deepEqual(parseCertificateFile(Buffer.concat([a.der, b.der])).map((c) => c.commonNames[0]), ['a', 'b']);
+  assert.throws(() => decodeCertificateFile(Buffer.from('hello')), /neither PEM .* nor DER/);
+  assert.throws(() => decodeCertificateFile(a.der.subarray(0, a.der.length - 1)), /DER: the certificate at byte 0 does not parse/);
+  assert.throws(() => decodeCertificateFile(Buffer.concat([a.der, Buffer.from('0400', 'hex')])), new RegExp(`DER: byte ${a.der.length} does not start a certificate`));
+  assert.throws(() => parseCertificateFile(Buffer.from('3003020100', 'hex')), BadCertificateError);
+  // Text that happens to start with '0' (0x30) is still read as PEM.
+  assert.deepEqual(decodeCertificateFile(Buffer.from(`0 s:CN=a\n${a.pem}`)).ders, [a.der]);
 });

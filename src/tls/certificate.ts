@@ -5,6 +5,7 @@
  * X509Certificate (OpenSSL underneath).
  */
 import { X509Certificate, createHash } from 'node:crypto';
+import { readDerElement } from './der.js';
 import { BadPemError } from './errors.js';
 import {
   OID,
@@ -21,18 +22,17 @@ import { readCertificateFields, type DistinguishedName } from './x509-reader.js'
 export type { KeyUsageName } from './x509-extensions.js';
 
 /**
- * Extensions sipsec either processes or may safely ignore. A certificate with any other extension
- * marked critical is refused (RFC 5280 section 4.2), which is how name constraints and policy
- * constraints, not implemented here, fail closed.
+ * The extensions sipsec processes, the only ones a certificate may mark critical. Any other
+ * critical extension fails the certificate (RFC 5280 section 4.2: "A certificate-using system MUST
+ * reject the certificate if it encounters a critical extension it does not recognize or a critical
+ * extension that contains information that it cannot process"): cRLDistributionPoints and
+ * authorityInfoAccess (no revocation checking), certificatePolicies, policy and name constraints,
+ * issuerAltName and the rest. Non-critical, they are ignored.
  */
-const UNDERSTOOD_EXTENSIONS: ReadonlySet<string> = new Set([
+const PROCESSED_EXTENSIONS: ReadonlySet<string> = new Set([
   OID.basicConstraints, OID.keyUsage, OID.extKeyUsage, OID.subjectAltName,
+  // Both link a certificate to its issuer in path building (RFC 5280 4.2.1.1, 4.2.1.2).
   OID.subjectKeyIdentifier, OID.authorityKeyIdentifier,
-  '2.5.29.32', // certificatePolicies: accepted, policies are not evaluated
-  '2.5.29.31', // cRLDistributionPoints
-  '2.5.29.18', // issuerAltName
-  '1.3.6.1.5.5.7.1.1', // authorityInfoAccess
-  '1.3.6.1.4.1.11129.2.4.2', // certificate transparency SCT list
 ]);
 
 export interface ParsedCertificate {
@@ -57,6 +57,7 @@ export interface ParsedCertificate {
   readonly extKeyUsage: readonly string[] | undefined;
   readonly subjectKeyId: Buffer | undefined;
   readonly authorityKeyId: Buffer | undefined;
+  /** OIDs of the extensions marked critical that sipsec does not process: each fails the certificate. */
   readonly unknownCriticalExtensions: readonly string[];
   /** Subject and issuer are the same name (RFC 5280 section 6.1: self-issued). */
   readonly selfIssued: boolean;
@@ -99,7 +100,7 @@ export function parseCertificate(der: Uint8Array): ParsedCertificate {
         authorityKeyId = decodeAuthorityKeyIdentifier(ext.value);
         break;
       default:
-        if (ext.critical && !UNDERSTOOD_EXTENSIONS.has(ext.oid)) unknownCriticalExtensions.push(ext.oid);
+        if (ext.critical && !PROCESSED_EXTENSIONS.has(ext.oid)) unknownCriticalExtensions.push(ext.oid);
     }
   }
   const raw = fields.raw;
@@ -185,15 +186,28 @@ function attributeValues(name: DistinguishedName, type: string): string[] {
   return values;
 }
 
-const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----([\s\S]*?)-----END CERTIFICATE-----/g;
+const PEM_BEGIN = '-----BEGIN CERTIFICATE-----';
+const PEM_END = '-----END CERTIFICATE-----';
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
-/** Every CERTIFICATE block of a PEM text, in order, as DER; text between blocks is skipped. */
+/**
+ * Every CERTIFICATE block of a PEM text, in order, as DER; text between blocks is skipped. Found
+ * with indexOf, each search starting where the last one stopped, so the cost is linear in the text
+ * whatever it holds (a lazy regular expression rescanned to the end for every BEGIN without an END).
+ */
 export function decodePemCertificates(pem: string): Buffer[] {
   const ders: Buffer[] = [];
-  for (const match of pem.matchAll(PEM_CERTIFICATE)) {
-    const body = (match[1] ?? '').replace(/\s+/g, '');
-    if (!/^[A-Za-z0-9+/]*={0,2}$/.test(body) || body.length === 0) throw new BadPemError('a CERTIFICATE block is not base64');
+  let from = 0;
+  for (;;) {
+    const begin = pem.indexOf(PEM_BEGIN, from);
+    if (begin < 0) break;
+    const bodyStart = begin + PEM_BEGIN.length;
+    const end = pem.indexOf(PEM_END, bodyStart);
+    if (end < 0) throw new BadPemError('a CERTIFICATE block has no END CERTIFICATE line');
+    const body = pem.slice(bodyStart, end).replace(/\s+/g, '');
+    if (body.length === 0 || !BASE64.test(body)) throw new BadPemError('a CERTIFICATE block is not base64');
     ders.push(Buffer.from(body, 'base64'));
+    from = end + PEM_END.length;
   }
   return ders;
 }
@@ -201,8 +215,63 @@ export function decodePemCertificates(pem: string): Buffer[] {
 /** Parses every certificate of a PEM text; throws BadPemError when there is none. */
 export function parsePemCertificates(pem: string): ParsedCertificate[] {
   const ders = decodePemCertificates(pem);
-  if (ders.length === 0) throw new BadPemError('no CERTIFICATE block found');
+  if (ders.length === 0) throw new BadPemError(`no CERTIFICATE block found${otherPemBlock(pem)}`);
   return ders.map(parseCertificate);
+}
+
+/** ", the file holds a PRIVATE KEY block" when a PEM block of another kind is there: the likely mix-up. */
+function otherPemBlock(pem: string): string {
+  const at = pem.indexOf('-----BEGIN ');
+  if (at < 0) return '';
+  const close = pem.indexOf('-----', at + 11);
+  const label = close < 0 ? '' : pem.slice(at + 11, close);
+  return /^[A-Z0-9 ]{1,40}$/.test(label) ? `, only a ${label} block` : '';
+}
+
+/**
+ * The certificates of a file as people have them: PEM (any number of CERTIFICATE blocks) or DER
+ * (one certificate, or several back to back), told apart by content, not by the file name, as
+ * `openssl x509 -inform` would need to be told. Throws BadPemError when it is neither.
+ */
+export function decodeCertificateFile(bytes: Uint8Array): { readonly format: 'pem' | 'der'; readonly ders: Buffer[] } {
+  const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const pem = buffer.includes('-----BEGIN ');
+  // A certificate is a DER SEQUENCE (0x30, the character '0'); text only rarely starts with '0',
+  // and a DER certificate could hold the PEM marker in a name: DER is tried first when it can be.
+  if (buffer[0] === 0x30) {
+    try {
+      return { format: 'der', ders: splitDer(buffer) };
+    } catch (err) {
+      if (!pem) throw err;
+    }
+  }
+  if (!pem) throw new BadPemError('neither PEM (no BEGIN CERTIFICATE line) nor DER (no SEQUENCE at the start)');
+  const text = buffer.toString('latin1');
+  const ders = decodePemCertificates(text);
+  if (ders.length === 0) throw new BadPemError(`no CERTIFICATE block found${otherPemBlock(text)}`);
+  return { format: 'pem', ders };
+}
+
+/** DER certificates back to back: each a SEQUENCE, nothing between or after them. */
+function splitDer(buffer: Buffer): Buffer[] {
+  const ders: Buffer[] = [];
+  for (let offset = 0; offset < buffer.length;) {
+    let element;
+    try {
+      element = readDerElement(buffer, offset);
+    } catch (err) {
+      throw new BadPemError(`DER: the certificate at byte ${offset} does not parse: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    }
+    if (element.tag !== 0x30) throw new BadPemError(`DER: byte ${offset} does not start a certificate (SEQUENCE)`);
+    ders.push(buffer.subarray(element.start, element.end));
+    offset = element.end;
+  }
+  return ders;
+}
+
+/** Parses every certificate of a PEM or DER file (decodeCertificateFile). */
+export function parseCertificateFile(bytes: Uint8Array): ParsedCertificate[] {
+  return decodeCertificateFile(bytes).ders.map(parseCertificate);
 }
 
 /** The DER of a certificate as PEM text. */

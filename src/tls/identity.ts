@@ -137,6 +137,7 @@ export interface ReferenceIdentity {
  * into one name-mismatch (or no-identity) that lists every reference identity.
  */
 export function matchAnyIdentity(cert: ParsedCertificate, references: readonly ReferenceIdentity[], options: IdentityOptions): IdentityMatch {
+  if (references.length === 0) return { matched: false, reasons: [{ code: 'no-reference-identity' }] };
   const failures: Reason[] = [];
   for (const ref of references) {
     const result = ref.kind === 'sip-domain' ? matchSipDomain(cert, ref.name, options) : matchHostName(cert, ref.name, options);

@@ -88,9 +88,18 @@ describe('path validation', () => {
     const limited = issueCertificate({ cn: 'Limited', ca: { pathLen: 0 }, issuer: root });
     const sub = issueCertificate({ cn: 'Sub', ca: true, issuer: limited });
     const leaf = issueCertificate({ cn: 'a', issuer: sub });
-    assert.deepEqual(codes(buildPath(p(leaf), [p(sub), p(limited)], store(root), options)), ['chain-too-deep']);
+    // A pathLenConstraint violation is its own finding, not our depth limit (chain-too-deep).
+    const result = buildPath(p(leaf), [p(sub), p(limited)], store(root), options);
+    assert.ok(!result.ok);
+    assert.deepEqual(result.reasons, [{ code: 'path-length-exceeded', depth: 2, subject: 'CN=Limited', pathLen: 0, intermediates: 1 }]);
     const direct = issueCertificate({ cn: 'b', issuer: limited });
     assert.equal(buildPath(p(direct), [p(limited)], store(root), options).ok, true);
+    // The anchor's own pathLenConstraint counts too.
+    const limitedRoot = issueCertificate({ cn: 'Limited Root', ca: { pathLen: 0 } });
+    const mid = issueCertificate({ cn: 'Mid', ca: true, issuer: limitedRoot });
+    const fromRoot = buildPath(p(issueCertificate({ cn: 'c', issuer: mid })), [p(mid)], store(limitedRoot), options);
+    assert.ok(!fromRoot.ok);
+    assert.deepEqual(fromRoot.reasons, [{ code: 'path-length-exceeded', depth: 2, subject: 'CN=Limited Root', pathLen: 0, intermediates: 1 }]);
   });
 
   test('maximum depth (draft-gurbani A.3)', () => {

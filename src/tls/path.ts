@@ -205,7 +205,7 @@ export function validatePath(path: readonly ParsedCertificate[], anchor: Anchor,
     const pathLen = cert.basicConstraints?.pathLen;
     if (pathLen !== undefined) {
       const below = path.slice(1, depth).filter((c) => !c.selfIssued).length;
-      if (below > pathLen) reasons.push({ code: 'chain-too-deep', depth, maxDepth: pathLen + 1, subject: cert.subjectText });
+      if (below > pathLen) reasons.push({ code: 'path-length-exceeded', depth, subject: cert.subjectText, pathLen, intermediates: below });
     }
   });
   if (anchor.kind === 'certificate' && options.checkAnchorValidity) {
@@ -215,7 +215,7 @@ export function validatePath(path: readonly ParsedCertificate[], anchor: Anchor,
     const pathLen = anchor.cert.basicConstraints?.pathLen;
     if (pathLen !== undefined) {
       const below = path.slice(1).filter((c) => !c.selfIssued).length;
-      if (below > pathLen) reasons.push({ code: 'chain-too-deep', depth: anchorDepth, maxDepth: pathLen + 1, subject: anchor.cert.subjectText });
+      if (below > pathLen) reasons.push({ code: 'path-length-exceeded', depth: anchorDepth, subject: anchor.cert.subjectText, pathLen, intermediates: below });
     }
   }
   return reasons;

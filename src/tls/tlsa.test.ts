@@ -15,17 +15,33 @@ describe('presentation form', () => {
   test('parse and format round trip; hex case-insensitive; spaces inside hex allowed', () => {
     const r = parseTlsaRecord('3 1 1 ab CD ef');
     assert.deepEqual(r, { usage: 3, selector: 1, matchingType: 1, data: Buffer.from('abcdef', 'hex') });
-    assert.equal(formatTlsaRecord(r), '3 1 1 ABCDEF');
+    assert.equal(formatTlsaRecord(r), '3 1 1 abcdef');
+  });
+
+  test('RFC 7218 mnemonics, a zone file line (as tlsa generate and dig print it), parentheses and comments', () => {
+    const want = parseTlsaRecord('3 1 1 abcdef');
+    for (const text of [
+      'DANE-EE SPKI SHA2-256 ABCDEF',
+      'dane-ee spki sha2-256 abcdef',
+      '_5061._tcp.sip1.example.net. IN TLSA 3 1 1 abcdef',
+      '_5061._tcp.sip1.example.net. 3600 IN TLSA DANE-EE SPKI SHA2-256 AB CD EF',
+      '_5061._tcp.sip1.example.net. TLSA 3 1 1 ( abcd\n ef ) ; the leaf key',
+    ]) assert.deepEqual(parseTlsaRecord(text), want, text);
+    assert.deepEqual(parseTlsaRecord('PKIX-TA Cert Full 00'), { usage: 0, selector: 0, matchingType: 0, data: Buffer.from([0]) });
+    assert.deepEqual(parseTlsaRecord('DANE-TA 1 SHA2-512 00'), { usage: 2, selector: 1, matchingType: 2, data: Buffer.from([0]) });
+    assert.deepEqual(parseTlsaRecord('PrivCert PrivSel PrivMatch 00'), { usage: 255, selector: 255, matchingType: 255, data: Buffer.from([0]) });
+    assert.throws(() => parseTlsaRecord('DANE-XX 1 1 00'), /usage must be a number from 0 to 255 or one of PKIX-TA/);
+    assert.throws(() => parseTlsaRecord('3 SHA2-256 1 00'), /selector must be/);
   });
 
   test('malformed records throw TLS_ERR_BAD_TLSA', () => {
-    for (const bad of ['3 1', '3 1 1 xyz', '3 1 1 abc', '256 1 1 00']) {
+    for (const bad of ['3 1', '3 1 1 xyz', '3 1 1 abc', '256 1 1 00', '3 1 1', 'x IN TLSA 3 1 1']) {
       assert.throws(() => parseTlsaRecord(bad), (e: unknown) => e instanceof BadTlsaError && e.code === 'TLS_ERR_BAD_TLSA', bad);
     }
   });
 
   test('wire RDATA decodes to the same record', () => {
-    assert.deepEqual(decodeTlsaRdata(Buffer.from('030101abcd', 'hex')), parseTlsaRecord('3 1 1 ABCD'));
+    assert.deepEqual(decodeTlsaRdata(Buffer.from('030101abcd', 'hex')), parseTlsaRecord('3 1 1 abcd'));
   });
 
   test('owner name (RFC 6698 section 3)', () => {

@@ -110,20 +110,49 @@ export function tlsaMatches(record: UsableTlsaRecord, cert: ParsedCertificate): 
   return associationData(cert, record.selector, record.matching).equals(record.record.data);
 }
 
-/** "U S M HEX" (RFC 6698 section 2.2), hex upper case as dig prints it. */
+/**
+ * "U S M hex" (RFC 6698 section 2.2). The hex is lower case, everywhere sipsec prints it (RFC 6698
+ * allows either case; `sipsec resolve` prints lower case too).
+ */
 export function formatTlsaRecord(record: TlsaRecord): string {
-  return `${record.usage} ${record.selector} ${record.matchingType} ${Buffer.from(record.data).toString('hex').toUpperCase()}`;
+  return `${record.usage} ${record.selector} ${record.matchingType} ${Buffer.from(record.data).toString('hex')}`;
 }
 
-/** Parses "U S M HEX"; whitespace inside the hex is allowed, as in zone files. */
+/** RFC 7218 mnemonics of the three fields, upper-cased; the Priv* values are 255. */
+const FIELD_MNEMONICS: readonly Readonly<Record<string, number>>[] = [
+  { 'PKIX-TA': 0, 'PKIX-EE': 1, 'DANE-TA': 2, 'DANE-EE': 3, PRIVCERT: 255 },
+  { CERT: 0, SPKI: 1, PRIVSEL: 255 },
+  { FULL: 0, 'SHA2-256': 1, 'SHA2-512': 2, PRIVMATCH: 255 },
+];
+const FIELD_NAMES = ['usage', 'selector', 'matching type'] as const;
+
+/**
+ * Parses a TLSA record as people have it: "U S M HEX" with each field a number or its RFC 7218
+ * mnemonic ("DANE-EE SPKI SHA2-256 ..."), or a whole zone file line ("_5061._tcp.host. [TTL] [IN]
+ * TLSA ...", as `sipsec tlsa generate` and dig print it; the owner name is not checked). Spaces
+ * and zone file parentheses inside the hex are allowed, a `;` comment is dropped.
+ */
 export function parseTlsaRecord(text: string): TlsaRecord {
-  const match = /^\s*(\d{1,3})\s+(\d{1,3})\s+(\d{1,3})\s+([0-9A-Fa-f\s]+?)\s*$/.exec(text);
-  if (match === null) throw new BadTlsaError(`TLSA record must be "usage selector matching-type hex": ${JSON.stringify(text)}`);
-  const hex = (match[4] ?? '').replace(/\s+/g, '');
-  const [usage, selector, matchingType] = [match[1], match[2], match[3]].map(Number) as [number, number, number];
+  const semicolon = text.indexOf(';');
+  let tokens = (semicolon < 0 ? text : text.slice(0, semicolon)).replace(/[()]/g, ' ').split(/\s+/).filter((t) => t !== '');
+  const type = tokens.findIndex((t) => t.toUpperCase() === 'TLSA');
+  if (type >= 0) tokens = tokens.slice(type + 1);
+  if (tokens.length < 4) throw new BadTlsaError(`TLSA record must be "usage selector matching-type hex": ${JSON.stringify(text)}`);
+  const [usage, selector, matchingType] = [0, 1, 2].map((i) => tlsaField(tokens[i] as string, i)) as [number, number, number];
+  const hex = tokens.slice(3).join('');
+  if (!/^[0-9A-Fa-f]+$/.test(hex)) throw new BadTlsaError(`TLSA association data is not hex: ${JSON.stringify(hex.length > 40 ? `${hex.slice(0, 40)}...` : hex)}`);
   if (hex.length % 2 !== 0) throw new BadTlsaError('TLSA association data has an odd number of hex digits');
-  if (usage > 255 || selector > 255 || matchingType > 255) throw new BadTlsaError('TLSA fields are single octets');
   return { usage, selector, matchingType, data: Buffer.from(hex, 'hex') };
+}
+
+function tlsaField(token: string, index: number): number {
+  const mnemonic = FIELD_MNEMONICS[index]?.[token.toUpperCase()];
+  if (mnemonic !== undefined) return mnemonic;
+  if (!/^\d{1,3}$/.test(token) || Number(token) > 255) {
+    const names = Object.keys(FIELD_MNEMONICS[index] ?? {}).join(', ');
+    throw new BadTlsaError(`TLSA ${FIELD_NAMES[index] ?? 'field'} must be a number from 0 to 255 or one of ${names}, not ${JSON.stringify(token)}`);
+  }
+  return Number(token);
 }
 
 /** Wire RDATA (usage, selector, matching type, data) to a record. */

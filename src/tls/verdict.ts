@@ -4,7 +4,7 @@
  */
 import type { ParsedCertificate } from './certificate.js';
 import type { IdentitySource } from './identity.js';
-import { renderReason, type Reason, type TlsaUsageName } from './reasons.js';
+import { reasonSeverity, renderReason, type Reason, type ReasonSeverity, type TlsaUsageName } from './reasons.js';
 import { formatTlsaRecord } from './tlsa.js';
 import type { TlsaRecord } from '../dns/tlsa-record.js';
 
@@ -76,13 +76,42 @@ export function renderVerdict(verdict: PeerVerdict): string {
   lines.push(`${status}: method ${verdict.method} (checked by ${verdict.attempted})`);
   if (verdict.matchedIdentity !== null) lines.push(`identity: ${verdict.matchedIdentity}${verdict.identitySource ? ` (${verdict.identitySource}${verdict.wildcard ? ', wildcard' : ''})` : ''}`);
   if (verdict.peerIdentities.length > 0) lines.push(`certificate identities: ${verdict.peerIdentities.join(', ')}`);
-  for (const reason of verdict.reasons) lines.push(`- ${renderReason(reason)}`);
+  for (const reason of verdict.reasons) lines.push(`- ${reasonSeverity(reason)}: ${renderReason(reason)}`);
   if (verdict.dane !== null) {
     lines.push(`dane: ${verdict.dane.usableRecords} usable record(s)${verdict.dane.match ? `, ${verdict.dane.match.usage} match at depth ${verdict.dane.match.depth}` : ''}`);
     for (const ignored of verdict.dane.ignoredRecords) lines.push(`  ignored ${ignored.record}: ${ignored.why}`);
   }
   for (const entry of verdict.chain) lines.push(`chain[${entry.depth}]: ${entry.subject} <- ${entry.issuer} (${entry.notBefore} .. ${entry.notAfter})`);
   return `${lines.join('\n')}\n`;
+}
+
+/** A reason as JSON: how to read it first, then its fields, then its one-line text. */
+export type ReasonJson = { readonly severity: ReasonSeverity } & Reason & { readonly text: string };
+
+/**
+ * The verdict as `sipsec cert verify --json` and `sipsec dane verify --json` print it: one field says
+ * whether the peer is authenticated (`authenticated`; the library's `ok` is the same value, and
+ * `proceed` differs only under the lenient policy, which these offline commands do not offer),
+ * and every reason carries its severity and text.
+ */
+export interface VerdictJson extends Omit<PeerVerdict, 'ok' | 'proceed' | 'reasons'> {
+  readonly reasons: readonly ReasonJson[];
+}
+
+export function verdictJson(verdict: PeerVerdict): VerdictJson {
+  return {
+    authenticated: verdict.authenticated,
+    method: verdict.method,
+    attempted: verdict.attempted,
+    matchedIdentity: verdict.matchedIdentity,
+    identitySource: verdict.identitySource,
+    wildcard: verdict.wildcard,
+    peerIdentities: verdict.peerIdentities,
+    reasons: verdict.reasons.map((reason) => ({ severity: reasonSeverity(reason), ...reason, text: renderReason(reason) })),
+    chain: verdict.chain,
+    anchorDepth: verdict.anchorDepth,
+    dane: verdict.dane,
+  };
 }
 
 function isoOrInvalid(date: Date): string {

@@ -5,7 +5,8 @@ import { parseCertificate } from './certificate.js';
 import { generateTlsaRecord } from './tlsa.js';
 import { TrustStore } from './trust-store.js';
 import { verifyClient, verifyDane, verifyRfc5922, verifyServer } from './verify-peer.js';
-import { renderVerdict } from './verdict.js';
+import { renderVerdict, verdictJson } from './verdict.js';
+import { reasonSeverity, renderReason, type Reason } from './reasons.js';
 import { EmptyChainError } from './errors.js';
 import { issueCertificate, type TestCertificate } from '../lab/certificates.js';
 
@@ -137,5 +138,28 @@ describe('inbound clients', () => {
     const v = verifyClient({ chain: [anon.der, ca.der], trustStore: store, policy: { mode: 'lenient' } });
     assert.equal(v.ok, false);
     assert.equal(v.proceed, true);
+  });
+});
+
+describe('words and severities', () => {
+  test('DANE-TA without any reference identity says no name was given (it said no-identity with an empty list)', () => {
+    const v = verifyDane({ chain, records: [rec(ca, 2, 1, 1)], references: [], trustStore: store });
+    assert.equal(v.ok, false);
+    assert.deepEqual(v.reasons, [{ code: 'no-reference-identity' }]);
+    assert.equal(v.dane?.match?.usage, 'dane-ta');
+  });
+
+  test('reasons carry a severity: notes never fail a verdict; verdictJson keeps one authentication field', () => {
+    const w = issueCertificate({ cn: 'w', issuer: ca, san: { dns: ['*.example.com'] } });
+    const v = verifyRfc5922({ chain: [w.der, ca.der], sipDomain: 'sip.example.com', trustStore: store, policy: { allowWildcard: true } });
+    assert.equal(v.ok, true);
+    assert.deepEqual(v.reasons.map(reasonSeverity), ['note']);
+    assert.match(renderVerdict(v), /^- note: wildcard-accepted/m);
+    const json = verdictJson(v);
+    assert.equal(json.authenticated, true);
+    assert.equal('ok' in json || 'proceed' in json, false);
+    assert.deepEqual(json.reasons[0], { severity: 'note', ...v.reasons[0], text: renderReason(v.reasons[0] as Reason) });
+    const failed = verifyRfc5922({ chain: [leaf.der], sipDomain: 'example.org', trustStore: store });
+    assert.deepEqual(verdictJson(failed).reasons.map((r) => [r.severity, r.code]), [['error', 'unknown-ca'], ['error', 'name-mismatch']]);
   });
 });
