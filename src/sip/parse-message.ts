@@ -1,7 +1,7 @@
 import { Buffer, isAscii, isUtf8 } from 'node:buffer';
 import { SIP_LIMITS, type SipLimits } from '../limits.js';
 import { isSip20At } from './char-codes.js';
-import { isIn, isToken, TOKEN } from './charsets.js';
+import { isIn, isToken, TOKEN, trimLws } from './charsets.js';
 import { boundedDetail, responseForFault, SipParseError, type FaultResponse, type SipFault } from './errors.js';
 import { bitPosition, HEADER_BIT, headerBit, headerKey, knownHeaderKeyAt, NAME_ACCEPT, NAME_CLASS, NAME_CLASS_BITS, NAME_START, NAME_STEP } from './header-names.js';
 import { newTrackedFields, parseAllTypedHeaders, resetTrackedFields, setParseSource, SipRequest, type TrackedFields, SipResponse, type HeaderEncoding, type HeaderField, type SipMessage } from './message.js';
@@ -550,8 +550,9 @@ export function splitHeaderFields(head: string, from: number, headers: HeaderFie
     while (valueStart < end && (head.charCodeAt(valueStart) === 32 || head.charCodeAt(valueStart) === 9)) valueStart++;
     let valueEnd = end;
     while (valueEnd > valueStart && (head.charCodeAt(valueEnd - 1) === 32 || head.charCodeAt(valueEnd - 1) === 9)) valueEnd--;
-    let value = head.slice(valueStart, valueEnd);
-    if (folded) value = value.replace(/\r\n[ \t]+/g, ' ').trim();
+    // Folding becomes one SP (RFC 3261 section 7.3.1); the joined value is then trimmed of SP and
+    // HTAB only, as the unfolded one was.
+    const value = folded ? trimLws(head.slice(valueStart, end).replace(/\r\n[ \t]+/g, ' ')) : head.slice(valueStart, valueEnd);
     const key = knownHeaderKeyAt(head, fieldStart, nameEnd) ?? headerKey(name);
     if (value.includes('\r') || value.includes('\n')) {
       faults.push({ code: 'SIP_ERR_BAD_HEADER_VALUE', header: key, detail: 'a bare CR or LF inside the value' });
