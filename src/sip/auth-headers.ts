@@ -1,4 +1,4 @@
-import { isIn, TOKEN } from './charsets.js';
+import { isIn, TOKEN, trimLws } from './charsets.js';
 import { HeaderScanner, type HeaderParam } from './header-scanner.js';
 
 /**
@@ -31,7 +31,7 @@ export function parseAuthValue(text: string, header: string): AuthValue {
   AUTH_PARAM_START.lastIndex = save;
   const probe = !TOKEN68.test(text) && AUTH_PARAM_START.test(text);
   if (!probe) {
-    const rest = text.slice(save).trim();
+    const rest = trimLws(text.slice(save));
     for (let i = 0; i < rest.length; i++) {
       const c = rest.charCodeAt(i);
       if (!isIn(TOKEN, c) && c !== 47 /* / */ && c !== 61 /* = */) s.fail('malformed credentials');

@@ -66,3 +66,17 @@ export function isToken(text: string): boolean {
 export function isWhitespace(code: number): boolean {
   return code === 32 || code === 9;
 }
+
+/**
+ * text without the SP and HTAB at its ends: the only white space of SIP (RFC 3261 section 25.1,
+ * LWS and SWS). String.prototype.trim also strips NBSP (0xA0), VT, FF and Unicode spaces, which a
+ * header reader must not take as white space: the parse would then accept a value that the readers
+ * without trim reject, and forward it as received (issue 12).
+ */
+export function trimLws(text: string): string {
+  let start = 0;
+  let end = text.length;
+  while (start < end && isWhitespace(text.charCodeAt(start))) start++;
+  while (end > start && isWhitespace(text.charCodeAt(end - 1))) end--;
+  return start === 0 && end === text.length ? text : text.slice(start, end);
+}

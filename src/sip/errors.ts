@@ -45,11 +45,14 @@ export class SipParseError extends Error {
   readonly detail: string;
 
   constructor(code: SipFaultCode, detail: string, header?: string) {
-    super(header === undefined ? `${code}: ${detail}` : `${code} in ${header}: ${detail}`);
+    // Details quote the peer's text: escaped and bounded here, once for every reader.
+    const safeDetail = boundedDetail(detail);
+    const safeHeader = header === undefined ? undefined : boundedDetail(header);
+    super(safeHeader === undefined ? `${code}: ${safeDetail}` : `${code} in ${safeHeader}: ${safeDetail}`);
     this.name = 'SipParseError';
     this.code = code;
-    this.detail = detail;
-    this.header = header;
+    this.detail = safeDetail;
+    this.header = safeHeader;
   }
 
   toFault(): SipFault {
@@ -59,9 +62,32 @@ export class SipParseError extends Error {
   }
 }
 
+/** The longest detail a fault carries; peer text quoted in it is cut to fit. */
+export const MAX_DETAIL_CHARS = 200;
+
+/**
+ * Text for a fault's detail or a log field when it may hold the peer's bytes: printable ASCII
+ * kept, every other character (controls, DEL, non-ASCII, backslash) written as a \xHH or \u{H}
+ * escape, and the result cut at `max` characters with `...` so that no input makes it large.
+ */
+export function boundedDetail(text: string, max = MAX_DETAIL_CHARS): string {
+  let out = '';
+  const n = Math.min(text.length, max);
+  let i = 0;
+  for (; i < n && out.length < max; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 32 && c < 127 && c !== 92 && c !== 34) out += text[i];
+    else if (c < 256) out += `\\x${c.toString(16).padStart(2, '0')}`;
+    else out += `\\u{${c.toString(16)}}`;
+  }
+  return i < text.length || out.length > max ? `${out.slice(0, max - 3)}...` : out;
+}
+
 /**
  * The status a server answers for a request with this fault. The reason phrase names the fault so
- * that the sender can tell what to fix (RFC 3261 section 21.4.1 lets the phrase vary).
+ * that the sender can tell what to fix (RFC 3261 section 21.4.1 lets the phrase vary). It is made
+ * of fixed words only, and names a header only when it is one sipsec knows: never the peer's
+ * bytes, which could forge a status line or a log field and make the response too large to send.
  */
 export function responseForFault(fault: SipFault, method: string | undefined): FaultResponse {
   switch (fault.code) {
@@ -80,7 +106,8 @@ export function responseForFault(fault: SipFault, method: string | undefined): F
 
 function faultPhrase(fault: SipFault): string {
   const what = FAULT_WORDS[fault.code];
-  return fault.header === undefined ? what : `${what}: ${displayHeaderName(fault.header)}`;
+  const header = fault.header === undefined ? undefined : PHRASE_HEADER_NAMES.get(fault.header);
+  return header === undefined ? what : `${what}: ${header}`;
 }
 
 const FAULT_WORDS: Readonly<Record<SipFaultCode, string>> = {
@@ -106,9 +133,14 @@ const FAULT_WORDS: Readonly<Record<SipFaultCode, string>> = {
   SIP_ERR_BODY_TRUNCATED: 'body shorter than Content-Length',
 };
 
-function displayHeaderName(key: string): string {
-  return key.replace(/(^|-)([a-z])/g, (_m, dash: string, c: string) => dash + c.toUpperCase());
-}
+/** The headers a reason phrase may name (those sipsec reads), by key, as sipsec spells them. */
+const PHRASE_HEADER_NAMES: ReadonlyMap<string, string> = new Map(
+  [
+    'Via', 'From', 'To', 'Call-ID', 'CSeq', 'Max-Forwards', 'Content-Length', 'Content-Type', 'Expires', 'Date',
+    'Contact', 'Route', 'Record-Route', 'Require', 'Proxy-Require', 'Supported', 'Unsupported', 'Warning',
+    'Reason', 'Authorization', 'Proxy-Authorization', 'WWW-Authenticate', 'Proxy-Authenticate', 'Retry-After',
+  ].map((name) => [name.toLowerCase(), name]),
+);
 
 /** Methods of RFC 3261 and the extensions a proxy commonly sees. */
 export const KNOWN_METHODS: ReadonlySet<string> = new Set([

@@ -1,4 +1,4 @@
-import { TOKEN, isIn, isWhitespace } from './charsets.js';
+import { TOKEN, isIn, isWhitespace, trimLws } from './charsets.js';
 import { SipParseError } from './errors.js';
 
 /** A `;name[=value]` header parameter; the value as written (a quoted string keeps its quotes). */
@@ -218,6 +218,31 @@ export function quote(text: string): string {
 }
 
 /**
+ * Where the first element of a comma-separated header value ends: the index of the first comma
+ * outside quoted strings and angle brackets, as splitHeaderValues splits, or the value's length.
+ */
+export function firstValueEnd(value: string): number {
+  let inQuotes = false;
+  let inAngle = false;
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (inQuotes) {
+      if (c === 92) i++;
+      else if (c === 34) inQuotes = false;
+    } else if (c === 34) {
+      inQuotes = true;
+    } else if (c === 60 /* < */) {
+      inAngle = true;
+    } else if (c === 62 /* > */) {
+      inAngle = false;
+    } else if (c === 44 /* , */ && !inAngle) {
+      return i;
+    }
+  }
+  return value.length;
+}
+
+/**
  * Splits a comma-separated header value into its elements. Commas inside quoted strings and
  * angle brackets do not separate (RFC 3261 section 7.3.1). Empty elements are kept so that the
  * caller can reject them (RFC 4475 section 3.1.2.1, ';;,;,,').
@@ -239,11 +264,11 @@ export function splitHeaderValues(value: string, maxValues: number, header: stri
     } else if (c === 62 /* > */) {
       inAngle = false;
     } else if (c === 44 /* , */ && !inAngle) {
-      out[out.length] = value.slice(start, i).trim();
+      out[out.length] = trimLws(value.slice(start, i));
       start = i + 1;
       if (out.length >= maxValues) throw new SipParseError('SIP_ERR_TOO_MANY_VALUES', `more than ${maxValues} values`, header);
     }
   }
-  out.push(value.slice(start).trim());
+  out.push(trimLws(value.slice(start)));
   return out;
 }

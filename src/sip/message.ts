@@ -1,9 +1,9 @@
 import { SIP_LIMITS } from '../limits.js';
 import { parseAuthValue, type AuthValue } from './auth-headers.js';
 import { parseContentType, type ContentType } from './content-type.js';
-import { TOKEN } from './charsets.js';
+import { TOKEN, trimLws } from './charsets.js';
 import { SipParseError } from './errors.js';
-import { splitHeaderValues } from './header-scanner.js';
+import { firstValueEnd, splitHeaderValues } from './header-scanner.js';
 import { bitPosition, canonicalHeaderName, HEADER_BIT, headerKey, LIST_HEADERS } from './header-names.js';
 import { extractTag, parseContact, parseContactAt, parseNameAddr, parseNameAddrAt, tagOf, type ContactValue, type NameAddr } from './name-addr.js';
 import {
@@ -249,7 +249,7 @@ abstract class SipMessageBase {
       if (h.value.indexOf(',') < 0) {
         // A field the parser read has no white space around its value: its bytes are the value's.
         if (at >= 0 && codes !== undefined && parseAt !== undefined && h.value !== '') parsed[parsed.length] = parseAt(h.value, key, codes, at);
-        else parsed[parsed.length] = parseListValue(h.value.trim(), key, parse);
+        else parsed[parsed.length] = parseListValue(trimLws(h.value), key, parse);
       } else {
         for (const value of splitHeaderValues(h.value, SIP_LIMITS.maxHeaderValues, key)) parsed.push(parseListValue(value, key, parse));
       }
@@ -294,9 +294,10 @@ abstract class SipMessageBase {
     for (let i = first ?? 0; i < headers.length; i++) {
       const h = headers[i] as HeaderField;
       if (h.key !== 'via') continue;
-      const comma = h.value.indexOf(',');
+      // The first value as via() splits it: a comma inside a quoted parameter value does not end it.
+      const comma = h.value.indexOf(',') < 0 ? -1 : firstValueEnd(h.value);
       const at = this.#valueOffset(i);
-      const text = comma < 0 ? h.value : h.value.slice(0, comma);
+      const text = comma < 0 ? h.value : trimLws(h.value.slice(0, comma));
       // The bytes of a field the parser read start with its value, the first Via among them.
       this.#topVia = at >= 0 && this.#codes !== undefined ? parseViaAt(text, this.#codes, at) : parseVia(text);
       return this.#topVia;

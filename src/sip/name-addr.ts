@@ -1,4 +1,4 @@
-import { TOKEN } from './charsets.js';
+import { TOKEN, trimLws } from './charsets.js';
 import { HeaderScanner, paramValue, quote, scanSimpleParams, serializeHeaderParams, SIMPLE_PARAMS, splitSimpleParams, unquote, type HeaderParam } from './header-scanner.js';
 import { SipParseError } from './errors.js';
 import { parsePlainSipUri, parseUri, type Uri } from './uri.js';
@@ -34,7 +34,9 @@ export function extractTag(text: string, header: string, codes?: Uint8Array, at 
   let bytes = codes;
   let offset = at;
   if (bytes === undefined) {
-    bytes = codesOf(text);
+    // Latin-1 text (a message whose header bytes are not UTF-8) is scanned as the parser scanned
+    // its bytes: a full name-addr parse instead would reject what the parse accepted (issue 12).
+    bytes = codesOf(text) ?? latin1Codes(text);
     offset = 0;
     if (bytes === undefined) return tagOf(parseNameAddr(text, header));
   }
@@ -71,6 +73,12 @@ export function extractTag(text: string, header: string, codes?: Uint8Array, at 
   s.pos = params;
   const value = paramValue(s.params(), 'tag');
   return value === null ? undefined : value;
+}
+
+/** The codes of text when every character is below 256 (char-codes.ts), else undefined. */
+function latin1Codes(text: string): Uint8Array | undefined {
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > 255) return undefined;
+  return Buffer.from(text, 'latin1');
 }
 
 /**
@@ -183,7 +191,7 @@ export function parseNameAddrByGrammar(text: string, header: string): NameAddr {
     // Either an addr-spec, or an unquoted display name (tokens separated by LWS) before '<'.
     const lt = text.indexOf('<', s.pos);
     if (lt >= 0) {
-      const words = text.slice(s.pos, lt).trim();
+      const words = trimLws(text.slice(s.pos, lt));
       if (words.length > 0) {
         for (const word of words.split(/[ \t]+/)) {
           if (!/^[A-Za-z0-9\-.!%*_+`'~]+$/.test(word)) s.fail(`'${word}' is not a token: quote the display name`);
@@ -215,13 +223,13 @@ export function parseNameAddrByGrammar(text: string, header: string): NameAddr {
 }
 
 export function parseContact(text: string, header: string): ContactValue {
-  if (text.trim() === '*') return { star: true };
+  if (trimLws(text) === '*') return { star: true };
   return parseNameAddr(text, header);
 }
 
 /** parseContact where text[i] is codes[at + i] (char-codes.ts). */
 export function parseContactAt(text: string, header: string, codes: Uint8Array, at: number): ContactValue {
-  if (text.trim() === '*') return { star: true };
+  if (trimLws(text) === '*') return { star: true };
   return parseNameAddrAt(text, header, codes, at);
 }
 

@@ -1,8 +1,8 @@
 import { Buffer, isAscii, isUtf8 } from 'node:buffer';
 import { SIP_LIMITS, type SipLimits } from '../limits.js';
 import { isSip20At } from './char-codes.js';
-import { isIn, isToken, TOKEN } from './charsets.js';
-import { responseForFault, SipParseError, type FaultResponse, type SipFault } from './errors.js';
+import { isIn, isToken, TOKEN, trimLws } from './charsets.js';
+import { boundedDetail, responseForFault, SipParseError, type FaultResponse, type SipFault } from './errors.js';
 import { bitPosition, HEADER_BIT, headerBit, headerKey, knownHeaderKeyAt, NAME_ACCEPT, NAME_CLASS, NAME_CLASS_BITS, NAME_START, NAME_STEP } from './header-names.js';
 import { newTrackedFields, parseAllTypedHeaders, resetTrackedFields, setParseSource, SipRequest, type TrackedFields, SipResponse, type HeaderEncoding, type HeaderField, type SipMessage } from './message.js';
 import { parseContentLength } from './scalar-headers.js';
@@ -45,11 +45,17 @@ export class InvalidMessageError extends Error {
     readonly response: FaultResponse | undefined,
   ) {
     const first = faults[0] ?? { code: 'SIP_ERR_EMPTY' as const, detail: 'no fault recorded' };
-    super(`invalid SIP message: ${faults.map((f) => (f.header === undefined ? f.detail : `${f.header}: ${f.detail}`)).join('; ')}`);
+    // The first few faults: their details are bounded, and a message is not a place for hundreds.
+    const shown = faults.slice(0, MESSAGE_FAULTS).map((f) => (f.header === undefined ? f.detail : `${f.header}: ${f.detail}`));
+    if (faults.length > MESSAGE_FAULTS) shown.push(`${faults.length - MESSAGE_FAULTS} more`);
+    super(`invalid SIP message: ${shown.join('; ')}`);
     this.name = 'InvalidMessageError';
     this.code = first.code;
   }
 }
+
+/** How many faults InvalidMessageError's message names; `faults` holds them all. */
+const MESSAGE_FAULTS = 5;
 
 /** Parses one SIP message; throws InvalidMessageError naming every fault found. */
 export function parseMessage(bytes: Uint8Array, options: ParseOptions = {}): SipMessage {
@@ -259,7 +265,7 @@ export function inspectMessage(bytes: Uint8Array, options: ParseOptions = {}): P
       }
     }
     if (lengths.size > 1) {
-      faults.push({ code: 'SIP_ERR_BAD_CONTENT_LENGTH', header: 'content-length', detail: `conflicting values ${[...lengths].join(', ')}` });
+      faults.push({ code: 'SIP_ERR_BAD_CONTENT_LENGTH', header: 'content-length', detail: boundedDetail(`conflicting values ${[...lengths].join(', ')}`) });
     } else if (lengthFields.length > 1) {
       faults.push({ code: 'SIP_ERR_DUPLICATE_HEADER', header: 'content-length', detail: 'appears more than once' });
     }
@@ -312,7 +318,7 @@ function checkVersion(version: string): SipFault | undefined {
   if (version === 'SIP/2.0') return undefined;
   const m = SIP_VERSION.exec(version);
   if (m === null) throw new SipParseError('SIP_ERR_BAD_START_LINE', `'${version}' is not a SIP version`);
-  if (m[1] !== '2' || m[2] !== '0') return { code: 'SIP_ERR_BAD_VERSION', detail: `${version} is not supported, only SIP/2.0` };
+  if (m[1] !== '2' || m[2] !== '0') return { code: 'SIP_ERR_BAD_VERSION', detail: boundedDetail(`${version} is not supported, only SIP/2.0`) };
   return undefined;
 }
 
@@ -535,7 +541,7 @@ export function splitHeaderFields(head: string, from: number, headers: HeaderFie
       const what = head.slice(fieldStart, Math.min(end, fieldStart + 40));
       faults.push({
         code: 'SIP_ERR_BAD_HEADER_NAME',
-        detail: nameEnd === fieldStart || i < end ? `'${what}' is not 'Name: value'` : `'${head.slice(fieldStart, nameEnd)}' is not a token`,
+        detail: boundedDetail(nameEnd === fieldStart || i < end ? `'${what}' is not 'Name: value'` : `'${head.slice(fieldStart, Math.min(nameEnd, fieldStart + 40))}' is not a token`),
       });
       continue;
     }
@@ -544,8 +550,9 @@ export function splitHeaderFields(head: string, from: number, headers: HeaderFie
     while (valueStart < end && (head.charCodeAt(valueStart) === 32 || head.charCodeAt(valueStart) === 9)) valueStart++;
     let valueEnd = end;
     while (valueEnd > valueStart && (head.charCodeAt(valueEnd - 1) === 32 || head.charCodeAt(valueEnd - 1) === 9)) valueEnd--;
-    let value = head.slice(valueStart, valueEnd);
-    if (folded) value = value.replace(/\r\n[ \t]+/g, ' ').trim();
+    // Folding becomes one SP (RFC 3261 section 7.3.1); the joined value is then trimmed of SP and
+    // HTAB only, as the unfolded one was.
+    const value = folded ? trimLws(head.slice(valueStart, end).replace(/\r\n[ \t]+/g, ' ')) : head.slice(valueStart, valueEnd);
     const key = knownHeaderKeyAt(head, fieldStart, nameEnd) ?? headerKey(name);
     if (value.includes('\r') || value.includes('\n')) {
       faults.push({ code: 'SIP_ERR_BAD_HEADER_VALUE', header: key, detail: 'a bare CR or LF inside the value' });
@@ -585,7 +592,7 @@ function checkRequired(message: SipMessage, faults: SipFault[], present: number)
     try {
       const cseq = message.cseq();
       if (cseq.method !== message.method) {
-        faults.push({ code: 'SIP_ERR_CSEQ_METHOD_MISMATCH', header: 'cseq', detail: `CSeq method ${cseq.method} in a ${message.method} request` });
+        faults.push({ code: 'SIP_ERR_CSEQ_METHOD_MISMATCH', header: 'cseq', detail: boundedDetail(`CSeq method ${cseq.method} in a ${message.method} request`) });
       }
     } catch (err) {
       if (!(err instanceof SipParseError)) throw err;

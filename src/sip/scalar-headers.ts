@@ -1,4 +1,4 @@
-import { isToken } from './charsets.js';
+import { isIn, isToken, isWhitespace, TOKEN, trimLws } from './charsets.js';
 import { codesOf } from './char-codes.js';
 import { SipParseError } from './errors.js';
 import { HeaderScanner } from './header-scanner.js';
@@ -34,7 +34,7 @@ export function parseBoundedInt(text: string, max: number, header: string): numb
 
 /** parseBoundedInt for any text: white space around, leading zeros, long digit runs. */
 export function parseBoundedIntByGrammar(text: string, max: number, header: string): number {
-  const digits = text.trim();
+  const digits = trimLws(text);
   if (!/^\d+$/.test(digits)) throw new SipParseError('SIP_ERR_BAD_HEADER_VALUE', `'${digits}' is not a number`, header);
   // Leading zeros are legal (RFC 4475 section 3.1.1.1); compare without them so that length works as a bound.
   const significant = digits.replace(/^0+(?=\d)/, '');
@@ -139,7 +139,7 @@ export function parseCallIdAt(text: string, codes: Uint8Array, at: number): stri
 
 /** Any Call-ID, white space around it included; isPlainCallId's fast path agrees with it. */
 export function parseCallIdByGrammar(text: string): string {
-  const value = text.trim();
+  const value = trimLws(text);
   if (!/^[A-Za-z0-9\-.!%*_+`'~()<>:\\"/[\]?{}]+(?:@[A-Za-z0-9\-.!%*_+`'~()<>:\\"/[\]?{}]+)?$/.test(value)) {
     throw new SipParseError('SIP_ERR_BAD_HEADER_VALUE', `'${value}' is not a Call-ID`, 'call-id');
   }
@@ -184,17 +184,56 @@ const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', '
 
 /** Date (section 20.17): rfc1123-date, and only in GMT. */
 export function parseDate(text: string): Date {
-  const m = /^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), (\d{2}) (\w{3}) (\d{4}) (\d{2}):(\d{2}):(\d{2}) GMT$/.exec(text.trim());
+  const m = /^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), (\d{2}) (\w{3}) (\d{4}) (\d{2}):(\d{2}):(\d{2}) GMT$/.exec(trimLws(text));
   const month = m === null ? -1 : MONTHS.indexOf(m[3] ?? '');
   if (m === null || month < 0) {
-    throw new SipParseError('SIP_ERR_BAD_HEADER_VALUE', `'${text.trim()}' is not an RFC 1123 date in GMT`, 'date');
+    throw new SipParseError('SIP_ERR_BAD_HEADER_VALUE', `'${trimLws(text)}' is not an RFC 1123 date in GMT`, 'date');
   }
   return new Date(Date.UTC(Number(m[4]), month, Number(m[2]), Number(m[5]), Number(m[6]), Number(m[7])));
 }
 
-/** Retry-After = delta-seconds [ comment ] *( SEMI retry-param ) (RFC 3261 section 20.33). */
+/**
+ * Retry-After = delta-seconds [ comment ] *( SEMI retry-param ) (RFC 3261 section 20.33), LWS
+ * between the parts; a comment runs to its first ')' and a parameter value to the next ';'. A scan:
+ * the expression this replaces had adjacent optional white space runs, which backtrack
+ * quadratically on a long run of white space (issue 12).
+ */
 export function parseRetryAfter(text: string): number {
-  const m = /^\s*(\d+)\s*(?:\([^)]*\))?\s*((?:;\s*[A-Za-z0-9\-.!%*_+`'~]+\s*(?:=\s*[^;]+)?)*)$/.exec(text);
-  if (m === null) throw new SipParseError('SIP_ERR_BAD_HEADER_VALUE', `'${text.trim()}' is not a Retry-After value`, 'retry-after');
-  return parseDeltaSeconds(m[1] ?? '', 'retry-after');
+  const n = text.length;
+  const bad = (): never => {
+    throw new SipParseError('SIP_ERR_BAD_HEADER_VALUE', `'${trimLws(text)}' is not a Retry-After value`, 'retry-after');
+  };
+  let i = skipLws(text, 0);
+  const start = i;
+  while (i < n && text.charCodeAt(i) >= 48 && text.charCodeAt(i) <= 57) i++;
+  if (i === start) bad();
+  const digits = text.slice(start, i);
+  i = skipLws(text, i);
+  if (text.charCodeAt(i) === 40 /* ( */) {
+    const close = text.indexOf(')', i);
+    if (close < 0) bad();
+    i = skipLws(text, close + 1);
+  }
+  while (i < n) {
+    if (text.charCodeAt(i) !== 59 /* ; */) bad();
+    i = skipLws(text, i + 1);
+    const nameStart = i;
+    while (isIn(TOKEN, text.charCodeAt(i))) i++;
+    if (i === nameStart) bad();
+    i = skipLws(text, i);
+    if (text.charCodeAt(i) === 61 /* = */) {
+      const semi = text.indexOf(';', i + 1);
+      const valueEnd = semi < 0 ? n : semi;
+      if (valueEnd === i + 1) bad();
+      i = valueEnd;
+    }
+  }
+  return parseDeltaSeconds(digits, 'retry-after');
+}
+
+/** The index of the first character at or after `from` that is not SP or HTAB. */
+function skipLws(text: string, from: number): number {
+  let i = from;
+  while (isWhitespace(text.charCodeAt(i))) i++;
+  return i;
 }

@@ -354,15 +354,31 @@ function splitParam(text: string, chars: Uint8Array, uri: string): UriParam {
 function parseTelUriBody(body: string): TelUri {
   const semi = body.indexOf(';');
   const number = semi >= 0 ? body.slice(0, semi) : body;
-  // global-number-digits = "+" *phonedigit DIGIT *phonedigit; local numbers add hex digits, * and #.
-  if (!/^(?:\+[0-9().-]*[0-9][0-9().-]*|[0-9a-fA-F*#().-]*[0-9a-fA-F*#][0-9a-fA-F*#().-]*)$/.test(number)) {
-    fail(`'${number}' is not a telephone number`);
-  }
+  if (!isTelNumber(number)) fail(`'${number}' is not a telephone number`);
   const params: UriParam[] = [];
   if (semi >= 0) {
     for (const part of body.slice(semi + 1).split(';')) params.push(splitParam(part, PARAM, `tel:${body}`));
   }
   return new TelUri(number, params);
+}
+
+/**
+ * global-number-digits = "+" *phonedigit DIGIT *phonedigit; a local number also takes hex digits,
+ * `*` and `#` (RFC 3966 section 3): at least one of those among visual separators `( ) . -`.
+ * A scan: the expression this replaces (`[sep]*[digit][sep or digit]*`) backtracked quadratically
+ * on a long run of digits followed by a bad character (issue 12).
+ */
+function isTelNumber(number: string): boolean {
+  const global = number.charCodeAt(0) === 43; /* + */
+  let significant = false;
+  for (let i = global ? 1 : 0; i < number.length; i++) {
+    const c = number.charCodeAt(i);
+    if (c >= 48 && c <= 57) significant = true;
+    else if (c === 40 || c === 41 || c === 46 || c === 45) continue;
+    else if (!global && ((c >= 97 && c <= 102) || (c >= 65 && c <= 70) || c === 42 || c === 35)) significant = true;
+    else return false;
+  }
+  return significant;
 }
 
 /**
