@@ -218,13 +218,14 @@ export function quote(text: string): string {
 }
 
 /**
- * Where the first element of a comma-separated header value ends: the index of the first comma
- * outside quoted strings and angle brackets, as splitHeaderValues splits, or the value's length.
+ * Where the element of a comma-separated header value that starts at `from` ends: the index of the
+ * next comma outside quoted strings and angle brackets, or the value's length. The one scan behind
+ * splitHeaderValues and the lazy top Via, so that both split alike.
  */
-export function firstValueEnd(value: string): number {
+export function valueEnd(value: string, from = 0): number {
   let inQuotes = false;
   let inAngle = false;
-  for (let i = 0; i < value.length; i++) {
+  for (let i = from; i < value.length; i++) {
     const c = value.charCodeAt(i);
     if (inQuotes) {
       if (c === 92) i++;
@@ -250,24 +251,10 @@ export function firstValueEnd(value: string): number {
 export function splitHeaderValues(value: string, maxValues: number, header: string): string[] {
   const out: string[] = [];
   let start = 0;
-  let inQuotes = false;
-  let inAngle = false;
-  for (let i = 0; i < value.length; i++) {
-    const c = value.charCodeAt(i);
-    if (inQuotes) {
-      if (c === 92) i++;
-      else if (c === 34) inQuotes = false;
-    } else if (c === 34) {
-      inQuotes = true;
-    } else if (c === 60 /* < */) {
-      inAngle = true;
-    } else if (c === 62 /* > */) {
-      inAngle = false;
-    } else if (c === 44 /* , */ && !inAngle) {
-      out[out.length] = trimLws(value.slice(start, i));
-      start = i + 1;
-      if (out.length >= maxValues) throw new SipParseError('SIP_ERR_TOO_MANY_VALUES', `more than ${maxValues} values`, header);
-    }
+  for (let end = valueEnd(value); end < value.length; end = valueEnd(value, start)) {
+    out[out.length] = trimLws(value.slice(start, end));
+    start = end + 1;
+    if (out.length >= maxValues) throw new SipParseError('SIP_ERR_TOO_MANY_VALUES', `more than ${maxValues} values`, header);
   }
   out.push(trimLws(value.slice(start)));
   return out;

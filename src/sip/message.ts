@@ -3,7 +3,7 @@ import { parseAuthValue, type AuthValue } from './auth-headers.js';
 import { parseContentType, type ContentType } from './content-type.js';
 import { TOKEN, trimLws } from './charsets.js';
 import { SipParseError } from './errors.js';
-import { firstValueEnd, splitHeaderValues } from './header-scanner.js';
+import { splitHeaderValues, valueEnd } from './header-scanner.js';
 import { bitPosition, canonicalHeaderName, HEADER_BIT, headerKey, LIST_HEADERS } from './header-names.js';
 import { extractTag, parseContact, parseContactAt, parseNameAddr, parseNameAddrAt, tagOf, type ContactValue, type NameAddr } from './name-addr.js';
 import {
@@ -295,7 +295,7 @@ abstract class SipMessageBase {
       const h = headers[i] as HeaderField;
       if (h.key !== 'via') continue;
       // The first value as via() splits it: a comma inside a quoted parameter value does not end it.
-      const comma = h.value.indexOf(',') < 0 ? -1 : firstValueEnd(h.value);
+      const comma = h.value.indexOf(',') < 0 ? -1 : valueEnd(h.value);
       const at = this.#valueOffset(i);
       const text = comma < 0 ? h.value : trimLws(h.value.slice(0, comma));
       // The bytes of a field the parser read start with its value, the first Via among them.
