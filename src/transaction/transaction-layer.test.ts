@@ -381,6 +381,16 @@ test('overload: a full table answers a new request 503 with Retry-After stateles
   assert.equal(layer.size, 1);
 });
 
+test('Via maddr (18.2.2): ignored unless honourViaMaddr, so a sender cannot aim our responses at a third party', () => {
+  const third = 'SIP/2.0/UDP 127.0.0.2:5060;maddr=127.0.0.99;branch=z9hG4bKm';
+  for (const honourViaMaddr of [undefined, false, true]) {
+    const { sent, layer } = setup({ ...(honourViaMaddr === undefined ? {} : { honourViaMaddr }), onRequest: (tx, req) => tx.respond(responseTo(req, 200)) });
+    layer.receive(request({ method: 'OPTIONS', via: third }), context('udp', { address: '127.0.0.2', port: 5060 }));
+    assert.equal(sent.length, 1);
+    assert.equal(sent[0]?.destination.address, honourViaMaddr === true ? '127.0.0.99' : '127.0.0.2');
+  }
+});
+
 test('stray responses go to the TU', () => {
   const { events, layer } = setup();
   layer.receive(responseTo(request(), 180), udpCtx);

@@ -62,6 +62,13 @@ export interface TransactionLayerOptions {
   limits?: Partial<TxLimits>;
   /** The warn-agent of synthesized Warning headers; default: the sent-by of the request's top Via. */
   warnAgent?: string;
+  /**
+   * Send UDP responses to the top Via's `maddr` (RFC 3261 section 18.2.2). Default false: `maddr`
+   * is whatever the sender wrote, so honouring it lets any peer reflect our responses (and their
+   * retransmissions, larger than its request) at a third party. Set it only where every sender is
+   * trusted, e.g. behind an edge proxy that strips or checks `maddr`.
+   */
+  honourViaMaddr?: boolean;
   /** Section 17.2.1: send 100 Trying as soon as an INVITE server transaction starts (default true). */
   sendTrying?: boolean;
   /**
@@ -400,7 +407,7 @@ export class TransactionLayer {
       via = undefined;
     }
     if (via === undefined) return; // Nowhere to send a response (section 18.2.2); the parser rejects this first.
-    const destination = responseDestination(via, ctx);
+    const destination = responseDestination(via, ctx, { honourMaddr: this.#options.honourViaMaddr === true });
     if (this.#closing || this.size >= this.limits.maxTransactions || this.#options.onRequest === undefined) {
       // Section 21.5.4: 503 with Retry-After, sent statelessly so that overload costs no state.
       const response = buildResponse(request, 503, 'Service Unavailable', { toTag: randomTag() });
