@@ -157,6 +157,15 @@ export const TX_LIMITS = Object.freeze({
    * new server request is answered 503 with Retry-After statelessly (RFC 3261 section 21.5.4).
    */
   maxTransactions: 32_768,
+  /**
+   * Bytes of SIP messages that live transactions hold together: each one's request and, for a
+   * server transaction, the last response it retransmits (retained-bytes.ts counts them). Without
+   * it maxTransactions requests of maxMessageBytes would hold about 2 GiB: a UDP peer sending large
+   * requests keeps each one for Timer J (64*T1). 64 MiB holds maxTransactions messages of 2 KiB (an
+   * INVITE with SDP); beyond it new requests get the overload 503 and new client transactions
+   * TX_ERR_LIMIT. Checked when a transaction starts, against its request.
+   */
+  maxTransactionBytes: 67_108_864,
   /** Retry-After seconds of the 503 sent when the transaction table is full or the layer is closing. */
   overloadRetryAfterSeconds: 5,
 });
