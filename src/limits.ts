@@ -181,6 +181,14 @@ export const TRANSPORT_LIMITS = Object.freeze({
    * partial message is cut off. 32 s is 64*T1, the longest any transaction waits.
    */
   messageCompleteTimeoutMs: 32_000,
+  /**
+   * Time from the TCP accept of a WS or WSS listener to the 101 of the WebSocket opening handshake
+   * (WSS: the TLS handshake included). Enforced by a timer on each socket: Node's own HTTP header
+   * timeout is checked only by a 30 s sweep, so a peer that never finishes its request lived about
+   * a minute. A client sends its one HTTP request right after connecting; 20 s is the TLS handshake
+   * deadline and as long again.
+   */
+  wsUpgradeTimeoutMs: 20_000,
   /** Outbound TCP connect deadline. */
   connectTimeoutMs: 10_000,
   /** Inbound TLS handshake deadline (outbound uses TLS_LIMITS.handshakeTimeoutMs). */

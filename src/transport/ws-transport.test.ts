@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
+import net from 'node:net';
 import { WebSocket } from 'ws';
 import { issueCertificate, EKU_CLIENT_AUTH, EKU_SERVER_AUTH, type TestCertificate } from '../lab/certificates.js';
 import { SIP_LIMITS } from '../limits.js';
@@ -326,21 +327,49 @@ test('WS: an idle connection is closed by the idle limit, and the closing is rep
   }
 });
 
-test('WS: connections per address are bounded before the handshake completes (503)', async () => {
+test('WS: connections per address are bounded from the TCP accept, connections that never upgrade included', async () => {
   const rx = receiver();
   const server = await TransportLayer.start({ listeners: [{ transport: 'ws', address: '127.0.0.1', port: 0 }], ...rx, limits: { maxConnectionsPerAddress: 1 } });
   const opened: WebSocket[] = [];
   try {
-    const url = `ws://127.0.0.1:${server.listening()[0]?.port ?? 0}/`;
-    const first = await rawHandshake(url, ['sip']);
+    const port = server.listening()[0]?.port ?? 0;
+    const url = `ws://127.0.0.1:${port}/`;
+    // A connection that never sends its HTTP request holds the address's one place.
+    const silent = net.connect(port, '127.0.0.1');
+    await once(silent, 'connect');
+    await assert.rejects(rawHandshake(url, ['sip']));
+    assert.ok(rx.logs.some((l) => l.event === 'connection-refused' && l.reason === 'connection-limit' && (l.detail ?? '').includes('before the WebSocket upgrade')), JSON.stringify(rx.logs));
+    silent.destroy();
+    await once(silent, 'close');
+    // Its place is free again once it is gone, and an upgraded connection then holds it.
+    let first: Awaited<ReturnType<typeof rawHandshake>> | undefined;
+    for (let attempt = 0; attempt < 50 && first === undefined; attempt++) {
+      first = await rawHandshake(url, ['sip']).catch(() => undefined);
+    }
+    assert.ok(first !== undefined);
     opened.push(first.ws);
     assert.equal(first.status, 'open');
     await rx.until(() => server.connectionCount === 1);
-    assert.equal((await rawHandshake(url, ['sip'])).status, 503);
-    assert.ok(rx.logs.some((l) => l.event === 'websocket-upgrade-refused' && l.reason === 'connection-limit'));
+    await assert.rejects(rawHandshake(url, ['sip']));
     assert.equal(server.connectionCount, 1);
   } finally {
     opened.forEach((ws) => ws.terminate());
+    await server.close();
+  }
+});
+
+test('WS: a connection that does not complete its upgrade within wsUpgradeTimeoutMs is closed, with a log line', async () => {
+  const rx = receiver();
+  const server = await TransportLayer.start({ listeners: [{ transport: 'ws', address: '127.0.0.1', port: 0 }], ...rx, limits: { wsUpgradeTimeoutMs: 200 } });
+  try {
+    const socket = net.connect(server.listening()[0]?.port ?? 0, '127.0.0.1');
+    await once(socket, 'connect');
+    socket.on('error', () => undefined);
+    socket.write('GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n');
+    await once(socket, 'close');
+    assert.ok(rx.logs.some((l) => l.event === 'connection-closed' && l.reason === 'upgrade-timeout'), JSON.stringify(rx.logs));
+    assert.equal(server.connectionCount, 0);
+  } finally {
     await server.close();
   }
 });
