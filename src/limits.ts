@@ -178,7 +178,8 @@ export const TRANSPORT_LIMITS = Object.freeze({
   idleTimeoutMs: 120_000,
   /**
    * Time from the first byte of a message to its last on a stream: a slow peer (slowloris) holding a
-   * partial message is cut off. 32 s is 64*T1, the longest any transaction waits.
+   * partial message is cut off. 32 s is 64*T1, the longest any transaction waits. On WS and WSS the
+   * same deadline holds for one WebSocket message (all its fragments) or one control frame.
    */
   messageCompleteTimeoutMs: 32_000,
   /**
@@ -189,6 +190,14 @@ export const TRANSPORT_LIMITS = Object.freeze({
    * deadline and as long again.
    */
   wsUpgradeTimeoutMs: 20_000,
+  /**
+   * WebSocket control frames (ping, pong) a peer may send between two of its data messages; one
+   * more closes the connection (`control-frame-limit`). ws answers every ping with a pong, so a
+   * peer that pings without end, or without reading, costs a write each. RFC 7118 section 6 lets a
+   * client keep its connection open with pings: one every 15 s for an hour without a SIP message
+   * (a REGISTER refresh or a CRLF keep-alive resets the count) stays under 256.
+   */
+  wsMaxControlFramesBetweenMessages: 256,
   /** Outbound TCP connect deadline. */
   connectTimeoutMs: 10_000,
   /** Inbound TLS handshake deadline (outbound uses TLS_LIMITS.handshakeTimeoutMs). */
