@@ -105,6 +105,9 @@ export class StreamConnection implements Connection {
   drain(reason: string, graceMs: number): void {
     if (this.#draining || this.#closed) return;
     this.#draining = true;
+    // The grace period is the deadline now: the message being read will never complete.
+    clearTimeout(this.#messageTimer);
+    this.#messageTimer = undefined;
     this.socket.pause();
     setTimeout(() => this.close(reason), graceMs).unref();
   }
