@@ -179,7 +179,7 @@ export const TRANSPORT_LIMITS = Object.freeze({
   /**
    * Time from the first byte of a message to its last on a stream: a slow peer (slowloris) holding a
    * partial message is cut off. 32 s is 64*T1, the longest any transaction waits. On WS and WSS the
-   * same deadline holds for one WebSocket message (all its fragments) or one control frame.
+   * same deadline holds for one WebSocket message (all its fragments) or one control frame, inbound.
    */
   messageCompleteTimeoutMs: 32_000,
   /**

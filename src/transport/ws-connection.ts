@@ -29,9 +29,9 @@ const CLOSE_FRAME_GRACE_MS = 1_000;
  * (section 4.2); the idle limit on the underlying socket and the write-buffer limit of streams.
  * The message size limit is ws's maxPayload, enforced as frames arrive (set where the handshake is).
  * ws buffers partial frames and fragments without a deadline, so the bytes under it are followed
- * here (WsFrameTracker): a message or control frame not complete messageCompleteTimeoutMs after its
- * first byte closes the connection, as on streams, and so do more than wsMaxControlFramesBetweenMessages
- * pings and pongs without a data message.
+ * here (WsFrameTracker) on inbound connections: a message or control frame not complete
+ * messageCompleteTimeoutMs after its first byte closes the connection, as on streams. On every
+ * connection more than wsMaxControlFramesBetweenMessages pings and pongs without a data message close it.
  */
 export class WsConnection implements Connection {
   readonly id: string;
@@ -62,8 +62,11 @@ export class WsConnection implements Connection {
     // ws clears the socket timeout when it takes the socket; the idle limit is set after that.
     socket.setTimeout(limits.idleTimeoutMs);
     socket.on('timeout', () => this.close('idle-timeout'));
-    // After ws's own listener (added when it took the socket): ws has read the chunk first.
-    socket.on('data', (chunk: Buffer) => this.#onBytes(chunk));
+    // After ws's own listener (added when it took the socket): ws has read the chunk first. Inbound
+    // only: the server side builds this connection in the same turn as ws takes the socket, so no
+    // byte is missed; on the client side ws may read bytes that followed the 101 before this
+    // constructor runs, and a tracker that missed a frame's start would misread every frame after.
+    if (direction === 'inbound') socket.on('data', (chunk: Buffer) => this.#onBytes(chunk));
     ws.on('message', (data: RawData) => this.#onMessage(data));
     ws.on('ping', () => this.#onControlFrame('ping'));
     ws.on('pong', () => this.#onControlFrame('pong'));
