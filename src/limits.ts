@@ -157,6 +157,15 @@ export const TX_LIMITS = Object.freeze({
    * new server request is answered 503 with Retry-After statelessly (RFC 3261 section 21.5.4).
    */
   maxTransactions: 32_768,
+  /**
+   * Bytes of SIP messages that live transactions hold together: each one's request and, for a
+   * server transaction, the last response it retransmits (retained-bytes.ts counts them). Without
+   * it maxTransactions requests of maxMessageBytes would hold about 2 GiB: a UDP peer sending large
+   * requests keeps each one for Timer J (64*T1). 64 MiB holds maxTransactions messages of 2 KiB (an
+   * INVITE with SDP); beyond it new requests get the overload 503 and new client transactions
+   * TX_ERR_LIMIT. Checked when a transaction starts, against its request.
+   */
+  maxTransactionBytes: 67_108_864,
   /** Retry-After seconds of the 503 sent when the transaction table is full or the layer is closing. */
   overloadRetryAfterSeconds: 5,
 });
@@ -169,9 +178,26 @@ export const TRANSPORT_LIMITS = Object.freeze({
   idleTimeoutMs: 120_000,
   /**
    * Time from the first byte of a message to its last on a stream: a slow peer (slowloris) holding a
-   * partial message is cut off. 32 s is 64*T1, the longest any transaction waits.
+   * partial message is cut off. 32 s is 64*T1, the longest any transaction waits. On WS and WSS the
+   * same deadline holds for one WebSocket message (all its fragments) or one control frame, inbound.
    */
   messageCompleteTimeoutMs: 32_000,
+  /**
+   * Time from the TCP accept of a WS or WSS listener to the 101 of the WebSocket opening handshake
+   * (WSS: the TLS handshake included). Enforced by a timer on each socket: Node's own HTTP header
+   * timeout is checked only by a 30 s sweep, so a peer that never finishes its request lived about
+   * a minute. A client sends its one HTTP request right after connecting; 20 s is the TLS handshake
+   * deadline and as long again.
+   */
+  wsUpgradeTimeoutMs: 20_000,
+  /**
+   * WebSocket control frames (ping, pong) a peer may send between two of its data messages; one
+   * more closes the connection (`control-frame-limit`). ws answers every ping with a pong, so a
+   * peer that pings without end, or without reading, costs a write each. RFC 7118 section 6 lets a
+   * client keep its connection open with pings: one every 15 s for an hour without a SIP message
+   * (a REGISTER refresh or a CRLF keep-alive resets the count) stays under 256.
+   */
+  wsMaxControlFramesBetweenMessages: 256,
   /** Outbound TCP connect deadline. */
   connectTimeoutMs: 10_000,
   /** Inbound TLS handshake deadline (outbound uses TLS_LIMITS.handshakeTimeoutMs). */

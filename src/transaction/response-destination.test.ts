@@ -25,10 +25,18 @@ test('UDP with rport (RFC 3581 section 4): the source address and source port', 
   }
 });
 
-test('UDP with maddr: the multicast address and the sent-by port or 5060', () => {
-  assert.deepEqual(responseDestination(via('SIP/2.0/UDP h.example.com;maddr=224.2.0.1;ttl=16;branch=z9hG4bKa'), context('udp', nat)), {
+test('UDP with maddr, when honoured: the multicast address and the sent-by port or 5060', () => {
+  assert.deepEqual(responseDestination(via('SIP/2.0/UDP h.example.com;maddr=224.2.0.1;ttl=16;branch=z9hG4bKa'), context('udp', nat), { honourMaddr: true }), {
     transport: 'udp', address: '224.2.0.1', port: 5060,
   });
+});
+
+test('UDP with maddr, by default: ignored, the response goes back to the source (no reflection to a third party)', () => {
+  for (const v of ['SIP/2.0/UDP h.example.com;maddr=127.0.0.99;branch=z9hG4bKa', 'SIP/2.0/UDP h.example.com:5070;maddr=[::1];rport;branch=z9hG4bKa']) {
+    const destination = responseDestination(via(v), context('udp', nat));
+    assert.equal(destination.address, '203.0.113.7');
+    assert.deepEqual(responseDestination(via(v), context('udp', nat), { honourMaddr: false }), destination);
+  }
 });
 
 test('streams: the same connection, falling back to the source address and sent-by port (5061 for TLS)', () => {

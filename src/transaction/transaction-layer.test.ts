@@ -7,6 +7,7 @@ import { TransactionError } from './errors.js';
 import { context, request, responseTo, TCP_DEST, UDP_DEST } from './fixtures.test.support.js';
 import type { TransportFailure } from './fsm.js';
 import { ClientTransaction, TransactionLayer, type ResponseInfo, type ServerTransaction, type TransactionLayerOptions } from './transaction-layer.js';
+import { messageBytes } from './retained-bytes.js';
 import { VirtualClock } from './virtual-clock.js';
 
 interface Sent {
@@ -378,6 +379,42 @@ test('overload: a full table answers a new request 503 with Retry-After stateles
   assert.equal(r.status, 503);
   assert.equal(r.header('retry-after'), '7');
   assert.ok(r.toTag() !== undefined);
+  assert.equal(layer.size, 1);
+});
+
+test('Via maddr (18.2.2): ignored unless honourViaMaddr, so a sender cannot aim our responses at a third party', () => {
+  const third = 'SIP/2.0/UDP 127.0.0.2:5060;maddr=127.0.0.99;branch=z9hG4bKm';
+  for (const honourViaMaddr of [undefined, false, true]) {
+    const { sent, layer } = setup({ ...(honourViaMaddr === undefined ? {} : { honourViaMaddr }), onRequest: (tx, req) => tx.respond(responseTo(req, 200)) });
+    layer.receive(request({ method: 'OPTIONS', via: third }), context('udp', { address: '127.0.0.2', port: 5060 }));
+    assert.equal(sent.length, 1);
+    assert.equal(sent[0]?.destination.address, honourViaMaddr === true ? '127.0.0.99' : '127.0.0.2');
+  }
+});
+
+test('byte budget: live transactions hold at most maxTransactionBytes of messages; beyond it a new request gets the overload 503', () => {
+  const big = (branch: string): SipRequest => {
+    const r = request({ method: 'OPTIONS', branch });
+    r.setBody(Buffer.alloc(60_000, 0x61), 'text/plain');
+    return r;
+  };
+  const one = messageBytes(big('z9hG4bKsize'));
+  assert.ok(one > 60_000);
+  const { clock, sent, events, layer } = setup({ limits: { maxTransactionBytes: 3 * one + 10_000 }, onRequest: (tx, req) => { events.push(`request ${req.method}`); tx.respond(responseTo(req, 200)); } });
+  const requests = ['a', 'b', 'c', 'd'].map((b) => big(`z9hG4bK${b}`));
+  for (const r of requests) layer.receive(r, udpCtx);
+  assert.deepEqual(events, ['request OPTIONS', 'request OPTIONS', 'request OPTIONS']);
+  assert.equal(layer.size, 3);
+  assert.deepEqual(sent.map((s) => (s.message as SipResponse).status), [200, 200, 200, 503]);
+  // The three requests and the 200 each one keeps for retransmissions, nothing else.
+  const held = requests.slice(0, 3).reduce((n, r) => n + messageBytes(r), 0) + sent.slice(0, 3).reduce((n, s) => n + messageBytes(s.message), 0);
+  assert.equal(layer.retainedBytes, held);
+  // A client transaction over the budget is refused too.
+  assert.throws(() => layer.sendRequest(big('z9hG4bKclient'), UDP_DEST, recorder(clock).handlers), (e: TransactionError) => e.code === 'TX_ERR_LIMIT');
+  clock.advance(layer.timers.timerJMs);
+  assert.equal(layer.size, 0);
+  assert.equal(layer.retainedBytes, 0);
+  layer.receive(big('z9hG4bKe'), udpCtx);
   assert.equal(layer.size, 1);
 });
 

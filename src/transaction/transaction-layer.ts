@@ -13,6 +13,7 @@ import { buildResponse, buildTimeoutResponse, buildTransportFailureResponse, war
 import { reduceNonInviteClient, startNonInviteClient, type NonInviteClientState } from './non-invite-client-fsm.js';
 import { reduceNonInviteServer, startNonInviteServer, type NonInviteServerState } from './non-invite-server-fsm.js';
 import { responseDestination } from './response-destination.js';
+import { messageBytes } from './retained-bytes.js';
 import { TimerScheduler, type ScheduledTimer } from './timer-scheduler.js';
 import {
   cancelTargetKey, clientTxKey, hasMagicCookie, matchRfc2543Ack, matchRfc2543Cancel, matchRfc2543Request, rfc2543BucketKey, serverTxKey,
@@ -63,6 +64,13 @@ export interface TransactionLayerOptions {
   limits?: Partial<TxLimits>;
   /** The warn-agent of synthesized Warning headers; default: the sent-by of the request's top Via. */
   warnAgent?: string;
+  /**
+   * Send UDP responses to the top Via's `maddr` (RFC 3261 section 18.2.2). Default false: `maddr`
+   * is whatever the sender wrote, so honouring it lets any peer reflect our responses (and their
+   * retransmissions, larger than its request) at a third party. Set it only where every sender is
+   * trusted, e.g. behind an edge proxy that strips or checks `maddr`.
+   */
+  honourViaMaddr?: boolean;
   /** Section 17.2.1: send 100 Trying as soon as an INVITE server transaction starts (default true). */
   sendTrying?: boolean;
   /**
@@ -113,6 +121,10 @@ abstract class TxRuntime {
   readonly timerHandles = new Map<TimerName, ScheduledTimer>();
   terminated = false;
   terminationNotified = false;
+  /** @internal Bytes of the request and the last response held, as counted in the layer's retainedBytes. */
+  retainedBytes = 0;
+  /** @internal The response retainedBytes last counted (server transactions). */
+  countedResponse: SipResponse | undefined = undefined;
   abstract readonly key: string;
   abstract readonly kind: TxKind;
   abstract get state(): string;
@@ -242,6 +254,7 @@ export class TransactionLayer {
   readonly #legacy = new Map<string, Set<ServerTransaction>>();
   #legacySeq = 0;
   #closing = false;
+  #retainedBytes = 0;
   #closeWaiters: Array<() => void> = [];
 
   constructor(options: TransactionLayerOptions) {
@@ -256,6 +269,15 @@ export class TransactionLayer {
   /** Live transactions, client and server. */
   get size(): number {
     return this.#clients.size + this.#servers.size;
+  }
+
+  /**
+   * Bytes of SIP messages live transactions hold (requests, and the last response of each server
+   * transaction), as messageBytes counts them; bounded by limits.maxTransactionBytes when a
+   * transaction starts. Zero once every transaction has terminated.
+   */
+  get retainedBytes(): number {
+    return this.#retainedBytes;
   }
 
   /** Timers pending in the scheduler (zero once every transaction has terminated). */
@@ -305,8 +327,13 @@ export class TransactionLayer {
     if (this.size >= this.limits.maxTransactions) {
       throw new TransactionError('TX_ERR_LIMIT', `${this.size} live transactions, limit maxTransactions = ${this.limits.maxTransactions}`);
     }
+    const bytes = messageBytes(request);
+    if (!this.#fitsByteBudget(bytes)) {
+      throw new TransactionError('TX_ERR_LIMIT', `live transactions hold ${this.#retainedBytes} bytes, limit maxTransactionBytes = ${this.limits.maxTransactionBytes}`);
+    }
     const tx = new ClientTransaction(key, request, destination, handlers, this.timers);
     this.#clients.set(key, tx);
+    this.#retain(tx, bytes);
     const start = tx.startActions;
     tx.startActions = [];
     this.#apply(tx, start);
@@ -405,7 +432,27 @@ export class TransactionLayer {
   /** @internal ServerTransaction.respond goes through here. */
   dispatchServer(tx: ServerTransaction, event: InviteServerEvent): void {
     if (tx.terminated) return;
-    this.#apply(tx, tx.reduce(event).actions);
+    const actions = tx.reduce(event).actions;
+    this.#countResponse(tx);
+    this.#apply(tx, actions);
+  }
+
+  #fitsByteBudget(bytes: number): boolean {
+    return this.#retainedBytes + bytes <= this.limits.maxTransactionBytes;
+  }
+
+  #retain(tx: ClientTransaction | ServerTransaction, bytes: number): void {
+    tx.retainedBytes += bytes;
+    this.#retainedBytes += bytes;
+  }
+
+  // The response a server transaction keeps for retransmissions replaces the one counted before.
+  #countResponse(tx: ServerTransaction): void {
+    const response = tx.lastResponse;
+    if (response === tx.countedResponse || tx.terminated) return;
+    const before = tx.countedResponse === undefined ? 0 : messageBytes(tx.countedResponse);
+    tx.countedResponse = response;
+    this.#retain(tx, (response === undefined ? 0 : messageBytes(response)) - before);
   }
 
   /**
@@ -486,8 +533,9 @@ export class TransactionLayer {
       via = undefined;
     }
     if (via === undefined) return; // Nowhere to send a response (section 18.2.2); the parser rejects this first.
-    const destination = responseDestination(via, ctx);
-    if (this.#closing || this.size >= this.limits.maxTransactions || this.#options.onRequest === undefined) {
+    const destination = responseDestination(via, ctx, { honourMaddr: this.#options.honourViaMaddr === true });
+    const bytes = messageBytes(request);
+    if (this.#closing || this.size >= this.limits.maxTransactions || !this.#fitsByteBudget(bytes) || this.#options.onRequest === undefined) {
       // Section 21.5.4: 503 with Retry-After, sent statelessly so that overload costs no state.
       const response = buildResponse(request, 503, 'Service Unavailable', { toTag: randomTag() });
       if (this.#options.onRequest !== undefined) response.addHeader('retry-after', String(this.limits.overloadRetryAfterSeconds));
@@ -498,6 +546,7 @@ export class TransactionLayer {
     const legacy = key === undefined;
     const tx = new ServerTransaction(key ?? `rfc2543:${++this.#legacySeq}`, request, ctx, destination, legacy, this.timers, this);
     this.#servers.set(tx.key, tx);
+    this.#retain(tx, bytes);
     if (legacy) this.#addLegacy(tx);
     if (tx.kind === 'invite' && this.#options.sendTrying !== false) tx.respond(buildResponse(request, 100, 'Trying'));
     if (!this.#guard('onRequest', request, tx, () => this.#options.onRequest?.(tx, request, ctx))) this.#answerAfterTuFailure(tx);
@@ -624,6 +673,9 @@ export class TransactionLayer {
   #terminate(tx: ClientTransaction | ServerTransaction): void {
     if (tx.terminated) return;
     tx.terminated = true;
+    this.#retainedBytes -= tx.retainedBytes;
+    tx.retainedBytes = 0;
+    tx.countedResponse = undefined;
     for (const handle of tx.timerHandles.values()) handle.cancel();
     tx.timerHandles.clear();
     if (tx instanceof ClientTransaction) {

@@ -105,13 +105,17 @@ export class StreamConnection implements Connection {
   drain(reason: string, graceMs: number): void {
     if (this.#draining || this.#closed) return;
     this.#draining = true;
+    // The grace period is the deadline now: the message being read will never complete.
+    clearTimeout(this.#messageTimer);
+    this.#messageTimer = undefined;
     this.socket.pause();
     setTimeout(() => this.close(reason), graceMs).unref();
   }
 
   #onData(chunk: Buffer): void {
     if (this.#draining) return;
-    for (const item of this.#framer.push(chunk)) {
+    const items = this.#framer.push(chunk);
+    for (const item of items) {
       if (item.type === 'ping') {
         this.socket.write('\r\n');
       } else if (item.type === 'message') {
@@ -124,15 +128,20 @@ export class StreamConnection implements Connection {
       }
       if (this.#closed || this.#draining) return;
     }
-    this.#armMessageTimer();
+    this.#armMessageTimer(items.length > 0);
   }
 
-  // Started by the first byte of a message, cleared when no partial message is held.
-  #armMessageTimer(): void {
-    if (this.#framer.bufferedBytes === 0) {
+  /**
+   * The deadline of one message runs from its first byte. When this read completed an item, what
+   * the framer still holds began after that item's last byte, in this read: a new message, whose
+   * deadline starts now. A busy peer pipelining messages is never held to the first one's deadline.
+   */
+  #armMessageTimer(completedOne: boolean): void {
+    if (completedOne || this.#framer.bufferedBytes === 0) {
       clearTimeout(this.#messageTimer);
       this.#messageTimer = undefined;
-    } else if (this.#messageTimer === undefined) {
+    }
+    if (this.#framer.bufferedBytes > 0 && this.#messageTimer === undefined) {
       this.#messageTimer = setTimeout(() => this.close('message-incomplete-timeout'), this.limits.messageCompleteTimeoutMs);
       this.#messageTimer.unref();
     }

@@ -85,6 +85,37 @@ test('limits: a peer that never completes its message is cut off, with a log lin
   }
 });
 
+test('limits: the message deadline runs per message, so a busy peer pipelining messages across reads is not cut off', { timeout: 30_000 }, async () => {
+  const rx = receiver();
+  const timeoutMs = 1_000;
+  const server = await TransportLayer.start({ listeners: [{ transport: 'tcp', address: '127.0.0.1', port: 0 }], ...rx, limits: { messageCompleteTimeoutMs: timeoutMs } });
+  try {
+    const socket = net.connect(server.listening()[0]?.port ?? 0, '127.0.0.1');
+    await once(socket, 'connect');
+    // Every write finishes one message and starts the next: the buffer never empties, yet each
+    // message completes long before its own deadline. Three deadlines' worth of writes in all.
+    const writes = 60;
+    const stream = Buffer.concat(Array.from({ length: writes + 1 }, (_, n) => options(n + 1)));
+    const cut = (k: number): number => (stream.length * k) / (writes + 1) + 20;
+    let previous = 0;
+    for (let k = 1; k <= writes; k++) {
+      const next = Math.floor(cut(k));
+      socket.write(stream.subarray(previous, next));
+      previous = next;
+      await new Promise((resolve) => setTimeout(resolve, (3 * timeoutMs) / writes));
+    }
+    await rx.waitFor(writes);
+    assert.equal(rx.messages.length, writes);
+    assert.equal(server.connectionCount, 1);
+    assert.ok(!rx.logs.some((l) => l.event === 'connection-closed'), JSON.stringify(rx.logs));
+    // The last message, left half-sent, is still held to its own deadline.
+    await once(socket, 'close');
+    assert.ok(rx.logs.some((l) => l.event === 'connection-closed' && l.reason === 'message-incomplete-timeout'));
+  } finally {
+    await server.close();
+  }
+});
+
 test('limits: connections per remote address are bounded', async () => {
   const rx = receiver();
   const server = await TransportLayer.start({ listeners: [{ transport: 'tcp', address: '127.0.0.1', port: 0 }], ...rx, limits: { maxConnectionsPerAddress: 2 } });

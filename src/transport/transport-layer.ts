@@ -116,9 +116,10 @@ export class TransportLayer {
   #cutDrainShort: (() => void) | undefined;
   #tableEmptied: (() => void) | undefined;
   /**
-   * Inbound TLS and WSS connections accepted but not through their handshake, by remote address and
-   * port, so that handshakes in progress count against the connection limits: a hostile address
-   * must not cost more handshakes than it may hold connections.
+   * Inbound TLS connections accepted but not through their TLS handshake, and WS and WSS ones not
+   * through their WebSocket upgrade, by remote address and port, so that handshakes in progress
+   * count against the connection limits: a hostile address must not cost more handshakes than it
+   * may hold connections.
    */
   readonly #handshaking = new Map<string, { readonly socket: net.Socket; readonly release: () => void }>();
   readonly #handshakesPerAddress = new Map<string, number>();
@@ -251,7 +252,7 @@ export class TransportLayer {
     server.on('drop', (data?: net.DropArgument) => {
       this.#log({ level: 'warn', event: 'connection-refused', remote: { address: data?.remoteAddress ?? '', port: data?.remotePort ?? 0 }, reason: 'connection-limit', detail: `maxConnections = ${this.#limits.maxConnections} reached on ${where}` });
     });
-    if (server instanceof tls.Server) this.#limitHandshakes(server, where);
+    this.#limitHandshakes(server, where);
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(spec.port, spec.address, () => {
@@ -300,9 +301,13 @@ export class TransportLayer {
       ...(transport === 'wss' ? { tls: tlsServerOptions(spec.certificates ?? [], this.#contexts, this.#limits.tlsHandshakeTimeoutMs, where), verifyTlsClient: (socket: tls.TLSSocket) => this.#admitTlsClient(socket) } : {}),
       ...(spec.path !== undefined ? { path: spec.path } : {}),
       maxPayloadBytes: this.#sipLimits.maxMessageBytes,
-      headersTimeoutMs: Math.min(this.#limits.messageCompleteTimeoutMs, this.#limits.idleTimeoutMs),
-      // An upgrade is new work: refused once close() began, like a new connection.
-      admit: (remote) => (this.#state !== 'open' ? 'transport-closing' : this.#underLimits(remote.address) ? undefined : 'connection-limit'),
+      headersTimeoutMs: this.#limits.wsUpgradeTimeoutMs,
+      // An upgrade is new work: refused once close() began, like a new connection. The socket's own
+      // count since its accept ends here: it is the connection being admitted.
+      admit: (remote, socket) => {
+        this.#releaseHandshake(socket);
+        return this.#state !== 'open' ? 'transport-closing' : this.#underLimits(remote.address) ? undefined : 'connection-limit';
+      },
       onOpen: (ws, socket, peer) => {
         this.#releaseHandshake(socket);
         if (this.#isClosed()) {
@@ -330,24 +335,37 @@ export class TransportLayer {
   }
 
   /**
-   * Applies the connection limits to the raw TCP connection of a TLS or WSS listener, before the
-   * handshake costs anything, and counts the handshake against them until it ends.
+   * Applies the connection limits to the raw TCP connection of a TLS, WS or WSS listener, before a
+   * handshake costs anything, and counts the connection against them until its TLS handshake (TLS)
+   * or its WebSocket upgrade (WS, WSS) ends: until then it is in no table, and an address must not
+   * hold such connections unbounded. WS and WSS connections get a deadline for the upgrade too.
    */
-  #limitHandshakes(server: tls.Server, where: string): void {
-    // Before tls.Server's own listener wraps the socket, so that a refused one never starts a handshake.
+  #limitHandshakes(server: net.Server, where: string): void {
+    const isHttp = server instanceof http.Server || server instanceof https.Server;
+    if (!isHttp && !(server instanceof tls.Server)) return;
+    const before = isHttp && !(server instanceof tls.Server) ? 'the WebSocket upgrade' : 'the TLS handshake';
+    // Before the server's own listener takes the socket, so that a refused one never starts a handshake.
     server.prependListener('connection', (socket: net.Socket) => {
       const remote = { address: socket.remoteAddress ?? '', port: socket.remotePort ?? 0 };
       const refusal = this.#limitExceeded(remote.address);
       if (refusal !== undefined) {
-        this.#log({ level: 'warn', event: 'connection-refused', remote, reason: 'connection-limit', detail: `${refusal}, before the TLS handshake on ${where}` });
+        this.#log({ level: 'warn', event: 'connection-refused', remote, reason: 'connection-limit', detail: `${refusal}, before ${before} on ${where}` });
         socket.destroy();
         return;
       }
       const key = handshakeKey(socket);
       let released = false;
+      // Node's HTTP header timeout is only checked by a 30 s sweep: the upgrade deadline is ours.
+      const upgradeTimer = isHttp
+        ? setTimeout(() => {
+            this.#log({ level: 'warn', event: 'connection-closed', remote, reason: 'upgrade-timeout', detail: `no WebSocket upgrade within wsUpgradeTimeoutMs = ${this.#limits.wsUpgradeTimeoutMs} on ${where}` });
+            socket.destroy();
+          }, this.#limits.wsUpgradeTimeoutMs).unref()
+        : undefined;
       const release = (): void => {
         if (released) return;
         released = true;
+        clearTimeout(upgradeTimer);
         this.#handshaking.delete(key);
         const left = (this.#handshakesPerAddress.get(remote.address) ?? 1) - 1;
         if (left <= 0) this.#handshakesPerAddress.delete(remote.address);
@@ -357,11 +375,10 @@ export class TransportLayer {
       this.#handshakesPerAddress.set(remote.address, (this.#handshakesPerAddress.get(remote.address) ?? 0) + 1);
       socket.once('close', release);
     });
-    // Registered after the listeners that admit the connection (#createTlsServer, createWsServer's
-    // client check): those still count this handshake, so release it first there too (#accept).
-    // A WSS connection stays counted until its HTTP upgrade (onOpen) or its close: between the TLS
-    // handshake and the upgrade it is in no table, and an address must not hold those unbounded.
-    if (!(server instanceof https.Server)) server.on('secureConnection', (socket: tls.TLSSocket) => this.#releaseHandshake(socket));
+    // Registered after the listeners that admit the connection (#createTlsServer): those still count
+    // this handshake, so release it first there too (#accept). WS and WSS connections are released
+    // at their upgrade (admit) or their close.
+    if (!isHttp) server.on('secureConnection', (socket: tls.TLSSocket) => this.#releaseHandshake(socket));
   }
 
   #releaseHandshake(socket: net.Socket): void {

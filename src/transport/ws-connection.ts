@@ -6,6 +6,7 @@ import type { PeerVerdict } from '../tls/verdict.js';
 import { nextConnectionId, type Connection } from './connection.js';
 import { TransportError, type Endpoint } from './transport-context.js';
 import type { TransportLog } from './transport-log.js';
+import { WsFrameTracker } from './ws-frame-tracker.js';
 
 export interface WsConnectionEvents {
   /** One WebSocket message arrived: one SIP message (RFC 7118 section 5), not yet parsed. */
@@ -27,6 +28,10 @@ const CLOSE_FRAME_GRACE_MS = 1_000;
  * per WebSocket message, sent as a text frame when it is UTF-8 and as a binary frame otherwise
  * (section 4.2); the idle limit on the underlying socket and the write-buffer limit of streams.
  * The message size limit is ws's maxPayload, enforced as frames arrive (set where the handshake is).
+ * ws buffers partial frames and fragments without a deadline, so the bytes under it are followed
+ * here (WsFrameTracker) on inbound connections: a message or control frame not complete
+ * messageCompleteTimeoutMs after its first byte closes the connection, as on streams. On every
+ * connection more than wsMaxControlFramesBetweenMessages pings and pongs without a data message close it.
  */
 export class WsConnection implements Connection {
   readonly id: string;
@@ -36,6 +41,9 @@ export class WsConnection implements Connection {
   #closed = false;
   #closeReason = '';
   #notified = false;
+  readonly #frames = new WsFrameTracker();
+  #messageTimer: NodeJS.Timeout | undefined;
+  #controlFrames = 0;
 
   constructor(
     readonly ws: WebSocket,
@@ -54,7 +62,14 @@ export class WsConnection implements Connection {
     // ws clears the socket timeout when it takes the socket; the idle limit is set after that.
     socket.setTimeout(limits.idleTimeoutMs);
     socket.on('timeout', () => this.close('idle-timeout'));
+    // After ws's own listener (added when it took the socket): ws has read the chunk first. Inbound
+    // only: the server side builds this connection in the same turn as ws takes the socket, so no
+    // byte is missed; on the client side ws may read bytes that followed the 101 before this
+    // constructor runs, and a tracker that missed a frame's start would misread every frame after.
+    if (direction === 'inbound') socket.on('data', (chunk: Buffer) => this.#onBytes(chunk));
     ws.on('message', (data: RawData) => this.#onMessage(data));
+    ws.on('ping', () => this.#onControlFrame('ping'));
+    ws.on('pong', () => this.#onControlFrame('pong'));
     ws.on('error', (err: Error & { code?: string }) => this.#onError(err));
     ws.on('close', (code: number) => this.#onClosed(code));
   }
@@ -90,13 +105,42 @@ export class WsConnection implements Connection {
   #markClosed(reason: string): boolean {
     if (this.#closed) return false;
     this.#closed = true;
+    clearTimeout(this.#messageTimer);
     this.#closeReason = reason;
     this.log({ level: reason === 'local-close' || reason === 'peer-closed' ? 'debug' : 'warn', event: 'connection-closed', connection: this.id, remote: this.remote, reason });
     return true;
   }
 
+  /**
+   * The deadline of one message (or control frame) runs from its first byte: when this chunk ended
+   * one, what the peer is still sending began after it, in this chunk, and gets a deadline from now.
+   */
+  #onBytes(chunk: Buffer): void {
+    if (this.#closed) return;
+    const ended = this.#frames.push(chunk);
+    if (ended > 0 || !this.#frames.partial) {
+      clearTimeout(this.#messageTimer);
+      this.#messageTimer = undefined;
+    }
+    if (this.#frames.partial && this.#messageTimer === undefined) {
+      this.#messageTimer = setTimeout(() => this.close('message-incomplete-timeout'), this.limits.messageCompleteTimeoutMs);
+      this.#messageTimer.unref();
+    }
+  }
+
+  #onControlFrame(kind: 'ping' | 'pong'): void {
+    if (this.#closed) return;
+    if (++this.#controlFrames > this.limits.wsMaxControlFramesBetweenMessages) {
+      this.close('control-frame-limit');
+      return;
+    }
+    // ws has queued the pong: a peer that pings but does not read must not grow the buffer unbounded.
+    if (kind === 'ping' && this.socket.writableLength > this.limits.maxWriteBufferBytes) this.close('write-buffer-full');
+  }
+
   #onMessage(data: RawData): void {
     if (this.#closed) return;
+    this.#controlFrames = 0;
     // binaryType 'nodebuffer' (ws's default) delivers one Buffer; the other shapes are normalized anyway.
     const bytes = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
     if (bytes.length === 0) return;
@@ -116,6 +160,7 @@ export class WsConnection implements Connection {
   }
 
   #onClosed(code: number): void {
+    clearTimeout(this.#messageTimer);
     if (!this.#closed) {
       this.#closed = true;
       this.#closeReason = code === 1000 || code === 1001 || code === 1005 ? 'peer-closed' : `peer-closed: websocket status ${code}`;

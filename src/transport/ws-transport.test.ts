@@ -1,8 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
+import net from 'node:net';
 import { WebSocket } from 'ws';
 import { issueCertificate, EKU_CLIENT_AUTH, EKU_SERVER_AUTH, type TestCertificate } from '../lab/certificates.js';
+import { frame, frameHeader, upgrade, WS_CONTINUATION, WS_PING, WS_TEXT, WS_TEXT_FIRST_FRAGMENT } from '../../test/support/raw-websocket.js';
 import { SIP_LIMITS } from '../limits.js';
 import { parseMessage, type ParseResult } from '../sip/parse-message.js';
 import type { SipMessage } from '../sip/message.js';
@@ -326,21 +328,49 @@ test('WS: an idle connection is closed by the idle limit, and the closing is rep
   }
 });
 
-test('WS: connections per address are bounded before the handshake completes (503)', async () => {
+test('WS: connections per address are bounded from the TCP accept, connections that never upgrade included', async () => {
   const rx = receiver();
   const server = await TransportLayer.start({ listeners: [{ transport: 'ws', address: '127.0.0.1', port: 0 }], ...rx, limits: { maxConnectionsPerAddress: 1 } });
   const opened: WebSocket[] = [];
   try {
-    const url = `ws://127.0.0.1:${server.listening()[0]?.port ?? 0}/`;
-    const first = await rawHandshake(url, ['sip']);
+    const port = server.listening()[0]?.port ?? 0;
+    const url = `ws://127.0.0.1:${port}/`;
+    // A connection that never sends its HTTP request holds the address's one place.
+    const silent = net.connect(port, '127.0.0.1');
+    await once(silent, 'connect');
+    await assert.rejects(rawHandshake(url, ['sip']));
+    assert.ok(rx.logs.some((l) => l.event === 'connection-refused' && l.reason === 'connection-limit' && (l.detail ?? '').includes('before the WebSocket upgrade')), JSON.stringify(rx.logs));
+    silent.destroy();
+    await once(silent, 'close');
+    // Its place is free again once it is gone, and an upgraded connection then holds it.
+    let first: Awaited<ReturnType<typeof rawHandshake>> | undefined;
+    for (let attempt = 0; attempt < 50 && first === undefined; attempt++) {
+      first = await rawHandshake(url, ['sip']).catch(() => undefined);
+    }
+    assert.ok(first !== undefined);
     opened.push(first.ws);
     assert.equal(first.status, 'open');
     await rx.until(() => server.connectionCount === 1);
-    assert.equal((await rawHandshake(url, ['sip'])).status, 503);
-    assert.ok(rx.logs.some((l) => l.event === 'websocket-upgrade-refused' && l.reason === 'connection-limit'));
+    await assert.rejects(rawHandshake(url, ['sip']));
     assert.equal(server.connectionCount, 1);
   } finally {
     opened.forEach((ws) => ws.terminate());
+    await server.close();
+  }
+});
+
+test('WS: a connection that does not complete its upgrade within wsUpgradeTimeoutMs is closed, with a log line', async () => {
+  const rx = receiver();
+  const server = await TransportLayer.start({ listeners: [{ transport: 'ws', address: '127.0.0.1', port: 0 }], ...rx, limits: { wsUpgradeTimeoutMs: 200 } });
+  try {
+    const socket = net.connect(server.listening()[0]?.port ?? 0, '127.0.0.1');
+    await once(socket, 'connect');
+    socket.on('error', () => undefined);
+    socket.write('GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n');
+    await once(socket, 'close');
+    assert.ok(rx.logs.some((l) => l.event === 'connection-closed' && l.reason === 'upgrade-timeout'), JSON.stringify(rx.logs));
+    assert.equal(server.connectionCount, 0);
+  } finally {
     await server.close();
   }
 });
@@ -361,6 +391,92 @@ test('WS: a server that does not answer 101 with sip fails the send at once', as
     assert.ok(ok.connectionId?.startsWith('ws-'));
   } finally {
     await client.close();
+    await server.close();
+  }
+});
+
+/** A raw socket upgraded to SIP over WebSocket on the layer's WS listener, for frames written by hand. */
+async function rawWs(port: number): Promise<net.Socket> {
+  const socket = net.connect(port, '127.0.0.1');
+  socket.on('error', () => undefined);
+  await once(socket, 'connect');
+  assert.equal(await upgrade(socket, `127.0.0.1:${port}`), 101);
+  return socket;
+}
+
+const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Writes `step` every few milliseconds until the socket closes (bounded: the test fails if it never does). */
+async function trickleUntilClosed(socket: net.Socket, step: (n: number) => Buffer): Promise<void> {
+  for (let n = 0; !socket.destroyed && n < 2_000; n++) {
+    socket.write(step(n));
+    await pause(20);
+  }
+  if (!socket.destroyed) await once(socket, 'close');
+}
+
+test('WS: a frame trickled byte by byte, endless fragments and a half-sent ping are cut off at messageCompleteTimeoutMs', { timeout: 60_000 }, async () => {
+  const rx = receiver();
+  const server = await TransportLayer.start({ listeners: [{ transport: 'ws', address: '127.0.0.1', port: 0 }], ...rx, limits: { messageCompleteTimeoutMs: 300 } });
+  try {
+    const port = server.listening()[0]?.port ?? 0;
+    // A 65,000-byte text frame, one byte at a time: ws waits for the rest without a deadline.
+    const big = await rawWs(port);
+    big.write(frameHeader(WS_TEXT, 65_000));
+    await trickleUntilClosed(big, () => Buffer.from('a'));
+    // A text message whose fragments never end, with pings between them.
+    const fragments = await rawWs(port);
+    fragments.write(frame(WS_TEXT_FIRST_FRAGMENT, 'OPTIONS'));
+    await trickleUntilClosed(fragments, (n) => frame(n % 2 === 0 ? WS_CONTINUATION : WS_PING, ''));
+    // A ping frame left half-sent.
+    const ping = await rawWs(port);
+    ping.write(frame(WS_PING, 'keep').subarray(0, 3));
+    if (!ping.destroyed) await once(ping, 'close');
+    await rx.until(() => rx.closed.length === 3);
+    assert.deepEqual(rx.closed.map((c) => c.reason), ['message-incomplete-timeout', 'message-incomplete-timeout', 'message-incomplete-timeout']);
+    assert.equal(rx.messages.length + rx.invalid.length, 0);
+  } finally {
+    await server.close();
+  }
+});
+
+test('WS: messages across reads each get their own deadline; pings are capped between data messages', { timeout: 60_000 }, async () => {
+  const rx = receiver();
+  const server = await TransportLayer.start({
+    listeners: [{ transport: 'ws', address: '127.0.0.1', port: 0 }],
+    ...rx,
+    limits: { messageCompleteTimeoutMs: 1_000, wsMaxControlFramesBetweenMessages: 5 },
+  });
+  try {
+    const port = server.listening()[0]?.port ?? 0;
+    // Every write ends one message and starts the next, for three deadlines' worth of writes.
+    const busy = await rawWs(port);
+    const writes = 60;
+    const stream = Buffer.concat(Array.from({ length: writes + 1 }, (_, n) => frame(WS_TEXT, request(n + 1))));
+    let previous = 0;
+    for (let k = 1; k <= writes; k++) {
+      const next = Math.floor((stream.length * k) / (writes + 1)) + 20;
+      busy.write(stream.subarray(previous, next));
+      previous = next;
+      await pause(3_000 / writes);
+    }
+    await rx.until(() => rx.messages.length === writes);
+    assert.equal(rx.closed.length, 0);
+    busy.destroy();
+    // Five pings in a row are keep-alives (RFC 7118 section 6) and a data message resets the count:
+    // each request after five pings arrives. Six in a row close the connection.
+    const pinger = await rawWs(port);
+    for (const n of [100, 101]) {
+      for (let p = 0; p < 5; p++) pinger.write(frame(WS_PING, ''));
+      pinger.write(frame(WS_TEXT, request(n)));
+      await rx.until(() => rx.messages.length === writes + n - 99);
+    }
+    assert.equal(rx.closed.length, 1);
+    for (let p = 0; p < 6; p++) pinger.write(frame(WS_PING, ''));
+    await once(pinger, 'close');
+    await rx.until(() => rx.closed.length === 2);
+    assert.equal(rx.closed[1]?.reason, 'control-frame-limit');
+  } finally {
     await server.close();
   }
 });

@@ -23,12 +23,18 @@ export interface WsServerOptions {
   readonly path?: string;
   /** Largest WebSocket message accepted, in bytes: SIP_LIMITS.maxMessageBytes. */
   readonly maxPayloadBytes: number;
-  /** Deadline for the HTTP request head of the opening handshake. */
+  /**
+   * Node's deadline for the HTTP request of the opening handshake; checked only by Node's periodic
+   * sweep, so the caller enforces its own upgrade deadline on each socket as well.
+   */
   readonly headersTimeoutMs: number;
   /** WSS: verifies the client certificate after the TLS handshake; `admitted: false` closes the socket. */
   readonly verifyTlsClient?: (socket: tls.TLSSocket) => { readonly admitted: boolean; readonly verdict: PeerVerdict | undefined };
-  /** Called before the handshake completes; a refusal word (`connection-limit`) answers 503 and closes. */
-  readonly admit: (remote: Endpoint) => string | undefined;
+  /**
+   * Called before the handshake completes, with the socket to upgrade; a refusal word
+   * (`connection-limit`) answers 503 and closes.
+   */
+  readonly admit: (remote: Endpoint, socket: net.Socket) => string | undefined;
   /** A SIP WebSocket connection is open; `peer` is the client-certificate verdict on WSS. */
   readonly onOpen: (ws: WebSocket, socket: net.Socket, peer: PeerVerdict | undefined) => void;
   readonly log: TransportLog;
@@ -81,7 +87,7 @@ export function createWsServer(options: WsServerOptions): http.Server | https.Se
       refuse(400, 'Bad Request', 'sip-subprotocol-missing');
       return;
     }
-    const refusal = options.admit(remote);
+    const refusal = options.admit(remote, socket);
     if (refusal !== undefined) {
       refuse(503, 'Service Unavailable', refusal);
       return;
