@@ -107,7 +107,8 @@ export function responseForFault(fault: SipFault, method: string | undefined): F
 function faultPhrase(fault: SipFault): string {
   const what = FAULT_WORDS[fault.code];
   const header = fault.header === undefined ? undefined : PHRASE_HEADER_NAMES.get(fault.header);
-  return header === undefined ? what : `${what}: ${header}`;
+  // 'invalid Content-Length' names its header already.
+  return header === undefined || what.endsWith(header) ? what : `${what}: ${header}`;
 }
 
 const FAULT_WORDS: Readonly<Record<SipFaultCode, string>> = {

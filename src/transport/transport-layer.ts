@@ -473,7 +473,7 @@ export class TransportLayer {
     // Read what can be read of the header section so the layer above can answer 400/513 before the close.
     const result = inspectMessage(error.head, { framing: 'datagram', limits: this.#sipLimits });
     const faults = [{ code: error.code, detail: error.message }, ...(result.ok ? [] : result.faults)];
-    const status = error.code === 'SIP_ERR_MESSAGE_TOO_LARGE' ? { status: 513, reason: 'Message Too Large' } : { status: 400, reason: `Bad Request (${error.message})` };
+    const status = error.response;
     const kind = result.ok ? result.message.kind : result.kind;
     this.#options.onInvalid?.(
       { ok: false, faults, message: result.message, kind, response: kind === 'request' ? status : undefined },

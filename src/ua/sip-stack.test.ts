@@ -68,3 +68,30 @@ test('one stack: requests reach the TU, malformed ones are answered by the stack
   assert.equal(stack.transactions.size, 0);
   assert.equal(stack.transactions.pendingTimers, 0);
 });
+
+test('a stream whose framing is lost gets the fixed-word 400 before the close: no peer bytes in the status line', async () => {
+  const stack = await SipStack.start({
+    listeners: [{ transport: 'tcp', address: '127.0.0.1', port: 0 }],
+    tu: () => ({}),
+    log: () => undefined,
+  });
+  const port = stack.listening()[0]?.port ?? 0;
+  const { connect } = await import('node:net');
+  const socket = connect(port, '127.0.0.1');
+  const received: Buffer[] = [];
+  socket.on('data', (chunk: Buffer) => received.push(chunk));
+  try {
+    await once(socket, 'connect');
+    const hostile = `1\x1b[31m\x00\x07 injected="yes"${'9'.repeat(5000)}`;
+    socket.write(options('z9hG4bKframe1', '').toString('latin1').replace('Content-Length: 0', `Content-Length: ${hostile}`));
+    await once(socket, 'close');
+    const text = Buffer.concat(received).toString('latin1');
+    const statusLine = text.slice(0, text.indexOf('\r\n'));
+    assert.equal(statusLine, 'SIP/2.0 400 Bad Request (invalid Content-Length)');
+    assert.ok(!text.includes('injected'), 'the forged field is not echoed');
+    for (const control of ['\x1b', '\x00', '\x07']) assert.ok(!text.includes(control), `no ${JSON.stringify(control)} in the response`);
+  } finally {
+    socket.destroy();
+    await stack.close({ force: true });
+  }
+});
