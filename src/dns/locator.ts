@@ -83,6 +83,24 @@ export interface LocatedTarget {
   readonly identities: readonly string[];
 }
 
+/**
+ * The transports sipsec's transport layer sends over: a located target with one of these is a
+ * `Destination` as it is (its transport type-checks as TransportProtocol, no cast). SCTP is located
+ * (RFC 3263) but not spoken.
+ */
+export type SendableTransport = Extract<SipTransport, 'udp' | 'tcp' | 'tls'>;
+
+export type SendableTarget = LocatedTarget & { readonly transport: SendableTransport };
+
+export function isSendableTarget(target: LocatedTarget): target is SendableTarget {
+  return target.transport === 'udp' || target.transport === 'tcp' || target.transport === 'tls';
+}
+
+/** The targets this stack can send to, in failover order: SCTP targets left out. */
+export function sendableTargets(targets: readonly LocatedTarget[]): SendableTarget[] {
+  return targets.filter(isSendableTarget);
+}
+
 export interface LocateResult {
   /** The SIP domain: the URI's host, lowercase. */
   readonly domain: string;
