@@ -4,7 +4,7 @@ import { normalizeName } from './dns-name.js';
 import { weakestState, type DnssecState } from './dnssec-state.js';
 import { DnsError } from './errors.js';
 import { selectNaptr } from './naptr-select.js';
-import type { DnsAnswer, DnsRecordType, SrvRecord } from './records.js';
+import type { DnsAnswer, DnsFailure, DnsRecordType, SrvRecord } from './records.js';
 import type { DnsResolver } from './resolver.js';
 import {
   ALL_TRANSPORTS, defaultPort, isTlsTransport, srvPrefix, transportOfParam, type SipTransport,
@@ -58,6 +58,8 @@ export interface LookupStep {
   readonly result: DnsAnswer['kind'];
   /** The validator's reason (bogus) or the failure (indeterminate). */
   readonly why?: string;
+  /** For `result: 'failure'`: what failed (`bogus`, `timeout`, `network` for an unreachable resolver ...). */
+  readonly failure?: DnsFailure;
 }
 
 /** One place to send the request, in failover order (RFC 3263 section 4.3). */
@@ -322,7 +324,7 @@ class LocateSession {
 function stepOf(answer: DnsAnswer): LookupStep {
   const base = { name: answer.name, type: answer.type, state: answer.state, result: answer.kind };
   // Only the reasons of failures: a backend's general note (e.g. "not validated") is not a lookup's.
-  return answer.kind === 'failure' ? { ...base, why: answer.why } : base;
+  return answer.kind === 'failure' ? { ...base, why: answer.why, failure: answer.failure } : base;
 }
 
 /** Without the brackets of an IPv6 reference. */
