@@ -15,13 +15,21 @@ export interface JsonLookup {
   /** For a failure: bogus, timeout, network (the resolver is unreachable), servfail ... */
   failure?: string;
   why?: string;
+  /** For `records`: the record data as answered (NAPTR, SRV fields; `address` for A and AAAA). */
+  records?: object[];
 }
 
 export function jsonLookup(step: LookupStep): JsonLookup {
   const line: JsonLookup = { name: step.name, type: step.type, result: step.result, state: step.state };
   if (step.failure !== undefined) line.failure = step.failure;
   if (step.why !== undefined) line.why = step.why;
+  if (step.records !== undefined) line.records = step.records.map(jsonRecord);
   return line;
+}
+
+/** Binary fields (TLSA data) as hex; the rest as answered. */
+function jsonRecord(record: object): object {
+  return Object.fromEntries(Object.entries(record).map(([k, v]) => [k, v instanceof Uint8Array ? Buffer.from(v).toString('hex') : (v as unknown)]));
 }
 
 /** `SRV _sips._tcp.example.com: failure (timeout), indeterminate  (why)` */

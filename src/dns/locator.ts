@@ -4,7 +4,7 @@ import { normalizeName } from './dns-name.js';
 import { weakestState, type DnssecState } from './dnssec-state.js';
 import { DnsError } from './errors.js';
 import { selectNaptr } from './naptr-select.js';
-import type { DnsAnswer, DnsFailure, DnsRecordType, SrvRecord } from './records.js';
+import type { DnsAnswer, DnsFailure, DnsRecordType, RecordByType, SrvRecord } from './records.js';
 import type { DnsResolver } from './resolver.js';
 import {
   ALL_TRANSPORTS, defaultPort, isTlsTransport, srvPrefix, transportOfParam, type SipTransport,
@@ -60,6 +60,8 @@ export interface LookupStep {
   readonly why?: string;
   /** For `result: 'failure'`: what failed (`bogus`, `timeout`, `network` for an unreachable resolver ...). */
   readonly failure?: DnsFailure;
+  /** For `result: 'records'`: the records as answered (NAPTR, SRV, or addresses), for display. */
+  readonly records?: readonly RecordByType[DnsRecordType][];
 }
 
 /** One place to send the request, in failover order (RFC 3263 section 4.3). */
@@ -324,6 +326,7 @@ class LocateSession {
 function stepOf(answer: DnsAnswer): LookupStep {
   const base = { name: answer.name, type: answer.type, state: answer.state, result: answer.kind };
   // Only the reasons of failures: a backend's general note (e.g. "not validated") is not a lookup's.
+  if (answer.kind === 'records') return { ...base, records: answer.records };
   return answer.kind === 'failure' ? { ...base, why: answer.why, failure: answer.failure } : base;
 }
 
