@@ -35,4 +35,5 @@ export { systemClock, type Clock } from './transaction/clock.js';
 export type { TransportFailure } from './transaction/fsm.js';
 export { Responder, type ResponderOptions } from './ua/responder.js';
 export { buildRequest } from './ua/build-request.js';
+export { requestOnce, type RequestOnceOptions, type RequestOnceResult, type RequestOutcome } from './ua/request-once.js';
 export * from './dns/index.js';
