@@ -94,6 +94,7 @@ export async function requestOnce(options: RequestOnceOptions): Promise<RequestO
   let tls: RequestOnceResult['tls'];
   let connectionId: string | undefined;
   let sentAt = 0;
+  let pendingSend: Promise<unknown> | undefined;
   const framingFault = (code: string, detail: string): void => settle({ ...none, outcome: 'framing-error', detail: `${code}: ${detail}`, fault: { code, detail } });
 
   // The transport is built first and hands messages to the transaction layer built next.
@@ -126,7 +127,9 @@ export async function requestOnce(options: RequestOnceOptions): Promise<RequestO
     send: async (message, to) => {
       options.onPhase?.('connecting');
       try {
-        const sent = await transport.send(message, to);
+        const sending = transport.send(message, to);
+        pendingSend = sending;
+        const sent = await sending;
         verdict = sent.peer ?? verdict;
         tls = sent.tls ?? tls;
         connectionId = sent.connectionId;
@@ -171,6 +174,8 @@ export async function requestOnce(options: RequestOnceOptions): Promise<RequestO
       onResponse: (response, info) => {
         if (response.status < 200) return;
         if (info.origin === 'network') {
+          // The response carries the verdict on its connection; the send's own result may come later on a fast loopback.
+          verdict = info.context?.peer ?? verdict;
           settle({ outcome: 'response', response, origin: info.origin, rttMs: Math.round(performance.now() - sentAt), detail: undefined, fault: undefined });
         } else {
           const reason = info.failure?.reason ?? '';
@@ -180,6 +185,9 @@ export async function requestOnce(options: RequestOnceOptions): Promise<RequestO
       },
     });
     const result = await settled;
+    // A response can overtake the send's completion (write callback): wait for it so that the TLS
+    // session and verdict are read. Not after a deadline, when the send may be a stalled connect.
+    if (result.outcome === 'response') await pendingSend?.catch(() => undefined);
     return { ...result, request, verdict, tls };
   } finally {
     clearTimeout(deadline);
