@@ -20,4 +20,4 @@ cleanup() {
 }
 trap cleanup EXIT
 
-node dist/src/lab/demo-main.js --dir "$lab"
+node dist/src/lab/demo-main.js --dir "$lab" "$@"

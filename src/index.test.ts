@@ -8,7 +8,7 @@ test('the package root exports the documented API of every layer', () => {
     'parseMessage', 'inspectMessage', 'serializeMessage', 'StreamFramer', 'parseUri', 'uriEquals',
     'verifyServer', 'verifyClient', 'TrustStore', 'connectAndVerify',
     'createResolver', 'locate', 'lookupTlsa',
-    'TransportLayer', 'TransactionLayer', 'Responder', 'buildRequest',
+    'TransportLayer', 'TransactionLayer', 'Responder', 'buildRequest', 'requestOnce', 'sendableTargets',
   ]) {
     assert.equal(typeof (sipsec as Record<string, unknown>)[name], 'function', name);
   }

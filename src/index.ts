@@ -21,7 +21,7 @@ export { TrustStore } from './tls/trust-store.js';
 export { resolveTlsPolicy, DEFAULT_TLS_POLICY, type TlsPolicy } from './tls/policy.js';
 export { connectAndVerify } from './transport/tls-connect.js';
 export { TransportLayer, type TransportLayerOptions, type ListenerSpec } from './transport/transport-layer.js';
-export { TransportError, type TransportContext, type Destination, type TransportProtocol } from './transport/transport-context.js';
+export { TransportError, TransportConfigError, type TransportContext, type Destination, type TransportProtocol } from './transport/transport-context.js';
 export {
   TransactionLayer, ClientTransaction, ServerTransaction, toFailure,
   type TransactionLayerOptions, type ClientTransactionHandlers, type ResponseInfo, type ResponseOrigin, type CallbackErrorReport,
@@ -36,4 +36,5 @@ export type { TransportFailure } from './transaction/fsm.js';
 export { Responder, type ResponderOptions } from './ua/responder.js';
 export { SipStack, type SipStackOptions, type StackTransactionOptions, type TransactionUser } from './ua/sip-stack.js';
 export { buildRequest } from './ua/build-request.js';
+export { requestOnce, type RequestOnceOptions, type RequestOnceResult, type RequestOutcome } from './ua/request-once.js';
 export * from './dns/index.js';

@@ -198,9 +198,9 @@ export const TRANSPORT_LIMITS = Object.freeze({
    * (a REGISTER refresh or a CRLF keep-alive resets the count) stays under 256.
    */
   wsMaxControlFramesBetweenMessages: 256,
-  /** Outbound TCP connect deadline. */
+  /** Outbound connect deadline: the TCP connect, and for TLS and WSS the TLS handshake with it. */
   connectTimeoutMs: 10_000,
-  /** Inbound TLS handshake deadline (outbound uses TLS_LIMITS.handshakeTimeoutMs). */
+  /** Inbound TLS handshake deadline (outbound: connectTimeoutMs covers connect and handshake). */
   tlsHandshakeTimeoutMs: 10_000,
   /** Open connections from or to one IP address. */
   maxConnectionsPerAddress: 64,

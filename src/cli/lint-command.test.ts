@@ -10,7 +10,7 @@ import { runCli } from './run-cli.js';
 async function lint(args: string[]): Promise<{ code: number; lines: Array<Record<string, unknown>>; err: string }> {
   const out: string[] = [];
   const err: string[] = [];
-  const code = await runCli(['lint', ...args], { stdout: (t) => void out.push(t), stderr: (t) => void err.push(t) });
+  const code = await runCli(['lint', '--json', ...args], { stdout: (t) => void out.push(t), stderr: (t) => void err.push(t) });
   const lines = out.join('').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
   return { code, lines, err: err.join('') };
 }
@@ -20,7 +20,7 @@ test('lint prints one JSON line per file and exits 1 when any is invalid', async
   const { code, lines } = await lint(files);
   assert.equal(code, 1);
   assert.equal(lines.length, 3);
-  assert.deepEqual(lines[0], { file: files[0], valid: true, kind: 'request', method: 'INVITE', errors: [] });
+  assert.deepEqual(lines[0], { schema: 'sipsec.lint/1', file: files[0], valid: true, kind: 'request', method: 'INVITE', errors: [] });
   assert.equal(lines[1]?.valid, false);
   assert.equal(lines[1]?.response, 505);
   assert.equal(lines[1]?.method, 'OPTIONS');
@@ -65,6 +65,7 @@ test('lint --datagram is the default framing: octets after the body are ignored;
 
 test('lint usage errors exit 2', async () => {
   assert.equal((await lint([])).code, 2);
+  assert.equal((await lint(['--verbose', '--quiet', 'x'])).code, 2);
   assert.equal((await lint(['--bogus', 'x'])).code, 2);
   assert.equal((await lint(['--stream', '--datagram', 'x'])).code, 2);
   const missing = await lint([path.join(os.tmpdir(), 'sipsec-no-such-file.sip')]);
@@ -76,11 +77,24 @@ test('the sipsec executable runs lint with the same exit codes', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sipsec-lint-'));
   const file = path.join(dir, 'bad.sip');
   fs.writeFileSync(file, 'INVITE <sip:x@example.com> SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\n\r\n');
-  const run = spawnSync(process.execPath, [path.join(REPO_ROOT, 'dist/src/cli/main.js'), 'lint', file], { encoding: 'utf8' });
+  const run = spawnSync(process.execPath, [path.join(REPO_ROOT, 'dist/src/cli/main.js'), 'lint', '--json', file], { encoding: 'utf8' });
   fs.rmSync(dir, { recursive: true, force: true });
   assert.equal(run.status, 1);
   const line = JSON.parse(run.stdout) as { valid: boolean; response: number; errors: Array<{ code: string }> };
   assert.equal(line.valid, false);
   assert.equal(line.response, 400);
   assert.equal(line.errors[0]?.code, 'SIP_ERR_BAD_REQUEST_URI');
+});
+
+test('lint without --json prints a line per file for people, with the same exit code; --quiet prints nothing', async () => {
+  const files = ['rfc4475/wsinv.dat', 'rfc4475/badvers.dat'].map((f) => path.join(TORTURE_DIR, f));
+  const out: string[] = [];
+  const code = await runCli(['lint', ...files], { stdout: (t) => void out.push(t), stderr: () => undefined });
+  assert.equal(code, 1);
+  const text = out.join('');
+  assert.match(text, /wsinv\.dat: valid request INVITE\n/);
+  assert.match(text, /badvers\.dat: INVALID request OPTIONS -> 505 Version Not Supported\n {2}SIP_ERR_/);
+  const quiet: string[] = [];
+  assert.equal(await runCli(['lint', '--quiet', ...files], { stdout: (t) => void quiet.push(t), stderr: () => undefined }), 1);
+  assert.deepEqual(quiet, []);
 });

@@ -2,13 +2,16 @@ import { inspectMessage } from '../sip/parse-message.js';
 import type { SipFault } from '../sip/errors.js';
 import { EXIT_FINDINGS, EXIT_OK, parseCommandArgs, UsageError, type Command } from './command.js';
 import { readInputFile } from './input-file.js';
+import { jsonDocument } from './json-output.js';
 
-const USAGE = `usage: sipsec lint [--datagram | --stream] FILE...
-  Checks each file as one SIP message and prints one JSON line per file:
-  {"file","valid","kind","method"?,"status"?,"errors":[...],"response"?}
+const USAGE = `usage: sipsec lint [--datagram | --stream] [--json] FILE...
+  Checks each file as one SIP message: one line per file saying whether it is valid, each fault,
+  and the response a server sends to it (a response in the file gets none).
   --datagram  frame as a UDP datagram, RFC 3261 section 18.3 (default)
   --stream    frame as a stream message: Content-Length required and exact
-exit: 0 every file valid, 1 any invalid, 2 usage error`;
+  --json      one JSON document per file (schema sipsec.lint/1, docs/CLI.md):
+              {"schema","file","valid","kind","method"?,"status"?,"errors":[...],"response"?,"responseReason"?}
+exit: 0 every file valid, 1 any invalid, 2 usage error (or a file that cannot be read)`;
 
 interface LintLine {
   file: string;
@@ -27,13 +30,13 @@ function toError(f: SipFault): LintLine['errors'][number] {
 
 export const lintCommand: Command = {
   name: 'lint',
-  summary: 'check SIP messages in files and say what a server would answer',
+  summary: 'check SIP messages in files: valid or not, each fault, and what a server would answer',
   usage: USAGE,
   async run(argv, io) {
     const { values, positionals } = parseCommandArgs({
       args: [...argv],
       allowPositionals: true,
-      options: { stream: { type: 'boolean' }, datagram: { type: 'boolean' } },
+      options: { stream: { type: 'boolean' }, datagram: { type: 'boolean' }, json: { type: 'boolean' } },
     });
     if (values.stream === true && values.datagram === true) throw new UsageError('--stream and --datagram exclude each other');
     if (positionals.length === 0) throw new UsageError('no FILE given');
@@ -54,8 +57,17 @@ export const lintCommand: Command = {
           line.responseReason = result.response.reason;
         }
       }
-      io.stdout(`${JSON.stringify(line)}\n`);
+      io.stdout(values.json === true ? jsonDocument('lint', line) : textLine(line));
     }
     return allValid ? EXIT_OK : EXIT_FINDINGS;
   },
 };
+
+/** `FILE: valid request INVITE` or `FILE: INVALID request INVITE -> 400 Bad Request` and one indented line per fault. */
+function textLine(line: LintLine): string {
+  const what = [line.kind ?? 'unknown kind', line.method ?? (line.status === undefined ? undefined : String(line.status))].filter((w) => w !== undefined).join(' ');
+  if (line.valid) return `${line.file}: valid ${what}\n`;
+  const answer = line.response === undefined ? (line.kind === 'response' ? ' -> dropped (a response gets no response)' : ' -> dropped') : ` -> ${line.response} ${line.responseReason ?? ''}`.trimEnd();
+  const faults = line.errors.map((e) => `  ${e.code}${e.header === undefined ? '' : ` (${e.header})`}: ${e.detail}\n`);
+  return `${line.file}: INVALID ${what}${answer}\n${faults.join('')}`;
+}

@@ -43,11 +43,27 @@ test('sipsec options over UDP, TCP and verified TLS against a live responder', a
 
     const overTcp = await options(['--to', `127.0.0.1:${tcp.port}`, 'sip:b.example;transport=tcp']);
     assert.equal(overTcp.code, 0, overTcp.out + overTcp.err);
-    assert.match(overTcp.out, /response: 200 OK/);
+    assert.match(overTcp.out, /response: 200 OK \(round trip \d+ ms\)/);
+    // Plain transport because the URI asked for it: exit 0, and the output says so plainly.
+    assert.match(overTcp.out, /result: 200 OK over plain TCP, as sip: asked: the hop is neither encrypted nor verified/);
+
+    const textTls = await options(['--ca', caFile, '--to', `127.0.0.1:${tls.port}`, 'sips:b.example']);
+    assert.equal(textTls.code, 0, textTls.out + textTls.err);
+    assert.match(textTls.out, /^tls: TLSv1\.[23], cipher TLS_\w+$/m);
+    assert.match(textTls.out, /result: 200 OK over TLS, server verified \(rfc5922, b\.example\)/);
+    assert.doesNotMatch(textTls.out, /request sent:/);
+    const verbose = await options(['--verbose', '--ca', caFile, '--to', `127.0.0.1:${tls.port}`, 'sips:b.example']);
+    assert.equal(verbose.code, 0);
+    assert.match(verbose.out, /request sent:\n {2}> OPTIONS sips:b\.example SIP\/2\.0\n/);
 
     const overTls = await options(['--json', '--ca', caFile, '--to', `127.0.0.1:${tls.port}`, 'sips:b.example']);
     assert.equal(overTls.code, 0, overTls.out + overTls.err);
-    const tlsResult = JSON.parse(overTls.out) as { response: { status: number }; tls: { authenticated: boolean; method: string; matchedIdentity: string } };
+    const tlsResult = JSON.parse(overTls.out) as { schema: string; exit: number; rttMs: number; session: { protocol: string; cipher: string }; response: { status: number }; tls: { authenticated: boolean; method: string; matchedIdentity: string } };
+    assert.equal(tlsResult.schema, 'sipsec.options/1');
+    assert.equal(tlsResult.exit, 0);
+    assert.equal(typeof tlsResult.rttMs, 'number');
+    assert.match(tlsResult.session.protocol, /^TLSv1\.[23]$/);
+    assert.match(tlsResult.session.cipher, /^TLS_/);
     assert.equal(tlsResult.response.status, 200);
     assert.equal(tlsResult.tls.authenticated, true);
     assert.equal(tlsResult.tls.method, 'rfc5922');
@@ -127,4 +143,45 @@ test('sipsec options usage errors exit 2', async () => {
   assert.equal((await options(['--to', 'not-an-ip', 'sip:x@example.com'])).code, 2);
   assert.equal((await options(['--cert', 'a.pem', 'sip:x@example.com'])).code, 2);
   assert.equal((await options(['--timeout', '-3', 'sip:x@example.com'])).code, 2);
+  assert.equal((await options(['--timeout', '1.5', 'sip:x@example.com'])).code, 2);
+});
+
+test('sipsec options finds bad --to and --cert/--key before anything is sent (exit 2, named)', async () => {
+  const outOfRange = await options(['--to', '127.0.0.1:99999', 'sips:b.example']);
+  assert.equal(outOfRange.code, 2);
+  assert.match(outOfRange.err, /port must be from 1 to 65535, not '99999'/);
+  for (const bare of ['::1', '2001:db8::1']) {
+    const v6 = await options(['--to', bare, 'sips:b.example']);
+    assert.equal(v6.code, 2);
+    assert.match(v6.err, new RegExp(`write an IPv6 address in brackets.*\\[${bare.replace(/\./g, '\\.')}\\]:PORT`));
+  }
+  assert.equal((await options(['--to', '[127.0.0.1]:5061', 'sips:b.example'])).code, 2);
+  assert.equal((await options(['--to', '127.0.0.1:0', 'sips:b.example'])).code, 2);
+
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sipsec-options-keys-'));
+  try {
+    const ca = issueCertificate({ cn: 'Keys CA', ca: true });
+    const mine = issueCertificate({ cn: 'client.example', issuer: ca, eku: [EKU_CLIENT_AUTH] });
+    const other = issueCertificate({ cn: 'other.example', issuer: ca, eku: [EKU_CLIENT_AUTH] });
+    const certFile = path.join(dir, 'cert.pem');
+    const keyFile = path.join(dir, 'key.pem');
+    const otherKeyFile = path.join(dir, 'other-key.pem');
+    fs.writeFileSync(certFile, mine.pem);
+    fs.writeFileSync(keyFile, mine.keyPem);
+    fs.writeFileSync(otherKeyFile, other.keyPem);
+    // A closed port: had anything been sent, the result would be connection-refused (exit 3), not 2.
+    const to = ['--to', '127.0.0.1:9'];
+    const swapped = await options([...to, '--cert', keyFile, '--key', certFile, 'sips:b.example']);
+    assert.equal(swapped.code, 2);
+    assert.match(swapped.err, /the two are swapped/);
+    const keyAsCert = await options([...to, '--cert', keyFile, '--key', keyFile, 'sips:b.example']);
+    assert.equal(keyAsCert.code, 2);
+    assert.match(keyAsCert.err, /--cert .* holds a private key, not a certificate/);
+    const mismatch = await options([...to, '--cert', certFile, '--key', otherKeyFile, 'sips:b.example']);
+    assert.equal(mismatch.code, 2);
+    assert.match(mismatch.err, /does not belong to the certificate/);
+    assert.equal(mismatch.out, '');
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -1,24 +1,30 @@
 import { DnsError } from '../dns/errors.js';
 import { locateInputOf } from '../dns/locate-uri.js';
-import { locate, type LocatedTarget, type LocateResult, type LookupStep } from '../dns/locator.js';
+import { locate, type LocatedTarget, type LocateResult } from '../dns/locator.js';
 import type { TlsaRrset } from '../dns/tlsa-record.js';
 import { lookupTlsaForTarget } from '../dns/tlsa-lookup.js';
 import { SipParseError } from '../sip/errors.js';
 import { parseUri } from '../sip/uri.js';
-import { EXIT_FINDINGS, EXIT_OK, parseCommandArgs, UsageError, type Command } from './command.js';
+import { EXIT_OK, parseCommandArgs, UsageError, type Command } from './command.js';
 import { createResolverFor, DNS_OPTIONS } from './dns-options.js';
+import { jsonDocument } from './json-output.js';
+import { startProgress } from './progress.js';
+import { jsonLookup, lookupLine, noTargetExit, noTargetLine, type JsonLookup } from './lookup-output.js';
 
 const USAGE = `usage: sipsec resolve URI [--dns-config FILE] [--json] [--tls-first] [--tlsa] [--backend NAME] [--server ADDR]
   Locates the servers of a sip: or sips: URI (RFC 3263: NAPTR, SRV, A/AAAA) and prints the
   targets in failover order with the DNSSEC state of every lookup.
   --dns-config FILE  Unbound-syntax config for the in-process validator (stub zones, trust anchors)
-  --json             one JSON object: {"uri","targets":[...],"lookups":[...]}
   --tls-first        try _sips._tcp first for a sip: URI without NAPTR (as a proxy does)
   --tlsa             also look up the TLSA records of each TLS target whose lookups were all secure
   --backend NAME     libunbound (default: validates in-process from the root trust anchor),
                      ad-bit (trust the AD bit of --server), system (no validation)
   --server ADDR      the validating resolver for ad-bit, or the server for system (ip[:port])
-exit: 0 at least one target, 1 none, 2 usage or configuration error`;
+  --json             one JSON document (schema sipsec.resolve/1, docs/CLI.md): the targets, and
+                     every lookup with its outcome (records, nxdomain, nodata, failure), its
+                     DNSSEC state and its records
+exit: 0 at least one target, 1 no target because a lookup was bogus (DNSSEC), 2 usage or
+      configuration error, 3 no target otherwise (no such name or service, timeout, resolver unreachable)`;
 
 interface JsonTarget {
   transport: string;
@@ -37,12 +43,6 @@ interface JsonTlsa {
   why?: string;
 }
 
-interface JsonLookup {
-  name: string;
-  type: string;
-  state: string;
-  why?: string;
-}
 
 export const resolveCommand: Command = {
   name: 'resolve',
@@ -71,6 +71,7 @@ export const resolveCommand: Command = {
       throw err;
     }
     const resolver = await createResolverFor(values);
+    const progress = startProgress(io, `resolving ${text}`);
     let result: LocateResult;
     const tlsa = new Map<LocatedTarget, TlsaRrset>();
     try {
@@ -85,10 +86,12 @@ export const resolveCommand: Command = {
       if (err instanceof DnsError) throw new UsageError(`${text}: ${err.message}`, { cause: err });
       throw err;
     } finally {
+      progress.stop();
       await resolver.close();
     }
-    io.stdout(values.json === true ? `${JSON.stringify(toJson(text, result, tlsa))}\n` : toText(text, resolver.backend, result, tlsa));
-    return result.targets.length > 0 ? EXIT_OK : EXIT_FINDINGS;
+    const code = result.targets.length > 0 ? EXIT_OK : noTargetExit(result.lookups);
+    io.stdout(values.json === true ? jsonDocument('resolve', { ...toJson(text, result, tlsa), backend: resolver.backend, exit: code }) : toText(text, resolver.backend, result, tlsa));
+    return code;
   },
 };
 
@@ -121,16 +124,11 @@ function jsonTlsa(rrset: TlsaRrset): JsonTlsa {
   return json;
 }
 
-function jsonLookup(step: LookupStep): JsonLookup {
-  const line: JsonLookup = { name: step.name, type: step.type, state: step.state };
-  if (step.why !== undefined) line.why = step.why;
-  return line;
-}
 
 function toText(uri: string, backend: string, result: LocateResult, tlsa: ReadonlyMap<LocatedTarget, TlsaRrset>): string {
   const lines = [`${uri}: SIP domain ${result.domain}, resolver ${backend}`];
   if (result.targets.length === 0) {
-    lines.push('no target');
+    lines.push(noTargetLine(result.lookups));
   } else {
     lines.push('targets, in failover order:');
     result.targets.forEach((t, i) => {
@@ -146,9 +144,6 @@ function toText(uri: string, backend: string, result: LocateResult, tlsa: Readon
     });
   }
   lines.push('lookups:');
-  for (const step of result.lookups) {
-    const why = step.why === undefined ? '' : `  (${step.why})`;
-    lines.push(`  ${step.type} ${step.name}: ${step.result}, ${step.state}${why}`);
-  }
+  for (const step of result.lookups) lines.push(`  ${lookupLine(step)}`);
   return `${lines.join('\n')}\n`;
 }

@@ -12,7 +12,8 @@ export { weakestState, type DnssecState } from './dnssec-state.js';
 export type { TlsaRecord, TlsaRrset } from './tlsa-record.js';
 export { lookupTlsa, lookupTlsaForTarget, tlsaName } from './tlsa-lookup.js';
 export {
-  locate, PROXY_LOCATE_OPTIONS, type LocateInput, type LocateOptions, type LocateResult, type LocatedTarget, type LookupStep,
+  locate, PROXY_LOCATE_OPTIONS, isSendableTarget, sendableTargets,
+  type LocateInput, type LocateOptions, type LocateResult, type LocatedTarget, type LookupStep, type SendableTarget, type SendableTransport,
 } from './locator.js';
 export { locateInputOf } from './locate-uri.js';
 export { defaultPort, isTlsTransport, srvPrefix, type SipTransport } from './sip-transport.js';

@@ -4,7 +4,7 @@ import { normalizeName } from './dns-name.js';
 import { weakestState, type DnssecState } from './dnssec-state.js';
 import { DnsError } from './errors.js';
 import { selectNaptr } from './naptr-select.js';
-import type { DnsAnswer, DnsRecordType, SrvRecord } from './records.js';
+import type { DnsAnswer, DnsFailure, DnsRecordType, RecordByType, SrvRecord } from './records.js';
 import type { DnsResolver } from './resolver.js';
 import {
   ALL_TRANSPORTS, defaultPort, isTlsTransport, srvPrefix, transportOfParam, type SipTransport,
@@ -58,6 +58,10 @@ export interface LookupStep {
   readonly result: DnsAnswer['kind'];
   /** The validator's reason (bogus) or the failure (indeterminate). */
   readonly why?: string;
+  /** For `result: 'failure'`: what failed (`bogus`, `timeout`, `network` for an unreachable resolver ...). */
+  readonly failure?: DnsFailure;
+  /** For `result: 'records'`: the records as answered (NAPTR, SRV, or addresses), for display. */
+  readonly records?: readonly RecordByType[DnsRecordType][];
 }
 
 /** One place to send the request, in failover order (RFC 3263 section 4.3). */
@@ -81,6 +85,24 @@ export interface LocatedTarget {
    * is the TLS layer's decision (a secure TLSA RRset, lookupTlsa).
    */
   readonly identities: readonly string[];
+}
+
+/**
+ * The transports sipsec's transport layer sends over: a located target with one of these is a
+ * `Destination` as it is (its transport type-checks as TransportProtocol, no cast). SCTP is located
+ * (RFC 3263) but not spoken.
+ */
+export type SendableTransport = Extract<SipTransport, 'udp' | 'tcp' | 'tls'>;
+
+export type SendableTarget = LocatedTarget & { readonly transport: SendableTransport };
+
+export function isSendableTarget(target: LocatedTarget): target is SendableTarget {
+  return target.transport === 'udp' || target.transport === 'tcp' || target.transport === 'tls';
+}
+
+/** The targets this stack can send to, in failover order: SCTP targets left out. */
+export function sendableTargets(targets: readonly LocatedTarget[]): SendableTarget[] {
+  return targets.filter(isSendableTarget);
 }
 
 export interface LocateResult {
@@ -304,7 +326,8 @@ class LocateSession {
 function stepOf(answer: DnsAnswer): LookupStep {
   const base = { name: answer.name, type: answer.type, state: answer.state, result: answer.kind };
   // Only the reasons of failures: a backend's general note (e.g. "not validated") is not a lookup's.
-  return answer.kind === 'failure' ? { ...base, why: answer.why } : base;
+  if (answer.kind === 'records') return { ...base, records: answer.records };
+  return answer.kind === 'failure' ? { ...base, why: answer.why, failure: answer.failure } : base;
 }
 
 /** Without the brackets of an IPv6 reference. */

@@ -19,6 +19,13 @@ export interface DemoOptions {
   readonly out: (text: string) => void;
   /** Aborting stops the command running and skips the rest; the lab is still stopped. */
   readonly signal?: AbortSignal;
+  /**
+   * Keep the lab running after the last step, until `signal` aborts, so that the printed commands
+   * can be re-run by hand (`--keep` of demo-main.ts).
+   */
+  readonly keep?: boolean;
+  /** Called when every step has run and the lab is being kept. */
+  readonly onKept?: () => void;
 }
 
 interface CliRun {
@@ -75,6 +82,8 @@ export async function runDemo(options: DemoOptions): Promise<boolean> {
   const { out } = options;
   const failures: string[] = [];
   let step = 'setup';
+  /** Every step ran (an interruption while the lab is kept afterwards is no failure). */
+  let completed = false;
   const check = (ok: boolean, what: string): void => {
     out(`  ${ok ? 'ok  ' : 'FAIL'} ${what}\n`);
     if (!ok) failures.push(`${step}: ${what}`);
@@ -210,7 +219,7 @@ export async function runDemo(options: DemoOptions): Promise<boolean> {
     {
       const files = TORTURE_SAMPLE.map(([name]) => join(options.tortureDir, 'rfc4475', name));
       out(`$ sipsec lint ${TORTURE_SAMPLE.map(([name]) => `rfc4475/${name}`).join(' ')}\n`);
-      const run = await runCli(options.nodePath, options.cliMain, ['lint', ...files], options.signal);
+      const run = await runCli(options.nodePath, options.cliMain, ['lint', '--json', ...files], options.signal);
       const lines = run.stdout.trim().split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as LintJson);
       if (lines.length === 0) throw new Error(`sipsec lint printed nothing (exit ${run.code}): ${run.stderr.split('\n')[0] ?? ''}`);
       for (const [i, [name, expected]] of TORTURE_SAMPLE.entries()) {
@@ -222,14 +231,21 @@ export async function runDemo(options: DemoOptions): Promise<boolean> {
         check(got === expected, `${name.padEnd(13)} ${detail}`);
       }
     }
+    completed = true;
   } catch (err) {
     const message = options.signal?.aborted === true ? 'interrupted' : err instanceof Error ? err.message : String(err);
     failures.push(`${step}: ${message}`);
     out(`\nFAIL at step ${step}: ${message}\n`);
   } finally {
+    if (options.keep === true && completed && lab !== undefined && options.signal !== undefined && !options.signal.aborted) {
+      out(`\nthe lab keeps running (--keep): in another shell, run\n  export LAB=${options.dir}\nand the commands above (sipsec on the PATH: npm link, or npx sipsec in the checkout). Ctrl-C stops the lab.\n`);
+      const signal = options.signal;
+      options.onKept?.();
+      await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+    }
     await lab?.stop();
   }
-  if (options.signal?.aborted === true && !failures.some((f) => f.includes('interrupted'))) failures.push(`${step}: interrupted`);
+  if (options.signal?.aborted === true && !completed && !failures.some((f) => f.includes('interrupted'))) failures.push(`${step}: interrupted`);
   out(failures.length === 0
     ? '\ndemo: every step showed what it should\n'
     : `\ndemo FAILED (${failures.length}):\n${failures.map((f) => `  - ${f}`).join('\n')}\n`);

@@ -37,6 +37,12 @@ export interface VerifiedConnection {
   readonly verdict: PeerVerdict;
   /** The DER certificates the server presented, leaf first. */
   readonly presentedChain: readonly Buffer[];
+  /**
+   * The Node or OpenSSL error code (`ECONNREFUSED`, `ERR_SSL_WRONG_VERSION_NUMBER` ...) when the
+   * socket failed before the handshake completed, so that the caller can name a refused connection
+   * as such and need not read the library's message text.
+   */
+  readonly errorCode?: string;
 }
 
 const defaultContexts = new SecureContextCache();
@@ -63,11 +69,11 @@ export function connectAndVerify(options: ConnectAndVerifyOptions): Promise<Veri
       socket.removeListener('error', onError);
       resolve(result);
     };
-    const fail = (reason: Reason): void => {
+    const fail = (reason: Reason, errorCode?: string): void => {
       socket.destroy();
-      finish({ socket: null, verdict: transportFailureVerdict(reason), presentedChain: [] });
+      finish({ socket: null, verdict: transportFailureVerdict(reason), presentedChain: [], ...(errorCode !== undefined ? { errorCode } : {}) });
     };
-    const onError = (err: Error): void => fail({ code: 'tls-handshake-failed', detail: err.message });
+    const onError = (err: NodeJS.ErrnoException): void => fail({ code: 'tls-handshake-failed', detail: err.message }, typeof err.code === 'string' ? err.code : undefined);
     const timer = setTimeout(() => fail({ code: 'tls-timeout', timeoutMs }), timeoutMs);
     socket.once('error', onError);
     socket.once('secureConnect', () => {

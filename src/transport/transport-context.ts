@@ -92,3 +92,15 @@ export class TransportError extends Error {
     this.name = 'TransportError';
   }
 }
+
+/** A TransportLayer option that cannot be used (checked at start, before any socket is opened); `option` names it. */
+export class TransportConfigError extends Error {
+  readonly code = 'TRANSPORT_ERR_CONFIG' as const;
+  constructor(
+    readonly option: string,
+    message: string,
+  ) {
+    super(`${option}: ${message}`);
+    this.name = 'TransportConfigError';
+  }
+}

@@ -17,7 +17,7 @@ import { SecureContextCache } from './secure-context-cache.js';
 import { StreamConnection } from './stream-connection.js';
 import { connectAndVerify, verifyInboundPeer } from './tls-connect.js';
 import { tlsServerOptions, type ServerCertificate } from './tls-server-options.js';
-import { TransportError, type Destination, type Endpoint, type TransportContext, type TransportProtocol } from './transport-context.js';
+import { TransportConfigError, TransportError, type Destination, type Endpoint, type TransportContext, type TransportProtocol } from './transport-context.js';
 import { stderrTransportLog, type TransportLog } from './transport-log.js';
 import { WsConnection } from './ws-connection.js';
 import { createWsServer, handshakeWs } from './ws-transport.js';
@@ -40,7 +40,11 @@ export interface ListenerSpec {
 }
 
 export interface TransportLayerOptions {
-  readonly listeners: readonly ListenerSpec[];
+  /**
+   * Where to listen. Default none: a client that only opens TCP, TLS, WS or WSS connections needs
+   * no listener; sending over UDP needs a UDP listener of the destination's address family.
+   */
+  readonly listeners?: readonly ListenerSpec[];
   /**
    * Trust anchors for verifying TLS peers (servers we connect to, clients presenting certificates).
    * Default: the roots Node ships (TrustStore.system()), so that every hop is verified unless the
@@ -69,6 +73,8 @@ export interface TransportLayerOptions {
 export interface SendResult {
   readonly connectionId: string | undefined;
   readonly peer: PeerVerdict | undefined;
+  /** TLS and WSS: the protocol version and cipher suite the connection negotiated (`TLSv1.3`, `TLS_AES_256_GCM_SHA384`). */
+  readonly tls?: { readonly protocol: string; readonly cipher: string };
 }
 
 interface Listening {
@@ -136,9 +142,12 @@ export class TransportLayer {
 
   /** Binds every listener; rejects (and closes what was opened) if one cannot be bound. */
   static async start(options: TransportLayerOptions): Promise<TransportLayer> {
+    const listeners: unknown = options.listeners ?? [];
+    // Checked here for callers without the type checker: a raw "not iterable" TypeError says nothing.
+    if (!Array.isArray(listeners)) throw new TransportConfigError('listeners', 'must be an array of listener specs ({ transport, address, port })');
     const layer = new TransportLayer(options);
     try {
-      for (const spec of options.listeners) layer.#listening.push(await layer.#listen(spec));
+      for (const spec of listeners as readonly ListenerSpec[]) layer.#listening.push(await layer.#listen(spec));
     } catch (err) {
       await layer.close({ force: true });
       throw err;
@@ -173,7 +182,8 @@ export class TransportLayer {
     }
     const connection = await this.#connectionFor(destination, destination.transport);
     await connection.send(bytes);
-    return { connectionId: connection.id, peer: connection.peer };
+    const session = tlsSessionOf(connection);
+    return { connectionId: connection.id, peer: connection.peer, ...(session !== undefined ? { tls: session } : {}) };
   }
 
   /** True from the first close() on, graceful or not. */
@@ -596,19 +606,29 @@ export class TransportLayer {
       throw new TransportError('peer-not-authenticated', `a ${destination.transport.toUpperCase()} destination needs the SIP domain to verify the server against`);
     }
     const trustStore = this.#options.trustStore ?? TrustStore.system();
-    const { socket, verdict } = await connectAndVerify({
+    const { socket, verdict, errorCode } = await connectAndVerify({
       host: destination.address,
       port: destination.port,
       target,
       trustStore,
       contexts: this.#contexts,
+      // One deadline for TCP connect and handshake together, the same limit as a plain TCP connect.
+      timeoutMs: this.#limits.connectTimeoutMs,
       ...(this.#options.tlsPolicy ? { policy: this.#options.tlsPolicy } : {}),
       ...(this.#options.clientCertificate ? { clientCertificate: this.#options.clientCertificate } : {}),
     });
     if (socket === null) {
+      const where = `${destination.address}:${destination.port}`;
+      if (errorCode === 'ECONNREFUSED') throw new TransportError('connection-refused', `${where} refused the connection`, verdict);
+      if (errorCode === 'ECONNRESET') throw new TransportError('connection-reset', `${where} reset the connection during the TLS handshake`, verdict);
+      if (errorCode === 'EHOSTUNREACH' || errorCode === 'ENETUNREACH') throw new TransportError('unreachable', `${where}: ${errorCode}`, verdict);
       const [first] = verdict.reasons;
       const reason = first?.code === 'tls-timeout' ? 'tls-timeout' : first?.code === 'tls-handshake-failed' ? 'tls-handshake-failed' : 'peer-not-authenticated';
-      throw new TransportError(reason, verdict.reasons.map((r) => r.code).join(', ') || 'not authenticated', verdict);
+      // Vocabulary words only: this text reaches Warning headers, and OpenSSL's messages carry file paths.
+      const detail = reason === 'tls-handshake-failed'
+        ? `TLS handshake with ${where} failed${errorCode !== undefined && /^[A-Z0-9_]{1,64}$/.test(errorCode) ? ` (${errorCode})` : ''}`
+        : verdict.reasons.map((r) => r.code).join(', ') || 'not authenticated';
+      throw new TransportError(reason, detail, verdict);
     }
     return { socket, verdict };
   }
@@ -631,6 +651,15 @@ export class TransportLayer {
       });
     });
   }
+}
+
+/** What a TLS or WSS connection negotiated; StreamConnection and WsConnection both keep their socket. */
+function tlsSessionOf(connection: Connection): { protocol: string; cipher: string } | undefined {
+  const socket: unknown = 'socket' in connection ? connection.socket : undefined;
+  if (!(socket instanceof tls.TLSSocket)) return undefined;
+  const protocol = socket.getProtocol();
+  const cipher = socket.getCipher() as tls.CipherNameAndProtocol | undefined;
+  return protocol === null || cipher === undefined ? undefined : { protocol, cipher: cipher.standardName };
 }
 
 /** One inbound connection: the listener's port too, since one client port can reach two listeners. */

@@ -16,7 +16,9 @@ interface ResolveJson {
     transport: string; address: string; port: number; srvHost?: string; dnssec: string; identities: string[];
     tlsa?: { name: string; state: string; records: { data: string }[] };
   }[];
-  lookups: { name: string; type: string; state: string; why?: string }[];
+  lookups: { name: string; type: string; result: string; state: string; failure?: string; why?: string; records?: object[] }[];
+  schema: string;
+  exit: number;
 }
 
 // `sipsec resolve` with the in-process validator configured for signed zones served by NSD.
@@ -43,8 +45,15 @@ describe('sipsec resolve', () => {
       identities: ['secure.test', 'sip1.secure.test'],
     });
     assert.equal(json.targets.length, 4);
-    assert.deepEqual(json.lookups[0], { name: 'secure.test', type: 'NAPTR', state: 'secure' });
-    assert.deepEqual(Object.keys(json).sort(), ['lookups', 'targets', 'uri']);
+    const naptr = json.lookups[0];
+    assert.deepEqual({ name: naptr?.name, type: naptr?.type, result: naptr?.result, state: naptr?.state }, { name: 'secure.test', type: 'NAPTR', result: 'records', state: 'secure' });
+    // The record data of each lookup is kept.
+    assert.ok(naptr?.records?.some((r) => (r as { services?: string }).services === 'SIPS+D2T'), JSON.stringify(naptr));
+    const srv = json.lookups.find((l) => l.type === 'SRV' && l.name === '_sips._tcp.secure.test');
+    assert.ok(srv?.records?.some((r) => (r as { target?: string }).target === 'sip1.secure.test'));
+    assert.deepEqual(Object.keys(json), ['schema', 'uri', 'targets', 'lookups', 'backend', 'exit']);
+    assert.equal(json.schema, 'sipsec.resolve/1');
+    assert.ok(c.out().endsWith('}\n') && c.out().split('\n').length === 2, 'one JSON document on one line');
   });
 
   test('bogus lookups are shown with the validator reason', async () => {
@@ -82,12 +91,52 @@ describe('sipsec resolve', () => {
     assert.match(text.out(), /TLSA _5061\._tcp\.sip1\.secure\.test: secure, 3 1 1 /);
   });
 
-  test('exit 1 when no target is found', async () => {
+  test('no target: exit 3 for a name that does not exist, each lookup with its outcome', async () => {
     const c = capture();
-    assert.equal(await runCli(['resolve', 'sip:nothere.secure.test', '--dns-config', fixture.unboundConfigFile, '--json'], c.io), 1);
+    assert.equal(await runCli(['resolve', 'sip:nothere.secure.test', '--dns-config', fixture.unboundConfigFile, '--json'], c.io), 3);
     const json = JSON.parse(c.out()) as ResolveJson;
     assert.deepEqual(json.targets, []);
-    assert.ok(json.lookups.some((l) => l.type === 'NAPTR' && l.state === 'secure'));
+    assert.equal(json.exit, 3);
+    assert.ok(json.lookups.some((l) => l.type === 'NAPTR' && l.state === 'secure' && l.result === 'nxdomain'), JSON.stringify(json.lookups));
+    const text = capture();
+    assert.equal(await runCli(['resolve', 'sip:nothere.secure.test', '--dns-config', fixture.unboundConfigFile], text.io), 3);
+    assert.match(text.out(), /no target: .*NAPTR nothere\.secure\.test is nxdomain/);
+  });
+
+  test('no target: exit 1 when a lookup is bogus, named with the validator reason', async () => {
+    const c = capture();
+    assert.equal(await runCli(['resolve', 'sips:bogus.test', '--dns-config', fixture.unboundConfigFile], c.io), 1);
+    assert.match(c.out(), /no target: SRV _sips\._tcp\.bogus\.test is bogus \(validation failure .+\)/);
+  });
+
+  test('sipsec options names the failed lookup and its state, in text and JSON, and sends nothing', async () => {
+    const bogus = capture();
+    assert.equal(await runCli(['options', 'sips:bogus.test', '--dns-config', fixture.unboundConfigFile], bogus.io), 1);
+    assert.match(bogus.out(), /sips:bogus\.test: no target: SRV _sips\._tcp\.bogus\.test is bogus \(validation failure .+\)/);
+    assert.match(bogus.out(), /lookups:\n {2}NAPTR bogus\.test: nodata, secure\n {2}SRV _sips\._tcp\.bogus\.test: failure \(bogus\), bogus/);
+
+    const missing = capture();
+    assert.equal(await runCli(['options', 'sips:nothere.secure.test', '--dns-config', fixture.unboundConfigFile, '--json'], missing.io), 3);
+    const json = JSON.parse(missing.out()) as { schema: string; outcome: string; exit: number; attempts: unknown[]; located: { why: string; lookups: ResolveJson['lookups'] } };
+    assert.equal(json.schema, 'sipsec.options/1');
+    assert.equal(json.outcome, 'no-target');
+    assert.deepEqual(json.attempts, []);
+    assert.match(json.located.why, /NAPTR nothere\.secure\.test is nxdomain/);
+    assert.ok(json.located.lookups.some((l) => l.result === 'nxdomain'));
+
+    // A zone whose server never answers: the lookup is named with `timeout`.
+    const timeout = capture();
+    assert.equal(await runCli(['options', 'sips:timeout.test', '--dns-config', fixture.unboundConfigFile], timeout.io), 3);
+    assert.match(timeout.out(), /no target: NAPTR timeout\.test is (timeout|servfail|resolver unreachable)/);
+  });
+
+  test('sipsec options with an unreachable resolver says so', async () => {
+    const c = capture();
+    // Port 9 on loopback (discard): nothing answers DNS there; the system backend reports the failure.
+    assert.equal(await runCli(['options', 'sips:secure.test', '--backend', 'system', '--server', '127.0.0.1:9', '--json'], c.io), 3);
+    const json = JSON.parse(c.out()) as { located: { why: string; lookups: ResolveJson['lookups'] } };
+    assert.ok(json.located.lookups.every((l) => l.result === 'failure'), JSON.stringify(json.located.lookups));
+    assert.match(json.located.why, /is (timeout|resolver unreachable)/);
   });
 
   test('the system backend reports every lookup insecure', async () => {
