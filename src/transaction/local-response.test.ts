@@ -5,7 +5,7 @@ import { serializeMessage } from '../sip/serialize-message.js';
 import type { SipResponse } from '../sip/message.js';
 import { buildCancel } from './ack-request.js';
 import { request } from './fixtures.test.support.js';
-import { buildResponse, buildTimeoutResponse, buildTransportFailureResponse, warnAgentOf } from './local-response.js';
+import { buildResponse, buildTimeoutResponse, buildTransportFailureResponse, warnAgentOf, warningDetail } from './local-response.js';
 
 test('buildResponse copies Via (all, in order), From, To, Call-ID, CSeq and adds the To tag (8.2.6.2)', () => {
   const req = request({ extraVia: ['SIP/2.0/TCP 10.0.0.1;branch=z9hG4bKlower'] });
@@ -34,6 +34,14 @@ test('the transport-failure 503 names the reason in Warning 399 and Reason', () 
   assert.equal(reason?.cause, 503);
   assert.equal(reason?.text, 'tls-handshake-failed');
   assert.equal((parseMessage(serializeMessage(r)) as SipResponse).warnings()[0]?.code, 399);
+});
+
+test('a failure detail in a Warning is bounded and never carries a library\'s own text', () => {
+  const openssl = 'write EPROTO 4027F1E9:error:0A000410:SSL routines:ssl3_read_bytes:sslv3 alert handshake failure:../deps/openssl/openssl/ssl/record/rec_layer_s3.c:1590:';
+  assert.equal(warningDetail(openssl), 'the connection failed (details in the log)');
+  assert.equal(warningDetail('x'.repeat(5000)).length, 200);
+  const r = buildTransportFailureResponse(request({ method: 'OPTIONS' }), { reason: 'tls-handshake-failed', detail: openssl, error: undefined }, 'sipsec');
+  assert.doesNotMatch(r.header('warning') ?? '', /SSL routines|\.c:/);
 });
 
 test('the timeout 408 names the timer', () => {

@@ -1,4 +1,5 @@
 import { quote } from '../sip/header-scanner.js';
+import { MAX_DETAIL_CHARS } from '../sip/errors.js';
 import { SipResponse, type SipRequest } from '../sip/message.js';
 import type { Via } from '../sip/via.js';
 import type { TransportFailure } from './fsm.js';
@@ -33,7 +34,7 @@ export function buildResponse(request: SipRequest, status: number, reason: strin
  */
 export function buildTransportFailureResponse(request: SipRequest, failure: TransportFailure, warnAgent: string): SipResponse {
   const response = buildResponse(request, 503, 'Service Unavailable');
-  response.addHeader('warning', `399 ${warnAgent} ${quote(printable(`${failure.reason}: ${failure.detail}`))}`);
+  response.addHeader('warning', `399 ${warnAgent} ${quote(`${printable(failure.reason)}: ${warningDetail(failure.detail)}`)}`);
   response.addHeader('reason', `SIP;cause=503;text=${quote(printable(failure.reason))}`);
   return response;
 }
@@ -53,6 +54,18 @@ export function warnAgentOf(via: Via | undefined): string {
   if (via === undefined) return 'sipsec';
   const host = via.hostKind === 'ipv6' ? `[${via.host}]` : via.host;
   return via.port === undefined ? host : `${host}:${via.port}`;
+}
+
+/**
+ * A failure's detail as a Warning header may carry it: bounded and escaped (boundedDetail), and
+ * never a library's own text: OpenSSL's messages name error codes and source files
+ * (`error:0A00010B:SSL routines:...:ssl/record/...c:354`), which belong in the log, not in a
+ * header that travels to the caller.
+ */
+export function warningDetail(detail: string): string {
+  if (/error:[0-9A-Fa-f]{8}:|\.c:\d+/.test(detail)) return 'the connection failed (details in the log)';
+  const text = printable(detail);
+  return text.length > MAX_DETAIL_CHARS ? `${text.slice(0, MAX_DETAIL_CHARS - 3)}...` : text;
 }
 
 /** Control characters cannot appear in a quoted-string (RFC 3261 section 25.1 qdtext). */

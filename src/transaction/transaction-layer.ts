@@ -3,7 +3,8 @@ import type { TxLimits, TxTimers } from '../limits.js';
 import type { SipMessage, SipRequest, SipResponse } from '../sip/message.js';
 import type { ParseResult } from '../sip/parse-message.js';
 import { branchOf } from '../sip/via.js';
-import { isReliable, TransportError, type Destination, type TransportContext } from '../transport/transport-context.js';
+import type { PeerVerdict } from '../tls/verdict.js';
+import { isReliable, TransportError, type Destination, type HopReport, type TlsSession, type TransportContext } from '../transport/transport-context.js';
 import { systemClock, type Clock } from './clock.js';
 import { TransactionError } from './errors.js';
 import type { Step, TimerName, TransportFailure, TxAction, TxConfig } from './fsm.js';
@@ -37,6 +38,19 @@ export interface ResponseInfo {
   readonly context: TransportContext | undefined;
   /** For `transport-error` and `closed`: the reason word and detail. */
   readonly failure: TransportFailure | undefined;
+  /**
+   * The hop the request went out on: its connection, the verdict on the server (also the one that
+   * refused it), the TLS session. For a received response, what its connection says; otherwise
+   * what the last send reported. Undefined when nothing was sent (or `send` reports nothing).
+   */
+  readonly hop: HopReport | undefined;
+}
+
+/** What `send` may report of the hop it used (TransportLayer.send's SendResult has this shape). */
+export interface SendReport {
+  readonly connectionId?: string | undefined;
+  readonly peer?: PeerVerdict | undefined;
+  readonly tls?: TlsSession | undefined;
 }
 
 /** The client TU's callbacks for one transaction. */
@@ -47,6 +61,8 @@ export interface ClientTransactionHandlers {
    * Exactly one final response reaches the TU per transaction.
    */
   onResponse(response: SipResponse, info: ResponseInfo, tx: ClientTransaction): void;
+  /** The request (or a retransmission of it) went out on this hop; the wait for a response starts. */
+  onSent?(hop: HopReport, tx: ClientTransaction): void;
   /** A send failed after the final response was delivered (the ACK for a non-2xx). */
   onTransportError?(failure: TransportFailure, tx: ClientTransaction): void;
   onTerminated?(tx: ClientTransaction): void;
@@ -58,7 +74,7 @@ export interface TransactionLayerOptions {
    * It may resolve with the stream connection used, so that connectionLost() can fail the
    * transactions still waiting for a response on it.
    */
-  send(message: SipMessage, destination: Destination): Promise<void | { readonly connectionId?: string | undefined }>;
+  send(message: SipMessage, destination: Destination): Promise<void | SendReport>;
   clock?: Clock;
   timers?: Partial<TxTimers>;
   limits?: Partial<TxLimits>;
@@ -112,7 +128,7 @@ export interface CallbackErrorReport {
 }
 
 export type TuCallbackName =
-  | 'onRequest' | 'onAck' | 'onStrayResponse' | 'onTransportError' | 'onTimeout' | 'onResponse' | 'onTerminated';
+  | 'onRequest' | 'onAck' | 'onStrayResponse' | 'onTransportError' | 'onTimeout' | 'onResponse' | 'onSent' | 'onTerminated';
 
 type TxKind = 'invite' | 'non-invite';
 
@@ -139,6 +155,8 @@ export class ClientTransaction extends TxRuntime {
   /** @internal */ finalDelivered = false;
   /** The stream connection the request last went out on, when the transport said. */
   connectionId: string | undefined = undefined;
+  /** The hop the last send used or refused; undefined before the first send completes. */
+  hop: HopReport | undefined = undefined;
 
   constructor(
     /** clientTxKey: top Via branch and method (section 17.1.3). */
@@ -607,7 +625,8 @@ export class TransactionLayer {
         case 'deliverResponse':
           if (tx instanceof ClientTransaction) {
             if (action.response.status >= 200) tx.finalDelivered = true;
-            this.#guard('onResponse', tx.request, tx, () => tx.handlers.onResponse(action.response, { origin: 'network', context: tx.lastContext, failure: undefined }, tx));
+            const hop = hopOfResponse(tx.lastContext, tx.hop);
+            this.#guard('onResponse', tx.request, tx, () => tx.handlers.onResponse(action.response, { origin: 'network', context: tx.lastContext, failure: undefined, hop }, tx));
           }
           break;
         case 'deliverRequest':
@@ -618,7 +637,7 @@ export class TransactionLayer {
             const timer = action.timer;
             if (timer === 'timerH') break;
             tx.finalDelivered = true;
-            this.#guard('onResponse', tx.request, tx, () => tx.handlers.onResponse(buildTimeoutResponse(tx.request, timer), { origin: 'timeout', context: undefined, failure: undefined }, tx));
+            this.#guard('onResponse', tx.request, tx, () => tx.handlers.onResponse(buildTimeoutResponse(tx.request, timer), { origin: 'timeout', context: undefined, failure: undefined, hop: tx.hop }, tx));
           } else {
             this.#guard('onTimeout', tx.request, tx, () => this.#options.onTimeout?.(tx, 'timerH'));
           }
@@ -639,18 +658,26 @@ export class TransactionLayer {
   #deliverClientFailure(tx: ClientTransaction, failure: TransportFailure, origin: 'transport-error' | 'closed'): void {
     tx.finalDelivered = true;
     const agent = this.#options.warnAgent ?? warnAgentOf(safeTopVia(tx.request));
-    this.#guard('onResponse', tx.request, tx, () => tx.handlers.onResponse(buildTransportFailureResponse(tx.request, failure, agent), { origin, context: undefined, failure }, tx));
+    this.#guard('onResponse', tx.request, tx, () => tx.handlers.onResponse(buildTransportFailureResponse(tx.request, failure, agent), { origin, context: undefined, failure, hop: tx.hop }, tx));
   }
 
   #send(tx: ClientTransaction | ServerTransaction, message: SipMessage): void {
     const destination = tx instanceof ClientTransaction ? tx.destination : tx.responseDestination;
     const fail = (err: unknown): void => {
       const failure = toFailure(err);
-      if (tx instanceof ClientTransaction) this.#dispatchClient(tx, { type: 'transportError', failure });
-      else this.dispatchServer(tx, { type: 'transportError', failure });
+      if (tx instanceof ClientTransaction) {
+        if (err instanceof TransportError && err.verdict !== undefined) tx.hop = { connectionId: undefined, verdict: err.verdict, tls: undefined };
+        this.#dispatchClient(tx, { type: 'transportError', failure });
+      } else {
+        this.dispatchServer(tx, { type: 'transportError', failure });
+      }
     };
-    const sent = (result: void | { readonly connectionId?: string | undefined }): void => {
-      if (tx instanceof ClientTransaction && result !== undefined && result.connectionId !== undefined) tx.connectionId = result.connectionId;
+    const sent = (result: void | SendReport): void => {
+      if (!(tx instanceof ClientTransaction) || tx.terminated && tx.finalDelivered) return;
+      const hop: HopReport = { connectionId: result?.connectionId, verdict: result?.peer, tls: result?.tls };
+      tx.hop = hop;
+      if (hop.connectionId !== undefined) tx.connectionId = hop.connectionId;
+      this.#guard('onSent', tx.request, tx, () => tx.handlers.onSent?.(hop, tx));
     };
     try {
       this.#options.send(message, destination).then(sent, fail);
@@ -698,6 +725,19 @@ export class TransactionLayer {
     if (tx instanceof ClientTransaction) this.#guard('onTerminated', tx.request, tx, () => tx.handlers.onTerminated?.(tx));
     else this.#guard('onTerminated', tx.request, tx, () => tx.onTerminated?.());
   }
+}
+
+/**
+ * The hop of a received response: its connection's word first (the response may overtake the
+ * send's own report, which comes with the write's callback), then what the send reported.
+ */
+function hopOfResponse(context: TransportContext | undefined, sent: HopReport | undefined): HopReport | undefined {
+  if (context === undefined) return sent;
+  return {
+    connectionId: context.connectionId ?? sent?.connectionId,
+    verdict: context.peer ?? sent?.verdict,
+    tls: context.tls ?? sent?.tls,
+  };
 }
 
 /** A send rejection as a failure: TransportError keeps its vocabulary word, anything else is `transport-failure`. */

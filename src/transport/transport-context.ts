@@ -34,6 +34,26 @@ export interface TransportContext {
   readonly peer: PeerVerdict | undefined;
   /** When the bytes were received (ms since the epoch). */
   readonly receivedAtMs: number;
+  /** For TLS and WSS: what the connection negotiated. */
+  readonly tls?: TlsSession;
+}
+
+/** What a TLS or WSS connection negotiated: `TLSv1.3`, `TLS_AES_256_GCM_SHA384`. */
+export interface TlsSession {
+  readonly protocol: string;
+  readonly cipher: string;
+}
+
+/**
+ * The hop a request went out on, as the transport reported it: what the TU needs to judge the hop
+ * (the verdict, also when it refused the server) and to send again on the same connection.
+ */
+export interface HopReport {
+  /** The stream connection; undefined for UDP, or when no connection was set up. */
+  readonly connectionId: string | undefined;
+  /** TLS and WSS: the verdict on the server. */
+  readonly verdict: PeerVerdict | undefined;
+  readonly tls: TlsSession | undefined;
 }
 
 /** Where to send a message: a transport, an address and port, optionally an existing connection. */

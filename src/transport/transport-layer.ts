@@ -17,7 +17,7 @@ import { SecureContextCache } from './secure-context-cache.js';
 import { StreamConnection } from './stream-connection.js';
 import { connectAndVerify, verifyInboundPeer } from './tls-connect.js';
 import { tlsServerOptions, type ServerCertificate } from './tls-server-options.js';
-import { TransportConfigError, TransportError, type Destination, type Endpoint, type TransportContext, type TransportProtocol } from './transport-context.js';
+import { TransportConfigError, TransportError, type Destination, type Endpoint, type TlsSession, type TransportContext, type TransportProtocol } from './transport-context.js';
 import { stderrTransportLog, type TransportLog } from './transport-log.js';
 import { WsConnection } from './ws-connection.js';
 import { createWsServer, handshakeWs } from './ws-transport.js';
@@ -73,8 +73,8 @@ export interface TransportLayerOptions {
 export interface SendResult {
   readonly connectionId: string | undefined;
   readonly peer: PeerVerdict | undefined;
-  /** TLS and WSS: the protocol version and cipher suite the connection negotiated (`TLSv1.3`, `TLS_AES_256_GCM_SHA384`). */
-  readonly tls?: { readonly protocol: string; readonly cipher: string };
+  /** TLS and WSS: the protocol version and cipher suite the connection negotiated. */
+  readonly tls?: TlsSession;
 }
 
 interface Listening {
@@ -182,7 +182,7 @@ export class TransportLayer {
     }
     const connection = await this.#connectionFor(destination, destination.transport);
     await connection.send(bytes);
-    const session = tlsSessionOf(connection);
+    const session = this.#sessionOf(connection);
     return { connectionId: connection.id, peer: connection.peer, ...(session !== undefined ? { tls: session } : {}) };
   }
 
@@ -468,6 +468,7 @@ export class TransportLayer {
   }
 
   #contextOf(connection: Connection): TransportContext {
+    const session = this.#sessionOf(connection);
     return {
       transport: connection.transport,
       local: connection.local,
@@ -475,7 +476,21 @@ export class TransportLayer {
       connectionId: connection.id,
       peer: connection.peer,
       receivedAtMs: Date.now(),
+      ...(session === undefined ? {} : { tls: session }),
     };
+  }
+
+  /** A connection's TLS session, read from its socket once (two native calls) and kept with it. */
+  readonly #sessions = new WeakMap<Connection, TlsSession | null>();
+
+  #sessionOf(connection: Connection): TlsSession | undefined {
+    let session = this.#sessions.get(connection);
+    if (session === undefined) {
+      if (connection.transport !== 'tls' && connection.transport !== 'wss') return undefined;
+      session = tlsSessionOf(connection) ?? null;
+      this.#sessions.set(connection, session);
+    }
+    return session ?? undefined;
   }
 
   #framingLost(connection: StreamConnection, error: FramingError): void {
@@ -654,7 +669,7 @@ export class TransportLayer {
 }
 
 /** What a TLS or WSS connection negotiated; StreamConnection and WsConnection both keep their socket. */
-function tlsSessionOf(connection: Connection): { protocol: string; cipher: string } | undefined {
+function tlsSessionOf(connection: Connection): TlsSession | undefined {
   const socket: unknown = 'socket' in connection ? connection.socket : undefined;
   if (!(socket instanceof tls.TLSSocket)) return undefined;
   const protocol = socket.getProtocol();

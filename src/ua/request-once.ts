@@ -11,11 +11,12 @@ import type { SipRequest, SipResponse } from '../sip/message.js';
 import type { SipUri } from '../sip/uri.js';
 import type { TrustStore } from '../tls/trust-store.js';
 import type { PeerVerdict } from '../tls/verdict.js';
-import { TransactionLayer, type ResponseOrigin } from '../transaction/transaction-layer.js';
-import { isSecureTransport, TransportError, type Destination, type TransportFailureReason } from '../transport/transport-context.js';
-import { TransportLayer } from '../transport/transport-layer.js';
+import { warningDetail } from '../transaction/local-response.js';
+import type { ResponseOrigin } from '../transaction/transaction-layer.js';
+import { isSecureTransport, TransportError, type Destination, type HopReport, type TransportFailureReason } from '../transport/transport-context.js';
 import type { TransportLog } from '../transport/transport-log.js';
 import { buildRequest } from './build-request.js';
+import { SipStack } from './sip-stack.js';
 
 export interface RequestOnceOptions {
   readonly uri: SipUri;
@@ -90,25 +91,22 @@ export async function requestOnce(options: RequestOnceOptions): Promise<RequestO
   const settled = new Promise<Omit<RequestOnceResult, 'request' | 'verdict' | 'tls'>>((resolve) => (settle = resolve));
   const none = { response: undefined, origin: undefined, rttMs: undefined, detail: undefined, fault: undefined };
   let phase: 'connecting' | 'waiting' = 'connecting';
-  let verdict: PeerVerdict | undefined;
-  let tls: RequestOnceResult['tls'];
-  let connectionId: string | undefined;
+  let hop: HopReport | undefined;
   let sentAt = 0;
-  let pendingSend: Promise<unknown> | undefined;
   const framingFault = (code: string, detail: string): void => settle({ ...none, outcome: 'framing-error', detail: `${code}: ${detail}`, fault: { code, detail } });
 
-  // The transport is built first and hands messages to the transaction layer built next.
-  const layers: { transactions?: TransactionLayer } = {};
-  const transport = await TransportLayer.start({
+  const stack = await SipStack.start({
     listeners: destination.transport === 'udp' ? [{ transport: 'udp', address: bindAddress, port: 0 }] : [],
     ...(options.trustStore ? { trustStore: options.trustStore } : {}),
     ...(options.clientCertificate ? { clientCertificate: options.clientCertificate } : {}),
     // Sockets die by the deadline too, so that nothing keeps the process alive after it.
     limits: { connectTimeoutMs: timeoutMs },
-    onMessage: (message, context) => layers.transactions?.receive(message, context),
+    // The deadline below governs; Timer F must not end the attempt first. T1 shrinks with a short deadline so UDP still retransmits.
+    transactions: { timers: { t1Ms: Math.max(1, Math.min(TX_TIMERS.t1Ms, Math.floor(timeoutMs / 64))), timerFMs: timeoutMs * 2, timerBMs: timeoutMs * 2 } },
+    tu: () => ({}),
     onInvalid: (result, context) => {
       // Only what our peer sent and is not a request (which it may send too): a response that does not parse, or bytes that are no SIP.
-      const fromPeer = connectionId !== undefined ? context.connectionId === connectionId : context.remote.address === destination.address && context.remote.port === destination.port;
+      const fromPeer = hop?.connectionId !== undefined ? context.connectionId === hop.connectionId : context.remote.address === destination.address && context.remote.port === destination.port;
       if (!fromPeer || result.message?.kind === 'request') return;
       const [first] = result.faults;
       framingFault(first?.code ?? 'invalid', first?.detail ?? 'the response does not parse');
@@ -117,44 +115,11 @@ export async function requestOnce(options: RequestOnceOptions): Promise<RequestO
       log({ level: 'debug', event: 'connection-closed', connection: id, reason });
       // The framer gave up on the stream (a flood, a 200 KB header line): no response can follow.
       const lost = /^framing-lost: ([A-Z0-9_]{1,64})$/.exec(reason);
-      if (lost?.[1] !== undefined && id === connectionId) framingFault(lost[1], 'the server sent bytes that cannot be framed as SIP');
-      layers.transactions?.connectionLost(id, closeWord(reason));
+      if (lost?.[1] !== undefined && id === hop?.connectionId) framingFault(lost[1], 'the server sent bytes that cannot be framed as SIP');
     },
     log,
   });
-  const udpPort = transport.listening()[0]?.port;
-  const transactions = new TransactionLayer({
-    send: async (message, to) => {
-      options.onPhase?.('connecting');
-      try {
-        const sending = transport.send(message, to);
-        pendingSend = sending;
-        const sent = await sending;
-        verdict = sent.peer ?? verdict;
-        tls = sent.tls ?? tls;
-        connectionId = sent.connectionId;
-        if (phase === 'connecting') {
-          phase = 'waiting';
-          sentAt = performance.now();
-          options.onPhase?.('waiting');
-        }
-        return { connectionId: sent.connectionId };
-      } catch (err) {
-        if (err instanceof TransportError) {
-          if (err.verdict !== undefined) verdict = err.verdict;
-          // The raw text (it may hold OpenSSL's message) goes to the log; the Warning gets our words.
-          const raw = err.verdict?.reasons.map((r) => ('detail' in r && typeof r.detail === 'string' ? `${r.code}: ${r.detail}` : r.code)).join('; ');
-          log({ level: 'info', event: 'send-failed', reason: err.reason, detail: raw === undefined || raw === '' ? err.detail : `${err.detail} [${raw}]` });
-          const safe = headerSafeDetail(err.detail, where);
-          if (safe !== err.detail) throw new TransportError(err.reason, safe, err.verdict, { cause: err });
-        }
-        throw err;
-      }
-    },
-    // The deadline below governs; Timer F must not end the attempt first. T1 shrinks with a short deadline so UDP still retransmits.
-    timers: { t1Ms: Math.max(1, Math.min(TX_TIMERS.t1Ms, Math.floor(timeoutMs / 64))), timerFMs: timeoutMs * 2, timerBMs: timeoutMs * 2 },
-  });
-  layers.transactions = transactions;
+  const udpPort = stack.listening()[0]?.port;
   const request = buildRequest({
     method: options.method ?? 'OPTIONS',
     uri: options.uri,
@@ -170,51 +135,38 @@ export async function requestOnce(options: RequestOnceOptions): Promise<RequestO
     else settle({ ...none, outcome: 'connect-timeout', detail: `no connection to ${where} within ${timeoutMs} ms` });
   }, timeoutMs);
   try {
-    transactions.sendRequest(request, destination, {
+    options.onPhase?.('connecting');
+    stack.transactions.sendRequest(request, destination, {
+      onSent: (sent) => {
+        hop = sent;
+        if (phase === 'waiting') return;
+        phase = 'waiting';
+        sentAt = performance.now();
+        options.onPhase?.('waiting');
+      },
       onResponse: (response, info) => {
         if (response.status < 200) return;
+        hop = info.hop ?? hop;
         if (info.origin === 'network') {
-          // The response carries the verdict on its connection; the send's own result may come later on a fast loopback.
-          verdict = info.context?.peer ?? verdict;
           settle({ outcome: 'response', response, origin: info.origin, rttMs: Math.round(performance.now() - sentAt), detail: undefined, fault: undefined });
-        } else {
-          const reason = info.failure?.reason ?? '';
-          const outcome: RequestOutcome = info.origin === 'timeout' ? 'timeout' : isTransportWord(reason) ? reason : 'transport-failure';
-          settle({ outcome, response, origin: info.origin, rttMs: undefined, detail: info.failure?.detail ?? `no final response within ${timeoutMs} ms`, fault: undefined });
+          return;
         }
+        const failure = info.failure;
+        if (failure?.error instanceof TransportError) {
+          // The raw text (it may hold OpenSSL's message) goes to the log; the response's Warning has only our words.
+          const raw = failure.error.verdict?.reasons.map((r) => ('detail' in r && typeof r.detail === 'string' ? `${r.code}: ${r.detail}` : r.code)).join('; ');
+          log({ level: 'info', event: 'send-failed', reason: failure.reason, detail: raw === undefined || raw === '' ? failure.detail : `${failure.detail} [${raw}]` });
+        }
+        const reason = failure?.reason ?? '';
+        const outcome: RequestOutcome = info.origin === 'timeout' ? 'timeout' : isTransportWord(reason) ? reason : 'transport-failure';
+        const detail = failure === undefined ? `no final response within ${timeoutMs} ms` : warningDetail(failure.detail);
+        settle({ outcome, response, origin: info.origin, rttMs: undefined, detail, fault: undefined });
       },
     });
     const result = await settled;
-    // A response can overtake the send's completion (write callback): wait for it so that the TLS
-    // session and verdict are read. Not after a deadline, when the send may be a stalled connect.
-    if (result.outcome === 'response') await pendingSend?.catch(() => undefined);
-    return { ...result, request, verdict, tls };
+    return { ...result, request, verdict: hop?.verdict, tls: hop?.tls };
   } finally {
     clearTimeout(deadline);
-    await transactions.close({ force: true });
-    await transport.close({ force: true });
+    await stack.close({ force: true });
   }
-}
-
-/**
- * A connection's close reason as the Warning header may carry it: a vocabulary word, with a fault
- * code when there is one (`framing-lost: SIP_ERR_LINE_TOO_LONG`); socket and library text is dropped.
- */
-function closeWord(reason: string): string {
-  if (/^[a-z-]{1,40}(?:: [A-Z0-9_]{1,64})?$/.test(reason)) return reason;
-  const word = /^([a-z-]{1,40})(?::|$)/.exec(reason)?.[1];
-  return word ?? 'closed';
-}
-
-/** Longest failure detail passed on to a Warning header. */
-const MAX_DETAIL_CHARS = 200;
-
-/**
- * A transport failure's detail as a Warning header may carry it: bounded, and without library
- * text (OpenSSL messages name error codes and source files: `error:0A00010B:SSL routines:...:ssl/record/...c:354`).
- */
-function headerSafeDetail(detail: string, where: string): string {
-  const library = /error:[0-9A-Fa-f]{8}:|\.c:\d+/.test(detail);
-  if (library) return `${where}: the connection failed (details in the log)`;
-  return detail.length > MAX_DETAIL_CHARS ? `${detail.slice(0, MAX_DETAIL_CHARS)}...` : detail;
 }

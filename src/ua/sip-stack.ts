@@ -34,6 +34,11 @@ export interface SipStackOptions extends Omit<TransportLayerOptions, 'onMessage'
    * the parser's response, anything else dropped): for logs, counters and tests.
    */
   readonly onInvalid?: (result: Extract<ParseResult, { ok: false }>, context: TransportContext, answered: boolean) => void;
+  /**
+   * A connection closed: called before the transaction layer fails the transactions waiting on it
+   * (each gets its 503 at once), so that the element can first record why (a framing fault, say).
+   */
+  readonly onConnectionClosed?: (connectionId: string, reason: string) => void;
 }
 
 /**
@@ -52,22 +57,22 @@ export class SipStack {
     this.transactions = new TransactionLayer({
       ...settings,
       ...makeTu(this),
-      send: async (message, destination) => {
-        const { connectionId } = await this.transport.send(message, destination);
-        return { connectionId };
-      },
+      send: (message, destination) => this.transport.send(message, destination),
     });
   }
 
   /** Starts the listeners; rejects (with nothing left open) when one cannot be started. */
   static async start(options: SipStackOptions): Promise<SipStack> {
-    const { tu, transactions: settings, onInvalid, ...transportOptions } = options;
+    const { tu, transactions: settings, onInvalid, onConnectionClosed, ...transportOptions } = options;
     const stack = new SipStack(tu, settings ?? {});
     const transactions = stack.transactions;
     stack.#transport = await TransportLayer.start({
       ...transportOptions,
       onMessage: (message, context) => transactions.receive(message, context),
-      onConnectionClosed: (connectionId, reason) => transactions.connectionLost(connectionId, reason),
+      onConnectionClosed: (connectionId, reason) => {
+        onConnectionClosed?.(connectionId, reason);
+        transactions.connectionLost(connectionId, reason);
+      },
       onInvalid: (result, context) => {
         const answered = transactions.rejectMalformed(result, context);
         onInvalid?.(result, context, answered);
