@@ -255,6 +255,11 @@ export type RegistrarLimits = { readonly [K in keyof typeof REGISTRAR_LIMITS]: n
 export const LOCATION_LIMITS = Object.freeze({
   /** Interval of the SQLite backend's sweep of expired bindings (reads already hide them). */
   sweepIntervalMs: 60_000,
+  /**
+   * How long an SQLite operation waits for another process's write lock before it fails as
+   * unavailable: a REGISTER waits briefly rather than failing at once, and never for long.
+   */
+  sqliteBusyTimeoutMs: 2_000,
   /** Retry-After seconds the proxy sends with its 500 while the location backend is unavailable. */
   unavailableRetryAfterSeconds: 5,
   /**
