@@ -41,6 +41,9 @@ export class RedisLocationStore implements LocationStore {
   readonly #prefix: string;
   readonly #now: () => number;
   readonly #attempts: number;
+  // Updates of one AOR from this process run one after another, so that retries are needed only
+  // against other processes: optimistic updates racing each other in one process starve.
+  readonly #queues = new Map<string, Promise<unknown>>();
   #closed = false;
 
   private constructor(client: RedisClient, options: RedisLocationOptions, attempts: number) {
@@ -103,6 +106,20 @@ export class RedisLocationStore implements LocationStore {
   }
 
   update<T>(aor: string, decide: (current: readonly Binding[]) => UpdateDecision<T>): Promise<T> {
+    const previous = this.#queues.get(aor) ?? Promise.resolve();
+    const run = previous.then(
+      () => this.#update(aor, decide),
+      () => this.#update(aor, decide),
+    );
+    const tail = run.catch(() => undefined);
+    this.#queues.set(aor, tail);
+    void tail.then(() => {
+      if (this.#queues.get(aor) === tail) this.#queues.delete(aor);
+    });
+    return run;
+  }
+
+  #update<T>(aor: string, decide: (current: readonly Binding[]) => UpdateDecision<T>): Promise<T> {
     const key = this.#key(aor);
     return this.#call('update', async () => {
       for (let attempt = 0; attempt < this.#attempts; attempt++) {
@@ -117,6 +134,8 @@ export class RedisLocationStore implements LocationStore {
           arguments: [read ?? '', next.length === 0 ? '' : serializeBindings(next), String(ttlMs)],
         });
         if (written === 1) return decision.result;
+        // Another process wrote between our read and our write: back off a little, at random, so two do not collide again.
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * (attempt + 1)));
       }
       throw new LocationUnavailableError('redis', `update (still contended after ${this.#attempts} attempts)`);
     });
