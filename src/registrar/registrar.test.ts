@@ -60,7 +60,9 @@ test('steps 3 and 4: the authenticated user must own the To AOR, else 403', () =
   assert.equal(statusOf({}, null), 403);
   assert.equal(statusOf({}, 'alice@b.test'), 403);
   assert.equal(statusOf({ to: '<sip:alice@b.test>' }), 403);
-  assert.equal(statusOf({ to: '<sip:BOB@b.test>' }), 'proceed');
+  // The user part is case-sensitive (section 19.1.4), the domain is not.
+  assert.equal(statusOf({ to: '<sip:BOB@b.test>' }), 403);
+  assert.equal(statusOf({ to: '<sip:bob@B.test>' }, 'bob@b.TEST'), 'proceed');
   assert.equal(statusOf({ to: '"Bob" <sip:bob@B.TEST;user=phone>' }), 'proceed');
 });
 

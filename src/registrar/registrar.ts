@@ -100,6 +100,13 @@ export function aorOf(uri: Uri): string | undefined {
   return `${user}@${uri.host.toLowerCase().replace(/\.$/, '')}`;
 }
 
+/** The same user at the same domain: the user part compares exactly (section 19.1.4), the domain without case. */
+function sameUser(a: string, b: string): boolean {
+  const at = a.lastIndexOf('@');
+  const bt = b.lastIndexOf('@');
+  return a.slice(0, at) === b.slice(0, bt) && a.slice(at + 1).toLowerCase() === b.slice(bt + 1).toLowerCase();
+}
+
 /** qvalue = ( "0" [ "." 0*3DIGIT ] ) / ( "1" [ "." 0*3("0") ] ) (section 25.1). */
 function parseQ(text: string): number | undefined {
   return /^(?:0(?:\.\d{0,3})?|1(?:\.0{0,3})?)$/.test(text) ? Number(text) : undefined;
@@ -128,7 +135,7 @@ function prepareChecked(request: SipRequest, authenticatedUser: string | undefin
   if (unsupported.length > 0) return respond(420, 'Bad Extension', `unsupported ${unsupported.join(', ')}`, [{ name: 'Unsupported', value: unsupported.join(', ') }]);
   // Steps 3 and 4: the caller authenticated; the user may change only its own bindings (no third-party registration).
   const aor = aorOf(request.to().uri);
-  if (authenticatedUser === undefined || aor === undefined || authenticatedUser.toLowerCase() !== aor.toLowerCase()) {
+  if (authenticatedUser === undefined || aor === undefined || !sameUser(authenticatedUser, aor)) {
     return respond(403, 'Forbidden', `${authenticatedUser ?? 'an unauthenticated user'} may not register ${aor ?? request.to().uri.toString()}`);
   }
   // Step 5: the AOR must be of the Request-URI's domain.
