@@ -219,3 +219,84 @@ export const TRANSPORT_LIMITS = Object.freeze({
 });
 
 export type TransportLimits = { readonly [K in keyof typeof TRANSPORT_LIMITS]: number };
+
+/** Digest authentication of the registrar and proxy (src/registrar/digest.ts, docs/REGISTRAR.md). */
+export const AUTH_LIMITS = Object.freeze({
+  /**
+   * How long a nonce is accepted after it was issued; later it is answered with stale=true and a
+   * fresh nonce. 300 s outlives a REGISTER's retransmissions (64*T1 = 32 s) and a call set-up with
+   * its re-challenges, and keeps the window for replaying captured credentials short.
+   */
+  nonceLifetimeSeconds: 300,
+  /**
+   * How far in the future a nonce's time stamp may lie: instances sharing the secret may disagree
+   * on the clock by this much (NTP keeps them well within it).
+   */
+  nonceClockSkewSeconds: 30,
+  /**
+   * Nonces whose nonce-counts are remembered, per process (least recently used dropped first).
+   * Each costs about 100 bytes: 65 536 is about 6.5 MB, enough for every nonce of a domain that
+   * authenticates 200 requests a second over a nonce lifetime. A dropped nonce is answered with
+   * stale=true, so the bound never opens a replay.
+   */
+  maxTrackedNonces: 65_536,
+  /**
+   * Nonce-counts below the highest seen for a nonce that are still accepted once each (an
+   * out-of-order window like IPsec's, RFC 4303 section 3.4.3): requests sent in parallel with one
+   * nonce may arrive out of order over UDP.
+   */
+  nonceCountWindow: 32,
+  /** Bytes of random data in each nonce (96 bits: never repeats within a lifetime). */
+  nonceRandomBytes: 12,
+});
+
+export type AuthLimits = { readonly [K in keyof typeof AUTH_LIMITS]: number };
+
+/** Registrar rules (src/registrar/registrar.ts, RFC 3261 section 10.3, docs/REGISTRAR.md). */
+export const REGISTRAR_LIMITS = Object.freeze({
+  /** Expiry when neither the Contact expires parameter nor Expires is given (section 10.3 step 7: locally configured); 3600 is the RFC's suggested client default (section 10.2.1.1). */
+  defaultExpiresSeconds: 3_600,
+  /**
+   * Shortest registration accepted (423 with Min-Expires below it, section 10.3 step 7). 60 s is
+   * the Min-Expires example of RFC 3261 section 20.23, and bounds the refresh rate a UA may impose.
+   */
+  minExpiresSeconds: 60,
+  /** Longest registration granted; a longer request is shortened (section 10.3 step 7 allows it). One day bounds how long a binding of a vanished UA lingers. */
+  maxExpiresSeconds: 86_400,
+  /**
+   * Bindings one address-of-record may hold. Every binding is a fork branch of each call to the
+   * AOR (RFC 3261 section 16.6), so this bounds the fan-out a user can cause; 10 is ample for a
+   * user's phones and soft clients.
+   */
+  maxBindingsPerAor: 10,
+  /** Bytes of a binding's stored User-Agent value; longer ones are cut (they are for operators' eyes only). */
+  maxUserAgentBytes: 256,
+  /** Path header values kept per binding (RFC 3327); a longer Path is refused with 400. */
+  maxPathEntries: 8,
+});
+
+export type RegistrarLimits = { readonly [K in keyof typeof REGISTRAR_LIMITS]: number };
+
+/** The location store (src/registrar/location-store.ts, docs/REGISTRAR.md). */
+export const LOCATION_LIMITS = Object.freeze({
+  /** Interval of the SQLite backend's sweep of expired bindings (reads already hide them). */
+  sweepIntervalMs: 60_000,
+  /**
+   * How long an SQLite operation waits for another process's write lock before it fails as
+   * unavailable: a REGISTER waits briefly rather than failing at once, and never for long.
+   */
+  sqliteBusyTimeoutMs: 2_000,
+  /** Retry-After seconds the proxy sends with its 500 while the location backend is unavailable. */
+  unavailableRetryAfterSeconds: 5,
+  /**
+   * Deadline of one Redis operation; past it the store reports LocationUnavailableError rather
+   * than letting a REGISTER wait on a dead server (its transaction would time out at 32 s).
+   */
+  redisCommandTimeoutMs: 2_000,
+  /** Attempts of one optimistic Redis update (WATCH/MULTI) before it is reported as a conflict. */
+  redisUpdateAttempts: 8,
+  /** Longest pause between Redis reconnection attempts. */
+  redisMaxReconnectDelayMs: 2_000,
+});
+
+export type LocationLimits = { readonly [K in keyof typeof LOCATION_LIMITS]: number };

@@ -11,4 +11,5 @@ export const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
   options: async () => (await import('./options-command.js')).optionsCommand,
   resolve: async () => (await import('./resolve-command.js')).resolveCommand,
   tlsa: async () => (await import('./tlsa-generate-command.js')).tlsaCommand,
+  user: async () => (await import('./user-command.js')).userCommand,
 };
