@@ -75,7 +75,13 @@ main { padding: 0 1.25rem 1rem; max-width: 72rem; margin: 0 auto; }
 code, .mono { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-size: .9em; }
 figure.picture { margin: .5rem 0; overflow-x: auto; }
 figure.picture svg { width: 100%; height: auto; min-width: 18rem; }
-table { border-collapse: collapse; width: 100%; font-size: .9rem; }
+figure.cert-chain svg { max-width: 34rem; min-width: 24rem; }
+/* On a narrow screen the pictures keep a legible size and scroll inside their own frame. */
+#dns-chain svg { min-width: 40rem; }
+/* Hex digests and long names must wrap, or a phone scrolls sideways. */
+td, .verdict, .finding, p { overflow-wrap: anywhere; }
+table { border-collapse: collapse; width: 100%; font-size: .9rem; table-layout: fixed; }
+th:nth-child(1), td:nth-child(1) { width: 4rem; } th:nth-child(3), td:nth-child(3) { width: 7rem; }
 th, td { text-align: left; padding: .3rem .4rem; border-bottom: 1px solid var(--line); vertical-align: top; word-break: break-word; }
 .legend .k { display: inline-block; padding: 0 .4rem; border-radius: .2rem; margin-right: .3rem; font-size: .85rem; }
 .k.secure { background: #d8efd9; } .k.insecure { background: #fbeccc; } .k.bogus { background: #f6d3d0; } .k.indeterminate { background: #e3e3e3; }
@@ -93,6 +99,7 @@ footer { color: #555; font-size: .85rem; padding: 0 1.25rem 1rem; }
   header { background: none; }
   .finding { background: none; }
   figure.picture { overflow: visible; }
+  #dns-chain svg, figure.cert-chain svg { min-width: 0; }
   section { break-inside: avoid-page; }
   a { color: inherit; text-decoration: none; }
 }
