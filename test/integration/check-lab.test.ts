@@ -232,7 +232,7 @@ describe('the HTML report in headless Chromium', () => {
       await page.goto(`file://${file}`);
       assert.deepEqual(problems, []);
       assert.deepEqual(requests.filter((u) => !u.startsWith('file://')), [], 'no external asset');
-      const listed = await page.locator('#findings li').evaluateAll((els) => els.map((e) => e.getAttribute('data-id')));
+      const listed = await page.evaluate<string[]>("[...document.querySelectorAll('#findings li')].map((e) => e.getAttribute('data-id'))");
       assert.deepEqual(listed.sort(), report.findings.map((f) => f.id).sort());
       assert.equal(await page.locator('#grade').innerText(), 'B');
       for (const selector of ['#dns-chain svg', '.cert-chain svg']) {
