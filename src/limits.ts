@@ -300,3 +300,24 @@ export const LOCATION_LIMITS = Object.freeze({
 });
 
 export type LocationLimits = { readonly [K in keyof typeof LOCATION_LIMITS]: number };
+
+/** Defaults and limits of `sipsec check` (src/check, docs/CHECK.md). */
+export const CHECK_LIMITS = Object.freeze({
+  /** A certificate of the chain expiring within this many days is a warning (the issue's default). */
+  expiryWarningDays: 30,
+  /**
+   * Deadline of one domain's whole check. Long enough for a DNS lookup that times out once and
+   * retries (DNS_LIMITS.queryTimeoutMs) plus the handshakes and an OPTIONS; a domain that hangs
+   * is cut here and reported, never holding up a batch.
+   */
+  domainTimeoutMs: 30_000,
+  /** Deadline of one TCP connect plus TLS handshake of a probe (TLS_LIMITS.handshakeTimeoutMs). */
+  handshakeTimeoutMs: 10_000,
+  /** Wait for the OPTIONS answer (Timer F is 64*T1; a probe need not wait 32 s). */
+  optionsTimeoutMs: 8_000,
+  /** Domains in flight at once in batch mode, by default and at most (each holds a few sockets). */
+  concurrency: 10,
+  maxConcurrency: 256,
+  /** TLS targets probed per domain (addresses of all SRV hosts); the rest are listed, not probed. */
+  maxTargetsPerDomain: 16,
+});

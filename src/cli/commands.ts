@@ -6,6 +6,7 @@ import type { Command } from './command.js';
  */
 export const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
   cert: async () => (await import('./cert-verify-command.js')).certCommand,
+  check: async () => (await import('./check-command.js')).checkCommand,
   dane: async () => (await import('./dane-verify-command.js')).daneCommand,
   lint: async () => (await import('./lint-command.js')).lintCommand,
   options: async () => (await import('./options-command.js')).optionsCommand,
