@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createServer, type Socket } from 'node:net';
 // The package root, as the README's users import it ('sipsec').
 import { createResolver, locate, locateInputOf, parseSipUri, requestOnce, Responder, sendableTargets, TransportConfigError, TransportLayer, TrustStore, type Destination } from '../index.js';
 import { EKU_SERVER_AUTH, issueCertificate } from '../lab/certificates.js';
@@ -67,4 +68,31 @@ test('TransportLayer.start: no listeners is a client; listeners that are not an 
     TransportLayer.start({ listeners: 'udp' as never, onMessage: () => undefined }),
     (err: unknown) => err instanceof TransportConfigError && err.code === 'TRANSPORT_ERR_CONFIG' && err.option === 'listeners',
   );
+});
+
+test('requestOnce: an abort ends an attempt stalled in the TLS handshake at once, with outcome aborted', async () => {
+  const sockets: Socket[] = [];
+  // Accepts and never answers: the handshake would stall until the deadline.
+  const silent = createServer((socket) => void sockets.push(socket));
+  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+  const address = silent.address();
+  const port = typeof address === 'object' && address !== null ? address.port : 0;
+  const abort = new AbortController();
+  try {
+    const pending = requestOnce({
+      uri: parseSipUri('sips:example.com'),
+      destination: { transport: 'tls', address: '127.0.0.1', port, tlsTarget: { sipDomain: 'example.com' } },
+      timeoutMs: 60_000,
+      onPhase: (phase) => {
+        if (phase === 'connecting') setImmediate(() => abort.abort());
+      },
+      signal: abort.signal,
+    });
+    const r = await pending;
+    assert.equal(r.outcome, 'aborted');
+    assert.equal(r.response, undefined);
+  } finally {
+    for (const socket of sockets) socket.destroy();
+    silent.close();
+  }
 });

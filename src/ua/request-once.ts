@@ -38,6 +38,8 @@ export interface RequestOnceOptions {
   readonly log?: TransportLog;
   /** Called as the attempt moves on: connecting (TCP, TLS, WebSocket), then waiting for the response. */
   readonly onPhase?: (phase: 'connecting' | 'waiting') => void;
+  /** Ends the attempt early (outcome `aborted`): the stack is closed and nothing is left behind. */
+  readonly signal?: AbortSignal;
 }
 
 /**
@@ -45,9 +47,10 @@ export interface RequestOnceOptions {
  * `timeout`: no final response by the deadline; `tls-timeout` and `connect-timeout`: the deadline
  * passed while the TLS handshake (or, for TCP and WS, the connect) was still under way;
  * `framing-error`: the peer sent bytes that are no SIP message (`fault` says which);
+ * `aborted`: the caller's signal ended it;
  * the transport's words otherwise (`connection-refused`, `peer-not-authenticated` ...).
  */
-export type RequestOutcome = 'response' | 'timeout' | 'tls-timeout' | 'connect-timeout' | 'framing-error' | TransportFailureReason | 'transport-failure';
+export type RequestOutcome = 'response' | 'aborted' | 'timeout' | 'tls-timeout' | 'connect-timeout' | 'framing-error' | TransportFailureReason | 'transport-failure';
 
 export interface RequestOnceResult {
   readonly outcome: RequestOutcome;
@@ -134,6 +137,9 @@ export async function requestOnce(options: RequestOnceOptions): Promise<RequestO
     else if (isSecureTransport(destination.transport)) settle({ ...none, outcome: 'tls-timeout', detail: `no TLS handshake with ${where} within ${timeoutMs} ms` });
     else settle({ ...none, outcome: 'connect-timeout', detail: `no connection to ${where} within ${timeoutMs} ms` });
   }, timeoutMs);
+  const onAbort = (): void => settle({ ...none, outcome: 'aborted', detail: 'aborted by the caller' });
+  if (options.signal?.aborted === true) onAbort();
+  options.signal?.addEventListener('abort', onAbort, { once: true });
   try {
     options.onPhase?.('connecting');
     stack.transactions.sendRequest(request, destination, {
@@ -166,6 +172,7 @@ export async function requestOnce(options: RequestOnceOptions): Promise<RequestO
     const result = await settled;
     return { ...result, request, verdict: hop?.verdict, tls: hop?.tls };
   } finally {
+    options.signal?.removeEventListener('abort', onAbort);
     clearTimeout(deadline);
     await stack.close({ force: true });
   }

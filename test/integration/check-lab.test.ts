@@ -83,7 +83,7 @@ describe('one domain per defect', () => {
     const r = await check('nosrv.lab.test');
     expectFindings(r, { grade: 'B', errors: [], warnings: ['srv-missing', 'tlsa-missing'], has: ['naptr-missing', 'cert-verified'] });
     const tlsa = r.findings.find((f) => f.id === 'tlsa-missing');
-    assert.match(tlsa?.fix ?? '', /^Publish in the signed zone: _5061\._tcp\.nosrv\.lab\.test\. IN TLSA 3 1 1 [0-9A-F]{64}$/);
+    assert.match(tlsa?.fix ?? '', /^Publish in the signed zone: _5061\._tcp\.nosrv\.lab\.test\. IN TLSA 3 1 1 [0-9a-f]{64}$/);
   });
 
   test('TLS not offered (UDP and TCP only): F', async () => {
