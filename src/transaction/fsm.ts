@@ -1,12 +1,13 @@
 import type { SipMessage, SipRequest, SipResponse } from '../sip/message.js';
 import type { TxTimers } from '../limits.js';
+import type { TransactionFailureWord, TransportFailureWord } from '../vocabulary.js';
 
 /** RFC 3261 section 17 timer names (Table 4) and RFC 6026 Timer L. */
 export type TimerName = 'timerA' | 'timerB' | 'timerD' | 'timerE' | 'timerF' | 'timerG' | 'timerH' | 'timerI' | 'timerJ' | 'timerK' | 'timerL';
 
-/** Why a send failed, in the verdict vocabulary (TransportFailureReason or `transport-failure`). */
+/** Why a send failed, in the vocabulary (src/vocabulary.ts: transport and transaction failures). */
 export interface TransportFailure {
-  readonly reason: string;
+  readonly reason: TransportFailureWord | TransactionFailureWord;
   readonly detail: string;
   readonly error: unknown;
 }

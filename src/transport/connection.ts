@@ -1,4 +1,5 @@
 import type { PeerVerdict } from '../tls/verdict.js';
+import type { CloseReasonText } from '../vocabulary.js';
 import type { Endpoint, TransportProtocol } from './transport-context.js';
 
 /** The connection-oriented transports: TCP and TLS streams (RFC 3261 section 18), WS and WSS (RFC 7118). */
@@ -20,12 +21,12 @@ export interface Connection {
   /** SIP domains this connection's server certificate was verified for (outbound TLS and WSS). */
   readonly verifiedFor: Set<string>;
   readonly closed: boolean;
-  /** Why the connection closed (empty while open): a limit, the peer, or the socket error text. */
-  readonly closeReason: string;
+  /** Why the connection closed (empty while open): a vocabulary word, with a detail after `: ` for some. */
+  readonly closeReason: CloseReasonText | '';
   /** Writes one SIP message; rejects with TransportError when the connection is closed or stalled. */
   send(bytes: Uint8Array): Promise<void>;
   /** Closes the connection now; the reason is logged once. */
-  close(reason: string): void;
+  close(reason: CloseReasonText): void;
 }
 
 let nextId = 1;

@@ -1,4 +1,5 @@
 import type { Socket } from 'node:net';
+import type { CloseReasonText } from '../vocabulary.js';
 import type { TLSSocket } from 'node:tls';
 import type { SipLimits, TransportLimits } from '../limits.js';
 import { StreamFramer, type FramingError } from '../sip/stream-framer.js';
@@ -27,7 +28,7 @@ export class StreamConnection implements Connection {
   /** SIP domains this connection's server certificate was verified for (outbound TLS). */
   readonly verifiedFor = new Set<string>();
   #closed = false;
-  #closeReason = '';
+  #closeReason: CloseReasonText | '' = '';
   #draining = false;
   #corked = false;
   #messageTimer: NodeJS.Timeout | undefined;
@@ -62,7 +63,7 @@ export class StreamConnection implements Connection {
   }
 
   /** Why the connection closed (empty while open): a limit, the peer, or the socket error text. */
-  get closeReason(): string {
+  get closeReason(): CloseReasonText | '' {
     return this.#closeReason;
   }
 
@@ -92,7 +93,7 @@ export class StreamConnection implements Connection {
   }
 
   /** Closes the connection now; the reason is logged once. */
-  close(reason: string): void {
+  close(reason: CloseReasonText): void {
     if (this.#closed) return;
     this.#closed = true;
     this.#closeReason = reason;
@@ -102,7 +103,7 @@ export class StreamConnection implements Connection {
   }
 
   /** Stops reading and closes after a grace period, so a final error response can still be written. */
-  drain(reason: string, graceMs: number): void {
+  drain(reason: CloseReasonText, graceMs: number): void {
     if (this.#draining || this.#closed) return;
     this.#draining = true;
     // The grace period is the deadline now: the message being read will never complete.

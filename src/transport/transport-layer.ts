@@ -1,4 +1,5 @@
 import dgram from 'node:dgram';
+import type { CloseReasonText } from '../vocabulary.js';
 import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
@@ -213,7 +214,7 @@ export class TransportLayer {
   async #shutdown(options: TransportCloseOptions): Promise<void> {
     // Called in the same turn as close(), so that no connection is accepted after close() returns.
     const listenersClosed = Promise.all(this.#listening.map((l) => l.stopAccepting()));
-    let reason = 'local-close';
+    let reason: CloseReasonText = 'local-close';
     if (options.force !== true) {
       this.#state = 'draining';
       if ((await this.#drain(options.after)) === 'deadline') {

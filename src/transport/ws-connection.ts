@@ -1,4 +1,5 @@
 import { isUtf8 } from 'node:buffer';
+import type { CloseReasonText, CloseReasonWord } from '../vocabulary.js';
 import type { Socket } from 'node:net';
 import type { RawData, WebSocket } from 'ws';
 import type { TransportLimits } from '../limits.js';
@@ -15,7 +16,7 @@ export interface WsConnectionEvents {
 }
 
 /** ws error codes that a hostile or broken peer causes, in the vocabulary of the close reasons. */
-const CLOSE_REASON_OF_WS_ERROR: Readonly<Record<string, string>> = {
+const CLOSE_REASON_OF_WS_ERROR: Readonly<Record<string, CloseReasonWord>> = {
   WS_ERR_UNSUPPORTED_MESSAGE_LENGTH: 'message-too-large',
   WS_ERR_INVALID_UTF8: 'invalid-utf8',
 };
@@ -39,7 +40,7 @@ export class WsConnection implements Connection {
   readonly remote: Endpoint;
   readonly verifiedFor = new Set<string>();
   #closed = false;
-  #closeReason = '';
+  #closeReason: CloseReasonText | '' = '';
   #notified = false;
   readonly #frames = new WsFrameTracker();
   #messageTimer: NodeJS.Timeout | undefined;
@@ -78,7 +79,7 @@ export class WsConnection implements Connection {
     return this.#closed;
   }
 
-  get closeReason(): string {
+  get closeReason(): CloseReasonText | '' {
     return this.#closeReason;
   }
 
@@ -97,12 +98,12 @@ export class WsConnection implements Connection {
     });
   }
 
-  close(reason: string): void {
+  close(reason: CloseReasonText): void {
     if (!this.#markClosed(reason)) return;
     this.ws.terminate();
   }
 
-  #markClosed(reason: string): boolean {
+  #markClosed(reason: CloseReasonText): boolean {
     if (this.#closed) return false;
     this.#closed = true;
     clearTimeout(this.#messageTimer);
