@@ -1,7 +1,7 @@
 import { SIP_LIMITS } from '../limits.js';
 import { parseAuthValue, type AuthValue } from './auth-headers.js';
 import { parseContentType, type ContentType } from './content-type.js';
-import { TOKEN, trimLws } from './charsets.js';
+import { isToken, TOKEN, trimLws } from './charsets.js';
 import { SipParseError } from './errors.js';
 import { splitHeaderValues, valueEnd } from './header-scanner.js';
 import { bitPosition, canonicalHeaderName, HEADER_BIT, headerKey, LIST_HEADERS } from './header-names.js';
@@ -27,6 +27,25 @@ export interface HeaderField {
    * (folding, other spacing); absent otherwise and for fields built by code.
    */
   readonly raw?: string;
+}
+
+/**
+ * The key of a header about to be written, once its name and value are known to be safe to
+ * serialize: a name that is a token (RFC 3261 section 7.3.1) and a value without CR, LF or NUL.
+ * A CR LF in a value would end the field and start another (`Subject: x\r\nRoute: <sip:attacker>`):
+ * header injection; a NUL ends the message for many C stacks. Other control characters are left
+ * to the parser's rules, so that any value the parser accepted can be written again (a proxy
+ * copies fields). Throws SipParseError (SIP_ERR_BAD_HEADER_NAME or SIP_ERR_BAD_HEADER_VALUE).
+ */
+function writableHeaderKey(name: string, value: string): string {
+  if (!isToken(name)) throw new SipParseError('SIP_ERR_BAD_HEADER_NAME', `'${name}' is not a header name (a token)`);
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c === 0x0d || c === 0x0a || c === 0x00) {
+      throw new SipParseError('SIP_ERR_BAD_HEADER_VALUE', `control character 0x${c.toString(16).padStart(2, '0')} in the value at ${i}`, headerKey(name));
+    }
+  }
+  return headerKey(name);
 }
 
 /** How header text was decoded, so that serialization gives back the received bytes. */
@@ -79,7 +98,9 @@ export function setParseSource(
  * or duplicated header, so a message that passed full validation never throws from them.
  */
 abstract class SipMessageBase {
-  readonly headers: HeaderField[];
+  // Read-only from outside (the `headers` getter): every change goes through the methods below,
+  // which validate what they write and drop what the typed readers cached.
+  readonly #headers: HeaderField[];
   body: Uint8Array;
   headerEncoding: HeaderEncoding;
   // Parsed header values by key; created on first use so that a lazily parsed message allocates less.
@@ -104,29 +125,34 @@ abstract class SipMessageBase {
   }
 
   constructor(headers: HeaderField[], body: Uint8Array, headerEncoding: HeaderEncoding) {
-    this.headers = headers;
+    this.#headers = headers;
     this.body = body;
     this.headerEncoding = headerEncoding;
+  }
+
+  /** The header fields in order, as received or written through the methods below. */
+  get headers(): readonly HeaderField[] {
+    return this.#headers;
   }
 
   /** The first value of a header (by any spelling, compact or long), or undefined. */
   header(name: string): string | undefined {
     const key = headerKey(name);
-    for (const h of this.headers) if (h.key === key) return h.value;
+    for (const h of this.#headers) if (h.key === key) return h.value;
     return undefined;
   }
 
   /** Every field of a header, in order. */
   fields(name: string): HeaderField[] {
     const key = headerKey(name);
-    return this.headers.filter((h) => h.key === key);
+    return this.#headers.filter((h) => h.key === key);
   }
 
   /** Every value of a header: list headers split on commas, others one value per field. */
   headerValues(name: string): string[] {
     const key = headerKey(name);
     const out: string[] = [];
-    for (const h of this.headers) {
+    for (const h of this.#headers) {
       if (h.key !== key) continue;
       if (LIST_HEADERS.has(key)) out.push(...splitHeaderValues(h.value, SIP_LIMITS.maxHeaderValues, key));
       else out.push(h.value);
@@ -136,25 +162,25 @@ abstract class SipMessageBase {
 
   /** Adds a field at the end, or at the top of its kind with `prepend` (as a proxy adds Via). */
   addHeader(name: string, value: string, options: { prepend?: boolean } = {}): void {
-    const key = headerKey(name);
+    const key = writableHeaderKey(name, value);
     this.#forget(key);
     const field: HeaderField = { name: canonicalHeaderName(key), key, value };
     if (options.prepend === true) {
-      const first = this.headers.findIndex((h) => h.key === key);
-      this.headers.splice(first < 0 ? 0 : first, 0, field);
+      const first = this.#headers.findIndex((h) => h.key === key);
+      this.#headers.splice(first < 0 ? 0 : first, 0, field);
     } else {
-      this.headers.push(field);
+      this.#headers.push(field);
     }
   }
 
   /** Replaces every field of a header with one field (or removes them when value is undefined). */
   setHeader(name: string, value: string | undefined): void {
-    const key = headerKey(name);
-    const first = this.headers.findIndex((h) => h.key === key);
+    const key = value === undefined ? headerKey(name) : writableHeaderKey(name, value);
+    const first = this.#headers.findIndex((h) => h.key === key);
     this.removeHeader(key);
     if (value === undefined) return;
     const field: HeaderField = { name: canonicalHeaderName(key), key, value };
-    this.headers.splice(first < 0 ? this.headers.length : first, 0, field);
+    this.#headers.splice(first < 0 ? this.#headers.length : first, 0, field);
   }
 
   /** Removes every field of a header; returns how many were removed. */
@@ -162,9 +188,9 @@ abstract class SipMessageBase {
     const key = headerKey(name);
     this.#forget(key);
     let removed = 0;
-    for (let i = this.headers.length - 1; i >= 0; i--) {
-      if (this.headers[i]?.key === key) {
-        this.headers.splice(i, 1);
+    for (let i = this.#headers.length - 1; i >= 0; i--) {
+      if (this.#headers[i]?.key === key) {
+        this.#headers.splice(i, 1);
         removed++;
       }
     }
@@ -174,14 +200,14 @@ abstract class SipMessageBase {
   /** Removes the first value of a list header (the top Via, the first Route). */
   removeFirstValue(name: string): string | undefined {
     const key = headerKey(name);
-    const index = this.headers.findIndex((h) => h.key === key);
-    const field = this.headers[index];
+    const index = this.#headers.findIndex((h) => h.key === key);
+    const field = this.#headers[index];
     if (field === undefined) return undefined;
     this.#forget(key);
     const values = splitHeaderValues(field.value, SIP_LIMITS.maxHeaderValues, key);
     const first = values.shift();
-    if (values.length === 0) this.headers.splice(index, 1);
-    else this.headers[index] = { name: field.name, key, value: values.join(', ') };
+    if (values.length === 0) this.#headers.splice(index, 1);
+    else this.#headers[index] = { name: field.name, key, value: values.join(', ') };
     return first;
   }
 
@@ -210,7 +236,7 @@ abstract class SipMessageBase {
       if ((tracked.repeated & bit) !== 0) throw new SipParseError('SIP_ERR_DUPLICATE_HEADER', 'appears more than once', key);
       return tracked.first[bitPosition(bit)] ?? -1;
     }
-    const headers = this.headers;
+    const headers = this.#headers;
     let index = -1;
     for (let i = 0; i < headers.length; i++) {
       if ((headers[i] as HeaderField).key !== key) continue;
@@ -239,7 +265,7 @@ abstract class SipMessageBase {
     const cached = this.#typed?.get(key) as T[] | undefined;
     if (cached !== undefined) return cached;
     const parsed: T[] = [];
-    const headers = this.headers;
+    const headers = this.#headers;
     const codes = parseAt === undefined ? undefined : this.#codes;
     for (let i = 0; i < headers.length; i++) {
       const h = headers[i] as HeaderField;
@@ -263,7 +289,7 @@ abstract class SipMessageBase {
     const index = this.#singleIndex(key);
     let parsed: T | undefined;
     if (index >= 0) {
-      const value = (this.headers[index] as HeaderField).value;
+      const value = (this.#headers[index] as HeaderField).value;
       const codes = this.#codes;
       const at = this.#valueOffset(index);
       parsed = parseAt !== undefined && codes !== undefined && at >= 0 ? parseAt(value, key, codes, at) : parse(value, key);
@@ -288,7 +314,7 @@ abstract class SipMessageBase {
     if (this.#topVia !== undefined) return this.#topVia;
     const cached = this.#typed?.get('via') as Via[] | undefined;
     if (cached !== undefined) return cached[0];
-    const headers = this.headers;
+    const headers = this.#headers;
     const first = this.#tracked?.first[bitPosition(HEADER_BIT.via)];
     if (first !== undefined && first < 0) return undefined;
     for (let i = first ?? 0; i < headers.length; i++) {
@@ -326,7 +352,7 @@ abstract class SipMessageBase {
   private tagParam(key: 'from' | 'to', position: number): string | undefined {
     const parsed = this.#typed?.get(key) as NameAddr | undefined;
     if (parsed !== undefined) return tagOf(parsed);
-    const headers = this.headers;
+    const headers = this.#headers;
     const first = this.#tracked?.first[position];
     for (let i = first === undefined || first < 0 ? 0 : first; i < headers.length; i++) {
       const h = headers[i] as HeaderField;
@@ -340,7 +366,7 @@ abstract class SipMessageBase {
   callId(): string {
     if (this.#callId !== undefined) return this.#callId;
     const index = this.#requiredIndex('call-id', HEADER_BIT['call-id']);
-    const value = (this.headers[index] as HeaderField).value;
+    const value = (this.#headers[index] as HeaderField).value;
     const at = this.#valueOffset(index);
     this.#callId = at >= 0 && this.#codes !== undefined ? parseCallIdAt(value, this.#codes, at) : parseCallId(value);
     return this.#callId;
@@ -349,7 +375,7 @@ abstract class SipMessageBase {
   cseq(): CSeq {
     if (this.#cseq !== undefined) return this.#cseq;
     const index = this.#requiredIndex('cseq', HEADER_BIT.cseq);
-    const value = (this.headers[index] as HeaderField).value;
+    const value = (this.#headers[index] as HeaderField).value;
     const at = this.#valueOffset(index);
     this.#cseq = at >= 0 && this.#codes !== undefined ? parseCSeqAt(value, this.#codes, at) : parseCSeq(value);
     return this.#cseq;
@@ -452,7 +478,7 @@ abstract class SipMessageBase {
    */
   private plainOptionTags(key: string): string[] | undefined {
     const tags: string[] = [];
-    for (const h of this.headers) {
+    for (const h of this.#headers) {
       if (h.key !== key) continue;
       const text = h.value;
       const n = text.length;

@@ -8,6 +8,7 @@ import { test } from 'node:test';
 import { inspectMessage, parseMessage } from './parse-message.js';
 import { serializeMessage } from './serialize-message.js';
 import { SipRequest, SipResponse } from './message.js';
+import { SipParseError } from './errors.js';
 import type { SipUri } from './uri.js';
 import type { SipLimits } from '../limits.js';
 import type { SipFaultCode } from './errors.js';
@@ -179,4 +180,25 @@ test('a header section cut off inside a header name is an unterminated section, 
       }
     }
   }
+});
+
+test('header writes are validated: no CR, LF or NUL in a value, names are tokens; the list is read-only and every change keeps the typed caches true', () => {
+  const m = parseMessage(Buffer.from('OPTIONS sip:b@example.com SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bKa\r\nTo: <sip:b@example.com>\r\nFrom: <sip:a@example.com>;tag=1\r\nCall-ID: c@x\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n'));
+  const injection = (err: unknown): boolean => err instanceof SipParseError && err.code === 'SIP_ERR_BAD_HEADER_VALUE';
+  assert.throws(() => m.addHeader('subject', 'x\r\nRoute: <sip:attacker.example;lr>'), injection);
+  assert.throws(() => m.addHeader('subject', 'x\nRoute: <sip:attacker.example;lr>'), injection);
+  assert.throws(() => m.setHeader('subject', 'x\u0000y'), injection);
+  assert.throws(() => m.addHeader('bad name', 'v'), (err: unknown) => err instanceof SipParseError && err.code === 'SIP_ERR_BAD_HEADER_NAME');
+  assert.throws(() => m.addHeader('x:y', 'v'), (err: unknown) => err instanceof SipParseError && err.code === 'SIP_ERR_BAD_HEADER_NAME');
+  assert.equal(m.header('route'), undefined, 'nothing was written by a refused call');
+  m.addHeader('subject', 'tab\tand UTF-8 \u00e9 are fine');
+  assert.equal(m.header('subject'), 'tab\tand UTF-8 \u00e9 are fine');
+  // The typed cache follows every write: the top Via read before a prepend is not returned after it.
+  assert.equal(m.topVia()?.host, '192.0.2.1');
+  m.addHeader('via', 'SIP/2.0/TLS proxy.example.com;branch=z9hG4bKb', { prepend: true });
+  assert.equal(m.topVia()?.host, 'proxy.example.com');
+  assert.equal(m.removeFirstValue('via'), 'SIP/2.0/TLS proxy.example.com;branch=z9hG4bKb');
+  assert.equal(m.topVia()?.host, '192.0.2.1');
+  const back = parseMessage(serializeMessage(m));
+  assert.equal(back.header('subject'), 'tab\tand UTF-8 \u00e9 are fine');
 });
