@@ -321,3 +321,32 @@ export const CHECK_LIMITS = Object.freeze({
   /** TLS targets probed per domain (addresses of all SRV hosts); the rest are listed, not probed. */
   maxTargetsPerDomain: 16,
 });
+
+/** A limit given to a constructor that is unknown or out of range; `field` names it (`transport.limits.idleTimeoutMs`). */
+export class LimitError extends RangeError {
+  readonly code = 'ERR_SIPSEC_LIMIT' as const;
+  constructor(
+    readonly field: string,
+    message: string,
+  ) {
+    super(`${field}: ${message}`);
+    this.name = 'LimitError';
+  }
+}
+
+/**
+ * Merges a caller's overrides over a family of defaults once, at construction, so that a wrong
+ * value fails where it is given and not on the first message that meets it: every key must be one
+ * of the family's, every value a finite number > 0, and a whole number where the default is one.
+ */
+export function mergeLimits<L extends Readonly<Record<string, number>>>(family: string, defaults: L, overrides: Partial<Record<keyof L, number>> | undefined): L {
+  const out: Record<string, number> = { ...defaults };
+  for (const [name, value] of Object.entries(overrides ?? {})) {
+    if (!(name in defaults)) throw new LimitError(`${family}.${name}`, 'is not a known limit');
+    if (value === undefined) continue;
+    if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) throw new LimitError(`${family}.${name}`, `must be a number > 0, not ${String(value)}`);
+    if (Number.isInteger(defaults[name]) && !Number.isInteger(value)) throw new LimitError(`${family}.${name}`, `must be a whole number, not ${value}`);
+    out[name] = value;
+  }
+  return Object.freeze(out) as unknown as L;
+}

@@ -1,4 +1,6 @@
 import { test } from 'node:test';
+import { LimitError } from '../limits.js';
+import { BadPolicyError } from '../tls/errors.js';
 import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
 import net from 'node:net';
@@ -319,4 +321,14 @@ test('graceful close: close({ force: true }) cuts a graceful close short', { tim
   } finally {
     await server.close({ force: true });
   }
+});
+
+test('configuration is checked at construction: an unknown or out-of-range limit and a bad TLS policy fail the start, naming the field', async () => {
+  const start = (extra: Record<string, unknown>): Promise<unknown> => TransportLayer.start({ listeners: [], onMessage: () => undefined, log: () => undefined, ...extra });
+  await assert.rejects(start({ limits: { idleTimeoutMs: -1 } }), (err: unknown) => err instanceof LimitError && err.field === 'limits.idleTimeoutMs');
+  await assert.rejects(start({ limits: { idelTimeoutMs: 5 } }), (err: unknown) => err instanceof LimitError && err.field === 'limits.idelTimeoutMs');
+  await assert.rejects(start({ sipLimits: { maxHeaders: 1.5 } }), (err: unknown) => err instanceof LimitError && err.field === 'sipLimits.maxHeaders');
+  await assert.rejects(start({ tlsPolicy: { mode: 'loose' } }), (err: unknown) => err instanceof BadPolicyError);
+  const ok = await TransportLayer.start({ listeners: [], onMessage: () => undefined, log: () => undefined, limits: { idleTimeoutMs: 5_000 } });
+  await ok.close();
 });

@@ -4,12 +4,12 @@ import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
 import tls from 'node:tls';
-import { SIP_LIMITS, TRANSPORT_LIMITS, type SipLimits, type TransportLimits } from '../limits.js';
+import { mergeLimits, SIP_LIMITS, TRANSPORT_LIMITS, type SipLimits, type TransportLimits } from '../limits.js';
 import type { SipMessage } from '../sip/message.js';
 import { inspectMessage, type ParseResult } from '../sip/parse-message.js';
 import { serializeMessage } from '../sip/serialize-message.js';
 import type { FramingError } from '../sip/stream-framer.js';
-import type { TlsPolicy } from '../tls/policy.js';
+import { resolveTlsPolicy, type TlsPolicy } from '../tls/policy.js';
 import { TrustStore } from '../tls/trust-store.js';
 import type { PeerVerdict } from '../tls/verdict.js';
 import type { Connection, ConnectionTransport } from './connection.js';
@@ -111,6 +111,8 @@ export class TransportLayer {
   readonly #options: TransportLayerOptions;
   readonly #limits: TransportLimits;
   readonly #sipLimits: SipLimits;
+  /** The TLS policy, resolved (and checked) once. */
+  readonly #policy: TlsPolicy;
   readonly #log: TransportLog;
   readonly #connections = new ConnectionTable();
   readonly #pendingConnects = new Map<string, Promise<Connection>>();
@@ -133,12 +135,11 @@ export class TransportLayer {
 
   private constructor(options: TransportLayerOptions) {
     this.#options = options;
-    this.#limits = { ...TRANSPORT_LIMITS, ...options.limits };
-    this.#sipLimits = { ...SIP_LIMITS, ...options.sipLimits };
+    // Everything is checked here, once: a wrong value fails the start, naming its field.
+    this.#limits = mergeLimits('limits', TRANSPORT_LIMITS, options.limits);
+    this.#sipLimits = mergeLimits('sipLimits', SIP_LIMITS, options.sipLimits);
+    this.#policy = resolveTlsPolicy(options.tlsPolicy);
     this.#log = options.log ?? stderrTransportLog;
-    for (const [name, value] of Object.entries(this.#limits)) {
-      if (!Number.isFinite(value) || value <= 0) throw new RangeError(`transport limit ${name} must be a positive number, not ${value}`);
-    }
   }
 
   /** Binds every listener; rejects (and closes what was opened) if one cannot be bound. */
@@ -423,7 +424,7 @@ export class TransportLayer {
   #verifyClient(socket: tls.TLSSocket): PeerVerdict | undefined {
     const trustStore = this.#options.trustStore ?? TrustStore.system();
     try {
-      return verifyInboundPeer(socket, { trustStore, ...(this.#options.tlsPolicy ? { policy: this.#options.tlsPolicy } : {}) });
+      return verifyInboundPeer(socket, { trustStore, policy: this.#policy });
     } catch (err) {
       this.#log({ level: 'warn', event: 'client-certificate-unverifiable', reason: err instanceof Error ? err.message : String(err) });
       return undefined;
@@ -630,7 +631,7 @@ export class TransportLayer {
       contexts: this.#contexts,
       // One deadline for TCP connect and handshake together, the same limit as a plain TCP connect.
       timeoutMs: this.#limits.connectTimeoutMs,
-      ...(this.#options.tlsPolicy ? { policy: this.#options.tlsPolicy } : {}),
+      policy: this.#policy,
       ...(this.#options.clientCertificate ? { clientCertificate: this.#options.clientCertificate } : {}),
     });
     if (socket === null) {
