@@ -58,6 +58,6 @@ export const certCommand: Command = {
       time,
       policy: { allowWildcard: values['allow-wildcard'] === true, ...(maxChainDepth !== undefined ? { maxChainDepth } : {}) },
     });
-    return printVerdict(verdict, values.json === true, io);
+    return printVerdict('cert', verdict, values.json === true, io);
   },
 };

@@ -68,6 +68,6 @@ export const daneCommand: Command = {
     if (verdict.reasons.some((r) => r.code === 'no-reference-identity')) {
       io.stderr(`sipsec dane verify: a ${verdict.dane?.match?.usage ?? 'TLSA'} record matched, and it needs the name the certificate is for: give --name HOST (the SRV target) and/or --name DOMAIN (the SIP domain)\n`);
     }
-    return printVerdict(verdict, values.json === true, io);
+    return printVerdict('dane', verdict, values.json === true, io);
   },
 };

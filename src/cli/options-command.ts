@@ -328,11 +328,14 @@ function textOf(uri: SipUri, located: LocateResult | undefined, targetCount: num
   return `${lines.join('\n')}\n`;
 }
 
+/** Outcomes that come after the request was written to the peer (the others end before). */
+const WENT_OUT: ReadonlySet<string> = new Set(['response', 'timeout', 'framing-error', 'connection-reset']);
+
 function attemptLines(attempt: Attempt, verbose: boolean): string[] {
   const t = attempt.target;
   const { result } = attempt;
   const lines = [`target: ${t.transport} ${hostPort(t.address, t.port)}${t.srvHost ? ` (SRV ${t.srvHost})` : ''}${t.dnssec ? ` dnssec ${t.dnssec}` : ''}`];
-  if (verbose) lines.push('request sent:', ...serializeMessage(result.request).toString('utf8').trimEnd().split('\r\n').map((l) => `  > ${l}`));
+  if (verbose) lines.push(WENT_OUT.has(result.outcome) ? 'request sent:' : 'request (not sent):', ...serializeMessage(result.request).toString('utf8').trimEnd().split('\r\n').map((l) => `  > ${l}`));
   if (result.tls !== undefined) lines.push(`tls: ${result.tls.protocol}, cipher ${result.tls.cipher}`);
   // A refused or reset connection has a verdict with no certificate in it: it says nothing the failure line does not.
   const handshakeFailure = result.outcome === 'tls-handshake-failed' || result.outcome === 'tls-timeout';

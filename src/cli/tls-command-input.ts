@@ -4,6 +4,7 @@
  * word `system`), names and `--time`, with every mistake reported as a UsageError that names the
  * option.
  */
+import { jsonDocument } from './json-output.js';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { decodeCertificateFile, parseCertificate, type ParsedCertificate } from '../tls/certificate.js';
@@ -229,8 +230,8 @@ export function parseIntegerOption(name: string, value: string | undefined, min:
  * Prints the verdict and maps it to the exit code: 0 authenticated, 1 not. JSON is one document on
  * one line, newline-terminated (verdictJson: `authenticated`, reasons with their severity).
  */
-export function printVerdict(verdict: PeerVerdict, json: boolean, io: CliIo): number {
-  io.stdout(json ? `${JSON.stringify(verdictJson(verdict))}\n` : renderVerdict(verdict));
+export function printVerdict(command: 'cert' | 'dane', verdict: PeerVerdict, json: boolean, io: CliIo): number {
+  io.stdout(json ? jsonDocument(command, verdictJson(verdict)) : renderVerdict(verdict));
   return verdict.ok ? EXIT_OK : EXIT_FINDINGS;
 }
 

@@ -47,7 +47,8 @@ describe('sipsec cert verify', () => {
   test('wrong domain: exit 1; --json prints the verdict', async () => {
     const r = await run('cert', 'verify', '--chain', chainFile, '--domain', 'example.org', '--ca', rootFile, '--json');
     assert.equal(r.code, EXIT_FINDINGS);
-    const verdict = JSON.parse(r.out) as { authenticated: boolean; reasons: { code: string }[] };
+    const verdict = JSON.parse(r.out) as { schema: string; authenticated: boolean; reasons: { code: string }[] };
+    assert.equal(verdict.schema, 'sipsec.cert/1');
     assert.equal(verdict.authenticated, false);
     assert.equal(verdict.reasons[0]?.code, 'name-mismatch');
   });
@@ -118,7 +119,8 @@ describe('sipsec tlsa generate and sipsec dane verify', () => {
     // Any record of the RRset may match; any name may be the one the certificate carries.
     const both = await run('dane', 'verify', '--tlsa', stale, '--tlsa', ta, '--chain', chainFile, '--name', 'sip9.example.net', '--name', 'sip1.example.net', '--json');
     assert.equal(both.code, EXIT_OK, both.out);
-    const verdict = JSON.parse(both.out) as { method: string; matchedIdentity: string };
+    const verdict = JSON.parse(both.out) as { schema: string; method: string; matchedIdentity: string };
+    assert.equal(verdict.schema, 'sipsec.dane/1');
     assert.equal(verdict.method, 'dane-ta');
     assert.equal(verdict.matchedIdentity, 'sip1.example.net');
     assert.equal((await run('dane', 'verify', '--tlsa', stale, '--tlsa', ta, '--chain', chainFile, '--name', 'sip9.example.net')).code, EXIT_FINDINGS);
@@ -320,7 +322,8 @@ describe('one output style (issue 11 item 5)', () => {
     assert.match(text.out, /^- note: dane-match: dane-ee record 3 1 1 [0-9a-f]{64} matched/m);
     const g = await run('tlsa', 'generate', '--cert', leafFile, '--host', 'sip1.example.net', '--port', '5061', '--json');
     assert.equal(g.out.indexOf('\n'), g.out.length - 1);
-    const record = JSON.parse(g.out) as { owner: string; usage: number; data: string; record: string };
+    const record = JSON.parse(g.out) as { schema: string; owner: string; usage: number; data: string; record: string };
+    assert.equal(record.schema, 'sipsec.tlsa/1');
     assert.equal(record.owner, '_5061._tcp.sip1.example.net.');
     assert.equal(`${record.owner} IN TLSA ${record.record}`, line);
     assert.match(record.data, /^[0-9a-f]{64}$/);

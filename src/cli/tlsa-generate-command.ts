@@ -1,3 +1,4 @@
+import { jsonDocument } from './json-output.js';
 import { generateTlsaRecord, formatTlsaRecord, tlsaOwnerName } from '../tls/tlsa.js';
 import { EXIT_OK, parseCommandArgs, UsageError, type Command } from './command.js';
 import { InputReader, hostNameOption, parseIntegerOption, requireSubcommand, singleOption } from './tls-command-input.js';
@@ -57,7 +58,7 @@ export const tlsaCommand: Command = {
     const owner = tlsaOwnerName(host, port);
     if (values.json === true) {
       const data = Buffer.from(record.data).toString('hex');
-      io.stdout(`${JSON.stringify({ owner, usage, selector, matchingType: mtype, data, record: formatTlsaRecord(record), certificate: { subject: cert.subjectText, sha256: cert.sha256 } })}\n`);
+      io.stdout(jsonDocument('tlsa', { owner, usage, selector, matchingType: mtype, data, record: formatTlsaRecord(record), certificate: { subject: cert.subjectText, sha256: cert.sha256 } }));
     } else {
       io.stdout(`${owner} IN TLSA ${formatTlsaRecord(record)}\n`);
     }

@@ -664,7 +664,10 @@ export class TransportLayer {
       });
       socket.once('error', (err: NodeJS.ErrnoException) => {
         clearTimeout(timer);
-        reject(new TransportError(err.code === 'ECONNREFUSED' ? 'connection-refused' : 'unreachable', err.message, undefined, { cause: err }));
+        // Our words in the failure (it reaches a Warning header); Node's text stays on the cause.
+        const where = `${destination.address}:${destination.port}`;
+        if (err.code === 'ECONNREFUSED') reject(new TransportError('connection-refused', `${where} refused the connection`, undefined, { cause: err }));
+        else reject(new TransportError('unreachable', `TCP connect to ${where} failed (${err.code ?? 'error'})`, undefined, { cause: err }));
       });
     });
   }
