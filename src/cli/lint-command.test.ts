@@ -98,3 +98,20 @@ test('lint without --json prints a line per file for people, with the same exit 
   assert.equal(await runCli(['lint', '--quiet', ...files], { stdout: (t) => void quiet.push(t), stderr: () => undefined }), 1);
   assert.deepEqual(quiet, []);
 });
+
+test('lint names bare LF line ends, and reads standard input for -', () => {
+  const bareLf = 'OPTIONS sip:a@example.com SIP/2.0\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\nTo: <sip:a@example.com>\nFrom: <sip:c@example.com>;tag=1\nCall-ID: x\nCSeq: 1 OPTIONS\n\n';
+  const main = path.join(REPO_ROOT, 'dist', 'src', 'cli', 'main.js');
+  const json = spawnSync(process.execPath, [main, 'lint', '--json', '-'], { input: bareLf, encoding: 'utf8' });
+  assert.equal(json.status, 1, json.stderr);
+  const line = JSON.parse(json.stdout) as { file: string; valid: boolean; notes?: string[] };
+  assert.equal(line.file, '-');
+  assert.equal(line.valid, false);
+  assert.deepEqual(line.notes, ['bare-lf-line-ends']);
+  const text = spawnSync(process.execPath, [main, 'lint', '-'], { input: bareLf, encoding: 'utf8' });
+  assert.match(text.stdout, /note: bare-lf-line-ends: lines end with LF alone; SIP needs CRLF/);
+  // The same message with CRLF is valid and has no note.
+  const crlf = spawnSync(process.execPath, [main, 'lint', '--json', '-'], { input: bareLf.replaceAll('\n', '\r\n'), encoding: 'utf8' });
+  assert.equal(crlf.status, 0, crlf.stdout);
+  assert.equal((JSON.parse(crlf.stdout) as { notes?: string[] }).notes, undefined);
+});
