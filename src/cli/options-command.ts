@@ -7,6 +7,7 @@ import { lookupTlsaForTarget } from '../dns/tlsa-lookup.js';
 import { SipParseError } from '../sip/errors.js';
 import { serializeMessage } from '../sip/serialize-message.js';
 import { parseSipUri, type SipUri } from '../sip/uri.js';
+import { asciiUriArgument } from './uri-argument.js';
 import { renderVerdict, type PeerVerdict } from '../tls/verdict.js';
 import type { ServerTarget } from '../tls/verify-peer.js';
 import { isSecureTransport, type Destination, type TransportProtocol } from '../transport/transport-context.js';
@@ -82,7 +83,7 @@ export const optionsCommand: Command = {
     if (positionals.length !== 1) throw new UsageError(positionals.length === 0 ? 'no URI given' : 'one URI only');
     let uri: SipUri;
     try {
-      uri = parseSipUri(positionals[0] ?? '');
+      uri = parseSipUri(asciiUriArgument(positionals[0] ?? ''));
     } catch (err) {
       if (err instanceof SipParseError) throw new UsageError(`not a sip: or sips: URI: ${err.detail}`, { cause: err });
       throw err;

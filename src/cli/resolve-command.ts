@@ -5,6 +5,7 @@ import type { TlsaRrset } from '../dns/tlsa-record.js';
 import { lookupTlsaForTarget } from '../dns/tlsa-lookup.js';
 import { SipParseError } from '../sip/errors.js';
 import { parseUri } from '../sip/uri.js';
+import { asciiUriArgument } from './uri-argument.js';
 import { EXIT_OK, parseCommandArgs, UsageError, type Command } from './command.js';
 import { createResolverFor, DNS_OPTIONS } from './dns-options.js';
 import { jsonDocument } from './json-output.js';
@@ -63,7 +64,7 @@ export const resolveCommand: Command = {
     const text = positionals[0] ?? '';
     let input;
     try {
-      const uri = parseUri(text);
+      const uri = parseUri(asciiUriArgument(text));
       if (uri.type !== 'sip') throw new UsageError(`not a sip: or sips: URI: ${text}`);
       input = locateInputOf(uri);
     } catch (err) {
