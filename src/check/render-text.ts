@@ -1,4 +1,5 @@
 /** The terminal report: findings first by severity, then the DNS answers and each TLS target. */
+import { terminalSafe } from '../terminal-text.js';
 import { SEVERITY_ORDER, type Finding, type Severity } from './findings.js';
 import type { CheckReport, ClientVerdict, TargetReport } from './evaluate.js';
 
@@ -45,14 +46,15 @@ function renderTarget(t: TargetReport, paint: (key: Severity | 'dim', text: stri
   const versions = Object.entries(t.tls.versions).map(([v, ok]) => `${v.replace('TLSv', '')} ${ok === null ? '?' : ok ? 'yes' : 'no'}`).join(', ');
   lines.push(`  TLS: ${t.tls.protocol ?? '?'} ${t.tls.cipher ?? ''}, key ${t.tls.key ?? '?'}, SNI ${t.tls.servername}; versions ${versions}`);
   lines.push(`  OCSP stapled: ${t.tls.ocspStapled ? 'yes' : 'no'}; client certificate requested: ${t.tls.clientCertificateRequested === null ? 'unknown' : t.tls.clientCertificateRequested ? 'yes' : 'no'}`);
-  for (const entry of t.chain) lines.push(`  chain[${entry.depth}] ${entry.subject}  <- ${entry.issuer}  (until ${entry.notAfter})`);
-  if (t.identities.length > 0) lines.push(`  RFC 5922 identities: ${t.identities.join(', ')}`);
+  for (const entry of t.chain) lines.push(terminalSafe(`  chain[${entry.depth}] ${entry.subject}  <- ${entry.issuer}  (until ${entry.notAfter})`));
+  if (t.identities.length > 0) lines.push(terminalSafe(`  RFC 5922 identities: ${t.identities.join(', ')}`));
   lines.push(`  DANE-aware client:    ${verdictWord(t.verdicts.daneAware, paint)}`);
   lines.push(`  RFC 5922-only client: ${verdictWord(t.verdicts.rfc5922Only, paint)}`);
   lines.push(`  CN-only client:       ${verdictWord(t.verdicts.cnOnly, paint)}`);
   for (const r of t.daneRecords) lines.push(`  TLSA ${r.record}: ${r.matches ? paint('pass', 'matches') : paint('error', `no: ${r.detail}`)}`);
   const sip = t.sip;
-  lines.push(`  SIP OPTIONS: ${sip.answered ? `${sip.status ?? '?'} ${sip.reason ?? ''}${sip.server ? `, Server ${sip.server}` : ''}${sip.userAgent ? `, User-Agent ${sip.userAgent}` : ''}${sip.allow !== undefined ? `, Allow ${sip.allow}` : ''}${sip.supported !== undefined ? `, Supported ${sip.supported || '(empty)'}` : ''}` : `not answered (${sip.error ?? '?'})`}`);
+  // The server's reason phrase and headers are its own text: escaped before they reach a terminal.
+  lines.push(terminalSafe(`  SIP OPTIONS: ${sip.answered ? `${sip.status ?? '?'} ${sip.reason ?? ''}${sip.server ? `, Server ${sip.server}` : ''}${sip.userAgent ? `, User-Agent ${sip.userAgent}` : ''}${sip.allow !== undefined ? `, Allow ${sip.allow}` : ''}${sip.supported !== undefined ? `, Supported ${sip.supported || '(empty)'}` : ''}` : `not answered (${sip.error ?? '?'})`}`));
   return lines;
 }
 

@@ -7,6 +7,7 @@ import { lookupTlsaForTarget } from '../dns/tlsa-lookup.js';
 import { SipParseError } from '../sip/errors.js';
 import { serializeMessage } from '../sip/serialize-message.js';
 import { parseSipUri, type SipUri } from '../sip/uri.js';
+import { terminalSafe } from '../terminal-text.js';
 import { asciiUriArgument } from './uri-argument.js';
 import { renderVerdict, type PeerVerdict } from '../tls/verdict.js';
 import type { ServerTarget } from '../tls/verify-peer.js';
@@ -326,7 +327,8 @@ function textOf(uri: SipUri, located: LocateResult | undefined, targetCount: num
   for (const attempt of attempts) lines.push(...attemptLines(attempt, verbose));
   const last = attempts[attempts.length - 1];
   if (last !== undefined) lines.push(summaryLine(uri, last));
-  return `${lines.join('\n')}\n`;
+  // The response's reason phrase and headers, and the certificate's names, are the peer's text.
+  return `${terminalSafe(lines.join('\n'))}\n`;
 }
 
 /** Outcomes that come after the request was written to the peer (the others end before). */

@@ -58,6 +58,15 @@ async function misbehaving(behaviour: Misbehaviour): Promise<number> {
   return server.port;
 }
 
+test('a server whose response holds terminal escape sequences: printed escaped, never raw', async () => {
+  const port = await misbehaving('escape-sequences');
+  const run = await sipsec(['options', '--ca', caFile, '--to', `127.0.0.1:${port}`, '--timeout', '20000', 'sips:b.example']);
+  assert.equal(run.code, 0, run.stdout + run.stderr);
+  assert.ok(!run.stdout.includes('\x1b') && !run.stdout.includes('\x07') && !run.stdout.includes('\x9b'), 'no raw control character on the terminal');
+  assert.match(run.stdout, /response: 200 OK \\x1b\]0;pwned\\x07/);
+  assert.match(run.stdout, /X-Evil: \\x1b\[2J\\x9b31m/);
+});
+
 for (const behaviour of ['flood', 'long-header-line'] as const) {
   test(`a TLS server that sends ${behaviour === 'flood' ? 'bytes without end' : 'a 200 KB header line'}: the framing fault is reported, exit 1`, async () => {
     const port = await misbehaving(behaviour);

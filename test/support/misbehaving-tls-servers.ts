@@ -12,7 +12,9 @@ export type Misbehaviour =
   /** Answers the first request with a response whose one header line is 200 KB long. */
   | 'long-header-line'
   /** Answers the first request with a response that is not SIP at all. */
-  | 'garbage-response';
+  | 'garbage-response'
+  /** Answers 200 with terminal escape sequences in its reason phrase and a header (retitle, clear screen). */
+  | 'escape-sequences';
 
 export interface RunningServer {
   readonly port: number;
@@ -34,8 +36,12 @@ export async function startMisbehavingTlsServer(leaf: TestCertificate, behaviour
       pump();
       return;
     }
-    socket.once('data', () => {
-      if (behaviour === 'long-header-line') {
+    socket.once('data', (request: Buffer) => {
+      if (behaviour === 'escape-sequences') {
+        // A response the client matches to its request: the request's own Via, From, To, Call-ID, CSeq.
+        const echoed = request.toString('latin1').split('\r\n').filter((l) => /^(via|from|to|call-id|cseq):/i.test(l));
+        socket.write(`SIP/2.0 200 OK \x1b]0;pwned\x07\r\n${echoed.join('\r\n')}\r\nX-Evil: \x1b[2J\x9b31m\r\nContent-Length: 0\r\n\r\n`, 'latin1');
+      } else if (behaviour === 'long-header-line') {
         socket.write(`SIP/2.0 200 OK\r\nX-Long: ${'a'.repeat(LONG_LINE_BYTES)}\r\nContent-Length: 0\r\n\r\n`);
       } else {
         socket.write('HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n');
