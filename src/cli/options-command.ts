@@ -1,16 +1,14 @@
 import { createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
 import net from 'node:net';
 import { DnsError } from '../dns/errors.js';
-import { locateInputOf } from '../dns/locate-uri.js';
-import { locate, sendableTargets, type LocateResult, type SendableTarget } from '../dns/locator.js';
-import { lookupTlsaForTarget } from '../dns/tlsa-lookup.js';
+import type { LocateResult, SendableTarget } from '../dns/locator.js';
 import { SipParseError } from '../sip/errors.js';
 import { serializeMessage } from '../sip/serialize-message.js';
 import { parseSipUri, type SipUri } from '../sip/uri.js';
 import { renderVerdict, type PeerVerdict } from '../tls/verdict.js';
-import type { ServerTarget } from '../tls/verify-peer.js';
 import { isSecureTransport, type Destination, type TransportProtocol } from '../transport/transport-context.js';
 import type { TransportLogEvent } from '../transport/transport-log.js';
+import { destinationsFor, directDestination, transportOf } from '../ua/destinations.js';
 import { requestOnce, type RequestOnceResult, type RequestOutcome } from '../ua/request-once.js';
 import { EXIT_FINDINGS, EXIT_NO_ANSWER, EXIT_OK, parseCommandArgs, UsageError, type Command } from './command.js';
 import { createResolverFor, DNS_OPTIONS, type DnsOptionValues } from './dns-options.js';
@@ -107,7 +105,7 @@ export const optionsCommand: Command = {
       let located: LocateResult | undefined;
       let targets: Target[];
       if (to !== undefined) {
-        targets = [directTarget(uri, asked, to)];
+        targets = [{ destination: directDestination(uri, to) }];
       } else {
         ({ located, targets } = await locateTargets(uri, values));
       }
@@ -208,60 +206,14 @@ async function readClientCertificate(certFile: string, keyFile: string): Promise
   return { cert, key };
 }
 
-function directTarget(uri: SipUri, transport: TransportProtocol, to: { address: string; port: number | undefined }): Target {
-  return {
-    destination: {
-      transport,
-      address: to.address,
-      port: to.port ?? DEFAULT_PORT[transport],
-      ...(isSecureTransport(transport) ? { tlsTarget: { sipDomain: uri.host } } : {}),
-      // RFC 7118: the Host header of the WebSocket handshake names the URI's host, not the address.
-      ...(transport === 'ws' || transport === 'wss' ? { wsHost: uri.host } : {}),
-    },
-  };
-}
-
-/** Ports when none is given: RFC 3261 section 19.1.2; RFC 7118 section 5.5 for WebSocket (80, and 443 for sips). */
-const DEFAULT_PORT: Readonly<Record<TransportProtocol, number>> = { udp: 5060, tcp: 5060, tls: 5061, ws: 80, wss: 443 };
-
-/**
- * The transport a URI asks for: sips means TLS, or WSS with transport=ws (RFC 7118 section 5.2
- * defines only `ws`; `sips:` makes it secure); transport=wss is accepted as WSS too.
- */
-function transportOf(uri: SipUri): TransportProtocol {
-  const param = uri.param('transport');
-  const asked = typeof param === 'string' ? param.toLowerCase() : undefined;
-  if (asked === 'ws' || asked === 'wss') return uri.scheme === 'sips' || asked === 'wss' ? 'wss' : 'ws';
-  if (uri.scheme === 'sips') return 'tls';
-  if (asked === 'udp' || asked === 'tcp' || asked === 'tls') return asked;
-  return 'udp';
-}
-
 async function locateTargets(uri: SipUri, values: DnsOptionValues): Promise<{ located: LocateResult; targets: Target[] }> {
   const resolver = await createResolverFor(values);
   try {
-    let located: LocateResult;
-    try {
-      located = await locate(resolver, locateInputOf(uri));
-    } catch (err) {
-      if (err instanceof DnsError) throw new UsageError(`${uri.toString()}: ${err.message}`, { cause: err });
-      throw err;
-    }
-    const targets: Target[] = [];
-    for (const target of sendableTargets(located.targets)) {
-      let tlsTarget: ServerTarget | undefined;
-      if (target.transport === 'tls') {
-        const tlsa = await lookupTlsaForTarget(resolver, target);
-        tlsTarget = {
-          sipDomain: uri.host,
-          ...(target.srvHost !== undefined ? { srvHost: target.srvHost } : {}),
-          dnsState: target.dnssec,
-          ...(tlsa !== undefined ? { tlsa } : {}),
-        };
-      }
-      targets.push({ destination: { transport: target.transport, address: target.address, port: target.port, ...(tlsTarget ? { tlsTarget } : {}) }, located: target });
-    }
-    return { located, targets };
+    const { located, destinations } = await destinationsFor(resolver, uri);
+    return { located, targets: [...destinations] };
+  } catch (err) {
+    if (err instanceof DnsError) throw new UsageError(`${uri.toString()}: ${err.message}`, { cause: err });
+    throw err;
   } finally {
     await resolver.close();
   }
