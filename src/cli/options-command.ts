@@ -9,6 +9,7 @@ import { renderVerdict, type PeerVerdict } from '../tls/verdict.js';
 import { isSecureTransport, type Destination, type TransportProtocol } from '../transport/transport-context.js';
 import type { TransportLogEvent } from '../transport/transport-log.js';
 import { destinationsFor, directDestination, transportOf } from '../ua/destinations.js';
+import { failoverLoop, failsOver } from '../ua/failover.js';
 import { requestOnce, type RequestOnceResult, type RequestOutcome } from '../ua/request-once.js';
 import { EXIT_FINDINGS, EXIT_NO_ANSWER, EXIT_OK, parseCommandArgs, UsageError, type Command } from './command.js';
 import { createResolverFor, DNS_OPTIONS, type DnsOptionValues } from './dns-options.js';
@@ -109,8 +110,7 @@ export const optionsCommand: Command = {
       } else {
         ({ located, targets } = await locateTargets(uri, values));
       }
-      const attempts: Attempt[] = [];
-      for (const target of targets) {
+      const attemptAt = async (target: Target): Promise<Attempt> => {
         const { destination } = target;
         progress.step(`connecting to ${destination.transport} ${hostPort(destination.address, destination.port)}`);
         const result = await requestOnce({
@@ -123,10 +123,11 @@ export const optionsCommand: Command = {
           ...(io.verbose === true ? { log: (e: TransportLogEvent) => io.stderr(`sipsec options: ${logLine(e)}\n`) } : {}),
           onPhase: (phase) => progressPhase(progress, phase, destination),
         });
-        attempts.push({ target: jsonTarget(target), result });
-        // RFC 3263 section 4.3: on a transport failure or timeout, try the next target.
-        if (result.outcome === 'response') break;
-      }
+        return { target: jsonTarget(target), result };
+      };
+      // RFC 3263 section 4.3, the library's rule (src/ua/failover.ts): the next target after a
+      // transport failure, a refused server, a 503 or no answer in time.
+      const attempts = await failoverLoop(targets, attemptAt, (a) => failsOverAttempt(a.result));
       progress.stop();
       const code = located !== undefined && targets.length === 0 ? noTargetExit(located.lookups) : exitOf(attempts[attempts.length - 1]);
       io.stdout(json ? jsonOf(uri, located, attempts, code, io.verbose === true) : textOf(uri, located, targets.length, attempts, io.verbose === true));
@@ -145,6 +146,13 @@ function progressPhase(progress: Progress, phase: 'connecting' | 'waiting', dest
 function logLine(e: TransportLogEvent): string {
   const remote = e.remote === undefined ? '' : ` remote=${hostPort(e.remote.address, e.remote.port)}`;
   return `${e.event}${e.connection === undefined ? '' : ` ${e.connection}`}${remote}${e.reason === undefined ? '' : ` reason="${e.reason}"`}${e.detail === undefined ? '' : ` detail="${e.detail}"`}`;
+}
+
+/** Whether an attempt sends the request on to the next target: failsOver, or no final response at all (a deadline, bytes that are not SIP). */
+function failsOverAttempt(result: RequestOnceResult): boolean {
+  if (result.outcome === 'aborted') return false;
+  if (result.response === undefined || result.origin === undefined) return true;
+  return failsOver({ status: result.response.status, origin: result.origin });
 }
 
 /** Success, finding or no answer, from the last attempt (docs/CLI.md "Exit codes"). */
