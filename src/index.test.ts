@@ -9,6 +9,7 @@ test('the package root exports the documented API of every layer', () => {
     'verifyServer', 'verifyClient', 'TrustStore', 'connectAndVerify',
     'createResolver', 'locate', 'lookupTlsa',
     'TransportLayer', 'TransactionLayer', 'Responder', 'buildRequest', 'requestOnce', 'sendableTargets',
+    'destinationsFor', 'sendWithFailover', 'failsOver', 'referenceNames',
   ]) {
     assert.equal(typeof (sipsec as Record<string, unknown>)[name], 'function', name);
   }

@@ -37,4 +37,12 @@ export { Responder, type ResponderOptions } from './ua/responder.js';
 export { SipStack, type SipStackOptions, type StackTransactionOptions, type TransactionUser } from './ua/sip-stack.js';
 export { buildRequest } from './ua/build-request.js';
 export { requestOnce, type RequestOnceOptions, type RequestOnceResult, type RequestOutcome } from './ua/request-once.js';
+export {
+  destinationsFor, directDestination, transportOf, DEFAULT_PORT,
+  type DestinationsOptions, type DestinationsResult, type LocatedDestination,
+} from './ua/destinations.js';
+export {
+  sendWithFailover, failsOver, failoverLoop, type FailoverOptions, type FailoverResult, type FailoverAttempt,
+} from './ua/failover.js';
+export { referenceNames, srvHostIsIdentity } from './dns/srv-identity.js';
 export * from './dns/index.js';

@@ -1,18 +1,17 @@
 import { createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
 import net from 'node:net';
 import { DnsError } from '../dns/errors.js';
-import { locateInputOf } from '../dns/locate-uri.js';
-import { locate, sendableTargets, type LocateResult, type SendableTarget } from '../dns/locator.js';
-import { lookupTlsaForTarget } from '../dns/tlsa-lookup.js';
+import type { LocateResult, SendableTarget } from '../dns/locator.js';
 import { SipParseError } from '../sip/errors.js';
 import { serializeMessage } from '../sip/serialize-message.js';
 import { parseSipUri, type SipUri } from '../sip/uri.js';
 import { terminalSafe } from '../terminal-text.js';
 import { asciiUriArgument } from './uri-argument.js';
 import { renderVerdict, type PeerVerdict } from '../tls/verdict.js';
-import type { ServerTarget } from '../tls/verify-peer.js';
 import { isSecureTransport, type Destination, type TransportProtocol } from '../transport/transport-context.js';
 import type { TransportLogEvent } from '../transport/transport-log.js';
+import { destinationsFor, directDestination, transportOf } from '../ua/destinations.js';
+import { failoverLoop, failsOver } from '../ua/failover.js';
 import { requestOnce, type RequestOnceResult, type RequestOutcome } from '../ua/request-once.js';
 import { EXIT_FINDINGS, EXIT_NO_ANSWER, EXIT_OK, parseCommandArgs, UsageError, type Command } from './command.js';
 import { createResolverFor, DNS_OPTIONS, type DnsOptionValues } from './dns-options.js';
@@ -109,12 +108,11 @@ export const optionsCommand: Command = {
       let located: LocateResult | undefined;
       let targets: Target[];
       if (to !== undefined) {
-        targets = [directTarget(uri, asked, to)];
+        targets = [{ destination: directDestination(uri, to) }];
       } else {
         ({ located, targets } = await locateTargets(uri, values));
       }
-      const attempts: Attempt[] = [];
-      for (const target of targets) {
+      const attemptAt = async (target: Target): Promise<Attempt> => {
         const { destination } = target;
         progress.step(`connecting to ${destination.transport} ${hostPort(destination.address, destination.port)}`);
         const result = await requestOnce({
@@ -127,10 +125,11 @@ export const optionsCommand: Command = {
           ...(io.verbose === true ? { log: (e: TransportLogEvent) => io.stderr(`sipsec options: ${logLine(e)}\n`) } : {}),
           onPhase: (phase) => progressPhase(progress, phase, destination),
         });
-        attempts.push({ target: jsonTarget(target), result });
-        // RFC 3263 section 4.3: on a transport failure or timeout, try the next target.
-        if (result.outcome === 'response') break;
-      }
+        return { target: jsonTarget(target), result };
+      };
+      // RFC 3263 section 4.3, the library's rule (src/ua/failover.ts): the next target after a
+      // transport failure, a refused server, a 503 or no answer in time.
+      const attempts = await failoverLoop(targets, attemptAt, (a) => failsOverAttempt(a.result));
       progress.stop();
       const code = located !== undefined && targets.length === 0 ? noTargetExit(located.lookups) : exitOf(attempts[attempts.length - 1]);
       io.stdout(json ? jsonOf(uri, located, attempts, code, io.verbose === true) : textOf(uri, located, targets.length, attempts, io.verbose === true));
@@ -149,6 +148,13 @@ function progressPhase(progress: Progress, phase: 'connecting' | 'waiting', dest
 function logLine(e: TransportLogEvent): string {
   const remote = e.remote === undefined ? '' : ` remote=${hostPort(e.remote.address, e.remote.port)}`;
   return `${e.event}${e.connection === undefined ? '' : ` ${e.connection}`}${remote}${e.reason === undefined ? '' : ` reason="${e.reason}"`}${e.detail === undefined ? '' : ` detail="${e.detail}"`}`;
+}
+
+/** Whether an attempt sends the request on to the next target: failsOver, or no final response at all (a deadline, bytes that are not SIP). */
+function failsOverAttempt(result: RequestOnceResult): boolean {
+  if (result.outcome === 'aborted') return false;
+  if (result.response === undefined || result.origin === undefined) return true;
+  return failsOver({ status: result.response.status, origin: result.origin });
 }
 
 /** Success, finding or no answer, from the last attempt (docs/CLI.md "Exit codes"). */
@@ -210,60 +216,14 @@ async function readClientCertificate(certFile: string, keyFile: string): Promise
   return { cert, key };
 }
 
-function directTarget(uri: SipUri, transport: TransportProtocol, to: { address: string; port: number | undefined }): Target {
-  return {
-    destination: {
-      transport,
-      address: to.address,
-      port: to.port ?? DEFAULT_PORT[transport],
-      ...(isSecureTransport(transport) ? { tlsTarget: { sipDomain: uri.host } } : {}),
-      // RFC 7118: the Host header of the WebSocket handshake names the URI's host, not the address.
-      ...(transport === 'ws' || transport === 'wss' ? { wsHost: uri.host } : {}),
-    },
-  };
-}
-
-/** Ports when none is given: RFC 3261 section 19.1.2; RFC 7118 section 5.5 for WebSocket (80, and 443 for sips). */
-const DEFAULT_PORT: Readonly<Record<TransportProtocol, number>> = { udp: 5060, tcp: 5060, tls: 5061, ws: 80, wss: 443 };
-
-/**
- * The transport a URI asks for: sips means TLS, or WSS with transport=ws (RFC 7118 section 5.2
- * defines only `ws`; `sips:` makes it secure); transport=wss is accepted as WSS too.
- */
-function transportOf(uri: SipUri): TransportProtocol {
-  const param = uri.param('transport');
-  const asked = typeof param === 'string' ? param.toLowerCase() : undefined;
-  if (asked === 'ws' || asked === 'wss') return uri.scheme === 'sips' || asked === 'wss' ? 'wss' : 'ws';
-  if (uri.scheme === 'sips') return 'tls';
-  if (asked === 'udp' || asked === 'tcp' || asked === 'tls') return asked;
-  return 'udp';
-}
-
 async function locateTargets(uri: SipUri, values: DnsOptionValues): Promise<{ located: LocateResult; targets: Target[] }> {
   const resolver = await createResolverFor(values);
   try {
-    let located: LocateResult;
-    try {
-      located = await locate(resolver, locateInputOf(uri));
-    } catch (err) {
-      if (err instanceof DnsError) throw new UsageError(`${uri.toString()}: ${err.message}`, { cause: err });
-      throw err;
-    }
-    const targets: Target[] = [];
-    for (const target of sendableTargets(located.targets)) {
-      let tlsTarget: ServerTarget | undefined;
-      if (target.transport === 'tls') {
-        const tlsa = await lookupTlsaForTarget(resolver, target);
-        tlsTarget = {
-          sipDomain: uri.host,
-          ...(target.srvHost !== undefined ? { srvHost: target.srvHost } : {}),
-          dnsState: target.dnssec,
-          ...(tlsa !== undefined ? { tlsa } : {}),
-        };
-      }
-      targets.push({ destination: { transport: target.transport, address: target.address, port: target.port, ...(tlsTarget ? { tlsTarget } : {}) }, located: target });
-    }
-    return { located, targets };
+    const { located, destinations } = await destinationsFor(resolver, uri);
+    return { located, targets: [...destinations] };
+  } catch (err) {
+    if (err instanceof DnsError) throw new UsageError(`${uri.toString()}: ${err.message}`, { cause: err });
+    throw err;
   } finally {
     await resolver.close();
   }

@@ -4,6 +4,7 @@ import { normalizeName } from './dns-name.js';
 import { weakestState, type DnssecState } from './dnssec-state.js';
 import { DnsError } from './errors.js';
 import { selectNaptr } from './naptr-select.js';
+import { referenceNames } from './srv-identity.js';
 import type { DnsAnswer, DnsFailure, DnsRecordType, RecordByType, SrvRecord } from './records.js';
 import type { DnsResolver } from './resolver.js';
 import {
@@ -81,8 +82,9 @@ export interface LocatedTarget {
   /**
    * The reference identities the server's certificate may be verified against: the SIP domain
    * always (RFC 5922), and the SRV host name only when every lookup that led here was secure
-   * (RFC 7673 section 4, draft-johansson-dispatch-dane-sip section 5). Whether DANE then applies
-   * is the TLS layer's decision (a secure TLSA RRset, lookupTlsa).
+   * (RFC 7673 section 4, draft-johansson-dispatch-dane-sip section 5): referenceNames
+   * (src/dns/srv-identity.ts), the rule the verifier applies too. Whether DANE then applies is the
+   * TLS layer's decision (a secure TLSA RRset, lookupTlsa).
    */
   readonly identities: readonly string[];
 }
@@ -289,8 +291,7 @@ class LocateSession {
       if (answer.kind !== 'records') continue;
       const lookups = [...prior, stepOf(answer)];
       const dnssec = weakestState(lookups.map((l) => l.state));
-      const identities = [this.domain];
-      if (srvHost !== undefined && dnssec === 'secure' && srvHost !== this.domain) identities.push(srvHost);
+      const identities = referenceNames(this.domain, srvHost, dnssec);
       for (const record of answer.records.slice(0, DNS_LIMITS.maxAddressesPerHost)) {
         targets.push({
           transport, address: record.address, family, port, dnssec, lookups, identities, hostName: normalizeName(host),

@@ -9,6 +9,7 @@
  *   anything else (insecure, no TLSA, no DNSSEC)  -> RFC 5922: PKIX to the trust store + SIP domain
  */
 import type { DnssecState } from '../dns/dnssec-state.js';
+import { referenceNames } from '../dns/srv-identity.js';
 import type { TlsaRecord, TlsaRrset } from '../dns/tlsa-record.js';
 import { CertificateCache, type ParsedCertificate } from './certificate.js';
 import { TLS_LIMITS } from '../limits.js';
@@ -31,7 +32,7 @@ export type PresentedChain = readonly (ParsedCertificate | Uint8Array)[];
 export interface ServerTarget {
   /** The domain of the SIP URI (the AUS): RFC 5922's reference identity. */
   readonly sipDomain: string;
-  /** The SRV target host; an accepted identity only under DANE (secure chain and TLSA). */
+  /** The SRV target host; an accepted identity only under DANE (secure chain and TLSA), by referenceNames. */
   readonly srvHost?: string;
   /** Weakest DNSSEC state of the NAPTR, SRV and address lookups; absent: not validated (insecure). */
   readonly dnsState?: DnssecState;
@@ -81,8 +82,9 @@ export function verifyServer(input: VerifyServerInput): PeerVerdict {
 
   const daneApplies = policy.dane && target.dnsState === 'secure' && target.tlsa?.state === 'secure' && target.tlsa.records.length > 0;
   if (daneApplies && target.tlsa) {
-    const references: ReferenceIdentity[] = [{ name: target.sipDomain, kind: 'sip-domain' }];
-    if (target.srvHost !== undefined) references.push({ name: target.srvHost, kind: 'host' });
+    // The same rule as the locator's identities: the SRV host only over a secure chain.
+    const references = referenceNames(target.sipDomain, target.srvHost, target.dnsState)
+      .map((name, i): ReferenceIdentity => ({ name, kind: i === 0 ? 'sip-domain' : 'host' }));
     const verdict = verifyDane({ ...input, chain, policy, records: target.tlsa.records, references });
     const noUsable = verdict.reasons.some((r) => r.code === 'dane-no-usable-records');
     if (!(noUsable && policy.onNoUsableTlsa === 'rfc5922')) return verdict;
