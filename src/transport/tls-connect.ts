@@ -6,6 +6,7 @@
  */
 import { isIP } from 'node:net';
 import { connect, type DetailedPeerCertificate, type PeerCertificate, type TLSSocket } from 'node:tls';
+import { srvHostIsIdentity } from '../dns/srv-identity.js';
 import { TLS_LIMITS } from '../limits.js';
 import type { TlsPolicy } from '../tls/policy.js';
 import type { TrustStore } from '../tls/trust-store.js';
@@ -138,6 +139,8 @@ export function verifyInboundPeer(socket: TLSSocket, options: { readonly trustSt
 }
 
 function defaultServername(target: ServerTarget): string | undefined {
-  const daneLikely = target.dnsState === 'secure' && target.tlsa?.state === 'secure' && target.tlsa.records.length > 0;
-  return daneLikely && target.srvHost !== undefined ? target.srvHost : target.sipDomain;
+  // The SRV host names the server only where it is an identity at all (the one rule), and SNI asks
+  // for it only when DANE will decide (a secure TLSA RRset with records); RFC 5922 wants the domain.
+  const daneLikely = target.tlsa?.state === 'secure' && target.tlsa.records.length > 0;
+  return daneLikely && srvHostIsIdentity(target.sipDomain, target.srvHost, target.dnsState) ? target.srvHost : target.sipDomain;
 }
