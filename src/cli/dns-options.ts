@@ -38,9 +38,9 @@ export function dnsConfigOf(values: DnsOptionValues): DnsConfig {
 }
 
 /** Builds the resolver; a configuration it refuses (missing module, bad file) is a usage error. */
-export async function createResolverFor(values: DnsOptionValues): Promise<CachingResolver> {
+export async function createResolverFor(values: DnsOptionValues, overrides: { readonly queryTimeoutMs?: number } = {}): Promise<CachingResolver> {
   try {
-    return await createResolver(dnsConfigOf(values));
+    return await createResolver({ ...dnsConfigOf(values), ...overrides });
   } catch (err) {
     if (err instanceof DnsError) throw new UsageError(err.message, { cause: err });
     throw err;

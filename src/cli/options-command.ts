@@ -1,3 +1,4 @@
+import { DNS_LIMITS } from '../limits.js';
 import { createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
 import net from 'node:net';
 import { DnsError } from '../dns/errors.js';
@@ -110,7 +111,7 @@ export const optionsCommand: Command = {
       if (to !== undefined) {
         targets = [{ destination: directDestination(uri, to) }];
       } else {
-        ({ located, targets } = await locateTargets(uri, values));
+        ({ located, targets } = await locateTargets(uri, values, timeoutMs));
       }
       const attemptAt = async (target: Target): Promise<Attempt> => {
         const { destination } = target;
@@ -216,8 +217,9 @@ async function readClientCertificate(certFile: string, keyFile: string): Promise
   return { cert, key };
 }
 
-async function locateTargets(uri: SipUri, values: DnsOptionValues): Promise<{ located: LocateResult; targets: Target[] }> {
-  const resolver = await createResolverFor(values);
+async function locateTargets(uri: SipUri, values: DnsOptionValues, timeoutMs: number): Promise<{ located: LocateResult; targets: Target[] }> {
+  // --timeout bounds each DNS query too: a resolver that does not answer ends as a `timeout` lookup.
+  const resolver = await createResolverFor(values, { queryTimeoutMs: Math.min(DNS_LIMITS.queryTimeoutMs, timeoutMs) });
   try {
     const { located, destinations } = await destinationsFor(resolver, uri);
     return { located, targets: [...destinations] };
