@@ -1,11 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { EKU_CLIENT_AUTH, EKU_SERVER_AUTH, issueCertificate } from '../lab/certificates.js';
 import { TrustStore } from '../tls/trust-store.js';
 import { Responder } from '../ua/responder.js';
+import { REPO_ROOT } from '../../test/support/paths.js';
 import { runCli } from './run-cli.js';
 
 async function options(args: string[]): Promise<{ code: number; out: string; err: string }> {
@@ -181,6 +183,11 @@ test('sipsec options finds bad --to and --cert/--key before anything is sent (ex
     assert.equal(mismatch.code, 2);
     assert.match(mismatch.err, /does not belong to the certificate/);
     assert.equal(mismatch.out, '');
+    // `-` reads standard input: the key given there, swapped with the certificate, is read and named.
+    const main = path.join(REPO_ROOT, 'dist', 'src', 'cli', 'main.js');
+    const stdin = spawnSync(process.execPath, [main, 'options', ...to, '--cert', '-', '--key', certFile, 'sips:b.example'], { input: mine.keyPem, encoding: 'utf8' });
+    assert.equal(stdin.status, 2, stdin.stderr);
+    assert.match(stdin.stderr, /--cert - holds a private key and --key .* a certificate: the two are swapped/);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

@@ -16,11 +16,10 @@ import { failoverLoop, failsOver } from '../ua/failover.js';
 import { requestOnce, type RequestOnceResult, type RequestOutcome } from '../ua/request-once.js';
 import { EXIT_FINDINGS, EXIT_NO_ANSWER, EXIT_OK, parseCommandArgs, UsageError, type Command } from './command.js';
 import { createResolverFor, DNS_OPTIONS, type DnsOptionValues } from './dns-options.js';
-import { readInputFile } from './input-file.js';
 import { jsonDocument } from './json-output.js';
 import { jsonLookup, lookupLine, noTargetExit, noTargetLine } from './lookup-output.js';
 import { startProgress, type Progress } from './progress.js';
-import { readTrustStore } from './tls-command-input.js';
+import { InputReader, readTrustStore } from './tls-command-input.js';
 
 const DEFAULT_TIMEOUT_MS = 32_000;
 
@@ -196,8 +195,10 @@ function parseTo(to: string): { address: string; port: number | undefined } {
  * a key of another certificate are named here, not reported later as a failed handshake.
  */
 async function readClientCertificate(certFile: string, keyFile: string): Promise<{ cert: string; key: string }> {
-  const cert = (await readInputFile(certFile, '--cert')).toString('utf8');
-  const key = (await readInputFile(keyFile, '--key')).toString('utf8');
+  // `-` reads standard input, for one of the two.
+  const input = new InputReader();
+  const cert = (await input.read(certFile, '--cert')).toString('utf8');
+  const key = (await input.read(keyFile, '--key')).toString('utf8');
   const certHoldsKey = /-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(cert);
   const keyHoldsCert = /-----BEGIN CERTIFICATE-----/.test(key);
   if (certHoldsKey && keyHoldsCert) throw new UsageError(`--cert ${certFile} holds a private key and --key ${keyFile} a certificate: the two are swapped`);

@@ -54,6 +54,9 @@ test('user add writes both HA1 values (never the password) into a new file, whic
   assert.equal(users.ha1('alice', 'a.test', 'SHA-256'), computeHa1('SHA-256', 'alice', 'a.test', 'wonder'));
   assert.equal(users.ha1('alice', 'a.test', 'MD5'), computeHa1('MD5', 'alice', 'a.test', 'wonder'));
   assert.equal(fs.statSync(file).mode & 0o777, 0o600);
+  const again = await add(['add', 'alice@a.test', '--users', file, '--json']);
+  assert.equal(again.code, 0, again.err);
+  assert.deepEqual(JSON.parse(again.out), { schema: 'sipsec.user/1', action: 'updated', address: 'alice@a.test', realm: 'a.test', file });
 });
 
 test('user add keeps the other entries and the comments, and replaces a plain password', async () => {

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { isMap, isScalar, YAMLMap } from 'yaml';
 import { credentialEntry, isUserAddress, parseUsersDocument, parseUsersFile, UsersFileError } from '../registrar/users.js';
 import { EXIT_OK, EXIT_USAGE, parseCommandArgs, UsageError, type CliIo, type Command } from './command.js';
+import { jsonDocument } from './json-output.js';
 
 const USAGE = `usage: sipsec user add ADDRESS [--users FILE] [--realm REALM]
   Adds or replaces ADDRESS (user@domain) in the users file with its digest HA1 values
@@ -10,6 +11,7 @@ const USAGE = `usage: sipsec user add ADDRESS [--users FILE] [--realm REALM]
   for on a terminal without echo, or read as one line from standard input; it is never written.
   --users FILE   the users file (default users.yaml); created when missing
   --realm REALM  the digest realm (default: the domain of ADDRESS, which is what sipsec proxy uses)
+  --json         one JSON document (schema sipsec.user/1): {"schema","action","address","realm","file"}
 exit: 0 written, 2 usage error or invalid users file`;
 
 /** Where the password comes from: a prompt on a terminal, or one line of standard input. */
@@ -100,7 +102,7 @@ export function makeUserCommand(readPassword: PasswordReader): Command {
       const { values, positionals } = parseCommandArgs({
         args: [...argv],
         allowPositionals: true,
-        options: { users: { type: 'string' }, realm: { type: 'string' } },
+        options: { users: { type: 'string' }, realm: { type: 'string' }, json: { type: 'boolean' } },
       });
       const [action, address, ...extra] = positionals;
       if (action !== 'add') throw new UsageError(action === undefined ? 'no action given' : `unknown action '${action}'`);
@@ -128,7 +130,10 @@ export function makeUserCommand(readPassword: PasswordReader): Command {
       const replaced = key !== undefined;
       doc.set(key ?? address, doc.createNode(entry));
       await writeAtomically(file, doc.toString());
-      io.stdout(`sipsec user: ${replaced ? 'updated' : 'added'} ${address} in ${file}\n`);
+      const realm = values.realm ?? address.slice(address.lastIndexOf('@') + 1);
+      io.stdout(values.json === true
+        ? jsonDocument('user', { action: replaced ? 'updated' : 'added', address, realm, file })
+        : `sipsec user: ${replaced ? 'updated' : 'added'} ${address} in ${file}\n`);
       return EXIT_OK;
     },
   };
