@@ -16,8 +16,11 @@ import { finding, type Finding, type FindingId, type Severity } from './findings
 import { gradeOf, type Grade } from './grade.js';
 import type { Observations, SipObservation, TargetObservation, TlsObservation, TlsTargetPlan } from './observations.js';
 
-/** The version of the JSON report (docs/CHECK.md); bumped on any change that is not an addition. */
-export const CHECK_SCHEMA = 'sipsec-check/1';
+/**
+ * The version of the JSON report (docs/CHECK.md): the `schema` every command's JSON carries
+ * (src/cli/json-output.ts, `sipsec.check/1`); bumped on any change that is not an addition.
+ */
+export const CHECK_SCHEMA = 'sipsec.check/1';
 
 export interface EvaluateOptions {
   readonly trustStore: TrustStore;

@@ -50,12 +50,21 @@ export class DnsLookupLog {
   }
 }
 
-export async function probeDns(resolver: DnsResolver, domain: string, log: DnsLookupLog = new DnsLookupLog()): Promise<DnsObservation> {
+/** Thrown once the check is stopped: no further question is asked. */
+export class DnsProbeStopped extends Error {}
+
+/**
+ * `signal` stops the probe between questions: a check cut short asks nothing more, since every
+ * libunbound question holds a libuv worker thread until libunbound gives up, and queued ones
+ * would hold up the writes and the exit of the CLI.
+ */
+export async function probeDns(resolver: DnsResolver, domain: string, log: DnsLookupLog = new DnsLookupLog(), signal?: AbortSignal): Promise<DnsObservation> {
   const lookups = new Map<string, Promise<DnsAnswer>>();
   const ask = <T extends DnsRecordType>(name: string, type: T): Promise<DnsAnswer<T>> => {
     const key = `${type} ${name.toLowerCase()}`;
     let pending = lookups.get(key);
     if (pending === undefined) {
+      if (signal?.aborted === true) return Promise.reject(new DnsProbeStopped('check stopped'));
       log.asked(name, type);
       pending = resolver.query(name, type).catch((err: unknown): DnsAnswer => ({
         kind: 'failure', name, type, cnames: [], state: 'indeterminate', failure: 'malformed', why: err instanceof Error ? err.message : String(err),

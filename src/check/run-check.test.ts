@@ -55,4 +55,27 @@ describe('checkDomain deadline', () => {
     const report = await pending;
     assert.equal(report.cutShort, 'interrupted');
   });
+
+  test('a check cut short asks no further DNS question (each libunbound question holds a worker thread)', async () => {
+    const asked: string[] = [];
+    let answerNaptr: (() => void) | undefined;
+    const resolver: DnsResolver = {
+      backend: 'system',
+      query: <T extends DnsRecordType>(name: string, type: T): Promise<DnsAnswer<T>> => {
+        asked.push(`${type} ${name}`);
+        return new Promise<DnsAnswer<T>>((resolve) => {
+          if (type === 'NAPTR') answerNaptr = () => resolve({ kind: 'nodata', name, type, cnames: [], state: 'insecure', ttlSeconds: 60 });
+        });
+      },
+      close: () => Promise.resolve(),
+    };
+    const controller = new AbortController();
+    const pending = checkDomain('late.example', { resolver, trustStore: TrustStore.empty(), timeoutMs: 60_000, signal: controller.signal });
+    controller.abort();
+    const report = await pending;
+    answerNaptr?.();
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(report.cutShort, 'interrupted');
+    assert.deepEqual(asked, ['NAPTR late.example']);
+  });
 });

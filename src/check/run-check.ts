@@ -95,7 +95,7 @@ export async function gatherObservations(domain: string, options: CheckOptions):
     else controller.signal.addEventListener('abort', () => resolve('aborted'), { once: true });
   });
   const work = (async (): Promise<void> => {
-    const dns = await probeDns(options.resolver, domain, dnsLog);
+    const dns = await probeDns(options.resolver, domain, dnsLog, controller.signal);
     partial.dns = dns;
     await Promise.all(dns.tlsTargets.map(async (plan, index) => {
       partial.targets.set(index, await probeTarget(plan, domain, options, controller.signal));

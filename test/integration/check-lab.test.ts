@@ -172,12 +172,13 @@ describe('the CLI', () => {
   };
   const common = (): string[] => ['--ca', lab.caFile, '--dns-config', lab.dnsConfigFile];
 
-  test('exit 0 and a JSON report of schema sipsec-check/1 for the perfect domain (as a sips URI)', async () => {
+  test('exit 0 and a JSON report of schema sipsec.check/1 on one line for the perfect domain (as a sips URI)', async () => {
     const c = io();
     const code = await runCli(['check', 'sips:perfect.lab.test', '--json', ...common()], c.io);
     assert.equal(code, 0, c.err.join(''));
     const report = JSON.parse(c.out.join('')) as CheckReport;
-    assert.equal(report.schema, 'sipsec-check/1');
+    assert.equal(c.out.join('').split('\n').length, 2, 'one line');
+    assert.equal(report.schema, 'sipsec.check/1');
     assert.equal(report.domain, 'perfect.lab.test');
     assert.equal(report.grade, 'A+');
   });
