@@ -6,8 +6,8 @@ import type { Grade } from './grade.js';
 
 function report(domain: string, grade: Grade, errors = 0): CheckReport {
   return {
-    schema: 'sipsec-check/1', domain, checkedAt: '2030-01-01T00:00:00.000Z', grade,
-    counts: { error: errors, warning: 0, info: 0, pass: 0 }, findings: [], dns: { domain, lookups: [], services: [], tlsTargets: [] }, targets: [],
+    schema: 'sipsec.check/1', domain, checkedAt: '2030-01-01T00:00:00.000Z', grade,
+    counts: { error: errors, warning: 0, info: 0, pass: 0 }, findings: [], dns: { domain, complete: true, lookups: [], services: [], tlsTargets: [] }, targets: [],
   };
 }
 

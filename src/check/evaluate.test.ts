@@ -38,6 +38,7 @@ function observations(targets: TargetObservation[], over: Partial<Observations['
     checkedAt: now.toISOString(),
     dns: {
       domain: 'example.test',
+      complete: true,
       lookups: [{ name: 'example.test', type: 'NAPTR', state: 'secure', result: 'records', records: ['10 50 "s" "SIPS+D2T" "" _sips._tcp.example.test.'] }],
       services: [{ service: 'tls', via: 'naptr', name: '_sips._tcp.example.test' }],
       tlsTargets: targets.map((t) => t.plan),
@@ -111,10 +112,62 @@ describe('evaluate', () => {
     assert.equal(report.grade, 'F');
   });
 
-  test('a cut-short check is an error and F', () => {
+  test('a cut-short check is an error and grade ? (not audited)', () => {
     const report = evaluate({ ...observations([target()]), cutShort: 'no result within 10 ms' }, { trustStore: store });
-    assert.equal(report.grade, 'F');
+    assert.equal(report.grade, '?');
     assert.ok(report.findings.some((f) => f.id === 'check-cut-short'));
+  });
+});
+
+describe('absence only from answers that prove it', () => {
+  const failed = (name: string, type: 'NAPTR' | 'SRV' | 'A' | 'AAAA', failure: 'timeout' | 'servfail') =>
+    ({ name, type, state: 'indeterminate' as const, result: 'failure' as const, records: [], failure, why: `${failure} after 5000 ms` });
+  const proven = (name: string, type: 'NAPTR' | 'SRV' | 'A' | 'AAAA') => ({ name, type, state: 'secure' as const, result: 'nodata' as const, records: [] });
+  const srvNames = ['_sips._tcp.example.test', '_sip._tcp.example.test', '_sip._udp.example.test'];
+
+  test('NAPTR and SRV lookups timed out: no tls-not-offered, no srv-missing; each failure named with its kind; grade ?', () => {
+    const o = observations([], { services: [], lookups: [failed('example.test', 'NAPTR', 'timeout'), ...srvNames.map((n) => failed(n, 'SRV', 'timeout'))] });
+    const report = evaluate(o, { trustStore: store });
+    const found = report.findings.map((f) => f.id);
+    assert.ok(!found.includes('tls-not-offered'), JSON.stringify(found));
+    assert.ok(!found.includes('srv-missing'), JSON.stringify(found));
+    const failures = report.findings.filter((f) => f.id === 'dns-indeterminate');
+    assert.equal(failures.length, 4);
+    assert.match(failures.find((f) => f.seen.startsWith('_sips._tcp.example.test SRV'))?.seen ?? '', /: timeout: timeout after 5000 ms$/);
+    assert.equal(report.grade, '?');
+  });
+
+  test('one SRV lookup failed, the rest proven absent: still no absence finding', () => {
+    const o = observations([], { services: [], lookups: [proven('example.test', 'NAPTR'), failed(srvNames[0] ?? '', 'SRV', 'servfail'), ...srvNames.slice(1).map((n) => proven(n, 'SRV'))] });
+    const found = ids(o);
+    assert.ok(!found.includes('tls-not-offered') && !found.includes('srv-missing'), JSON.stringify(found));
+    assert.ok(found.includes('naptr-missing'), 'NAPTR nodata does prove NAPTR absent');
+  });
+
+  test('the address fallback failed: no tls-not-offered', () => {
+    const o = observations([], { services: [], lookups: [proven('example.test', 'NAPTR'), ...srvNames.map((n) => proven(n, 'SRV')), failed('example.test', 'A', 'timeout'), proven('example.test', 'AAAA')] });
+    const found = ids(o);
+    assert.ok(!found.includes('tls-not-offered'), JSON.stringify(found));
+    assert.ok(found.includes('srv-missing'), 'every SRV answered nodata: SRV absence is proven');
+  });
+
+  test('every lookup proven absent: tls-not-offered and srv-missing, F', () => {
+    const o = observations([], { services: [], lookups: [proven('example.test', 'NAPTR'), ...srvNames.map((n) => proven(n, 'SRV')), proven('example.test', 'A'), proven('example.test', 'AAAA')] });
+    const report = evaluate(o, { trustStore: store });
+    assert.ok(report.findings.some((f) => f.id === 'tls-not-offered'));
+    assert.ok(report.findings.some((f) => f.id === 'srv-missing'));
+    assert.equal(report.grade, 'F');
+  });
+
+  test('DNS probe cut short: unanswered questions are dns-no-answer, nothing is called absent', () => {
+    const o: Observations = {
+      ...observations([], { complete: false, services: [], lookups: [{ name: 'example.test', type: 'NAPTR', state: 'indeterminate', result: 'unanswered', records: [] }] }),
+      cutShort: 'no result within 4000 ms',
+    };
+    const report = evaluate(o, { trustStore: store });
+    assert.deepEqual(report.findings.map((f) => f.id).sort(), ['check-cut-short', 'dns-no-answer']);
+    assert.match(report.findings.find((f) => f.id === 'dns-no-answer')?.seen ?? '', /^example\.test NAPTR: asked, no answer/);
+    assert.equal(report.grade, '?');
   });
 });
 

@@ -16,8 +16,11 @@ import { finding, type Finding, type FindingId, type Severity } from './findings
 import { gradeOf, type Grade } from './grade.js';
 import type { Observations, SipObservation, TargetObservation, TlsObservation, TlsTargetPlan } from './observations.js';
 
-/** The version of the JSON report (docs/CHECK.md); bumped on any change that is not an addition. */
-export const CHECK_SCHEMA = 'sipsec-check/1';
+/**
+ * The version of the JSON report (docs/CHECK.md): the `schema` every command's JSON carries
+ * (src/cli/json-output.ts, `sipsec.check/1`); bumped on any change that is not an addition.
+ */
+export const CHECK_SCHEMA = 'sipsec.check/1';
 
 export interface EvaluateOptions {
   readonly trustStore: TrustStore;
@@ -85,26 +88,36 @@ export function evaluate(observations: Observations, options: EvaluateOptions): 
   };
 }
 
-/** Findings on the DNS as a whole: DNSSEC states, published services, the downgrade. */
+/**
+ * Findings on the DNS as a whole: DNSSEC states, published services, the downgrade. A finding that
+ * something is absent rests only on answers that prove it (nxdomain, nodata); a lookup that failed
+ * or was never answered gives a finding saying so, never an absence.
+ */
 export function evaluateDns(observations: Observations): Finding[] {
   const { dns } = observations;
   const out: Finding[] = [];
   for (const lookup of dns.lookups) {
     if (lookup.state === 'bogus') out.push(finding('dns-bogus', `${lookup.name} ${lookup.type}: ${lookup.why ?? 'validation failed'}`));
-    else if (lookup.state === 'indeterminate') out.push(finding('dns-indeterminate', `${lookup.name} ${lookup.type}: ${lookup.why ?? 'no answer'}`));
+    else if (lookup.result === 'unanswered') out.push(finding('dns-no-answer', `${lookup.name} ${lookup.type}: asked, no answer before the check was cut short`));
+    else if (lookup.state === 'indeterminate') out.push(finding('dns-indeterminate', `${lookup.name} ${lookup.type}: ${lookup.failure ?? 'failure'}: ${lookup.why ?? 'no answer'}`));
   }
+  const proven = (types: readonly string[]): boolean =>
+    dns.complete && !dns.lookups.some((l) => types.includes(l.type) && (l.result === 'failure' || l.result === 'unanswered'));
   const naptr = dns.lookups.find((l) => l.type === 'NAPTR' && l.name === dns.domain);
   if (naptr !== undefined && (naptr.result === 'nodata' || naptr.result === 'nxdomain')) {
     out.push(finding('naptr-missing', `${dns.domain} NAPTR: ${naptr.result} (${naptr.state})`));
   }
   const published = dns.services.filter((s) => s.via !== 'address');
-  if (published.length === 0 && naptr?.result !== 'failure') {
+  if (published.length === 0 && proven(['NAPTR', 'SRV'])) {
     out.push(finding('srv-missing', `no NAPTR or SRV records for _sips._tcp, _sip._tcp, _sip._udp of ${dns.domain}`));
   }
   const tls = dns.services.filter((s) => s.service === 'tls');
   if (tls.length === 0) {
-    out.push(finding('tls-not-offered', `no SIPS+D2T NAPTR, no _sips._tcp.${dns.domain} SRV${dns.services.length > 0 ? `; offered: ${unique(dns.services.map((s) => s.service)).join(', ')}` : ''}`));
-  } else if (dns.tlsTargets.length === 0) {
+    // The address fallback (RFC 3263 section 4.2) is part of the proof: its A/AAAA must be answered too.
+    if (proven(['NAPTR', 'SRV', 'A', 'AAAA'])) {
+      out.push(finding('tls-not-offered', `no SIPS+D2T NAPTR, no _sips._tcp.${dns.domain} SRV${dns.services.length > 0 ? `; offered: ${unique(dns.services.map((s) => s.service)).join(', ')}` : ''}`));
+    }
+  } else if (dns.tlsTargets.length === 0 && proven(['A', 'AAAA'])) {
     out.push(finding('no-target', `TLS service published (${tls.map((s) => s.name).join(', ')}) but no address found for it`));
   }
   const plain = unique(dns.services.filter((s) => s.service === 'udp' || s.service === 'tcp').map((s) => `${s.service} (${s.name})`));

@@ -37,6 +37,10 @@ export const FINDINGS = {
     severity: 'error', title: 'DNS answer could not be had (timeout, SERVFAIL)', ref: 'RFC 4035 section 4.3; RFC 3263 section 4.3',
     fix: 'Make every authoritative server of the zone answer; a client cannot tell an outage from an attack.',
   },
+  'dns-no-answer': {
+    severity: 'error', title: 'DNS question still unanswered when the check was cut short', ref: 'RFC 3263 section 4.3; sipsec check (docs/CHECK.md)',
+    fix: 'Make every authoritative server of the zone answer promptly, or run again with a longer --timeout.',
+  },
   'dns-insecure': {
     severity: 'warning', title: 'DNS chain not signed (insecure): DANE cannot apply', ref: 'draft-johansson-dispatch-dane-sip-01 section 5; RFC 7673 section 3.2',
     fix: 'Sign the zones of the SIP domain and of the SRV targets, and publish their DS records at the parents.',

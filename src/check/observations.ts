@@ -3,16 +3,23 @@
  * without any I/O, so every rule can be tested from a hand-written observation.
  */
 import type { DnssecState } from '../dns/dnssec-state.js';
-import type { DnsRecordType } from '../dns/records.js';
+import type { DnsFailure, DnsRecordType } from '../dns/records.js';
 
 /** One DNS question and its answer, with the DNSSEC state and, for a failure, why. */
 export interface DnsLookupObservation {
   readonly name: string;
   readonly type: DnsRecordType;
   readonly state: DnssecState;
-  readonly result: 'records' | 'nxdomain' | 'nodata' | 'failure';
+  /**
+   * `nxdomain` and `nodata` prove the name or type absent; `failure` is a lookup that got no usable
+   * answer (timeout, SERVFAIL, bogus...), `unanswered` one still waiting when the check was cut short:
+   * neither proves anything absent.
+   */
+  readonly result: 'records' | 'nxdomain' | 'nodata' | 'failure' | 'unanswered';
   /** The records in zone-file presentation (RDATA only). */
   readonly records: readonly string[];
+  /** For a `failure`: its kind (timeout, servfail, network, bogus...). */
+  readonly failure?: DnsFailure;
   readonly why?: string;
 }
 
@@ -43,6 +50,8 @@ export interface TlsTargetPlan {
 
 export interface DnsObservation {
   readonly domain: string;
+  /** False when the check was cut short before the DNS probe finished: services and targets are incomplete. */
+  readonly complete: boolean;
   readonly lookups: readonly DnsLookupObservation[];
   readonly services: readonly ServiceObservation[];
   readonly tlsTargets: readonly TlsTargetPlan[];

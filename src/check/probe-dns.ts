@@ -22,15 +22,56 @@ const NAPTR_SERVICES: Readonly<Record<string, ServiceName>> = {
 
 const DIRECT_SRV: readonly (readonly [ServiceName, string])[] = [['tls', '_sips._tcp'], ['tcp', '_sip._tcp'], ['udp', '_sip._udp']];
 
-export async function probeDns(resolver: DnsResolver, domain: string): Promise<DnsObservation> {
+/**
+ * Every question the probe asks, in the order asked, with its answer once it came: a check cut
+ * short before the DNS probe finished still reports what was asked and what was (not) answered.
+ */
+export class DnsLookupLog {
+  private readonly entries = new Map<string, { name: string; type: DnsRecordType; answer?: DnsAnswer }>();
+
+  /** Records a question; returns false when it was already asked. */
+  asked(name: string, type: DnsRecordType): boolean {
+    const key = `${type} ${name.toLowerCase()}`;
+    if (this.entries.has(key)) return false;
+    this.entries.set(key, { name, type });
+    return true;
+  }
+
+  answered(answer: DnsAnswer): void {
+    const entry = this.entries.get(`${answer.type} ${answer.name.toLowerCase()}`);
+    if (entry !== undefined) entry.answer = answer;
+  }
+
+  /** The lookups so far; a question still waiting is `unanswered` (state indeterminate). */
+  observations(): DnsLookupObservation[] {
+    return [...this.entries.values()].map((e) => (e.answer !== undefined ? lookupObservation(e.answer) : {
+      name: e.name, type: e.type, state: 'indeterminate', result: 'unanswered', records: [],
+    }));
+  }
+}
+
+/** Thrown once the check is stopped: no further question is asked. */
+export class DnsProbeStopped extends Error {}
+
+/**
+ * `signal` stops the probe between questions: a check cut short asks nothing more, since every
+ * libunbound question holds a libuv worker thread until libunbound gives up, and queued ones
+ * would hold up the writes and the exit of the CLI.
+ */
+export async function probeDns(resolver: DnsResolver, domain: string, log: DnsLookupLog = new DnsLookupLog(), signal?: AbortSignal): Promise<DnsObservation> {
   const lookups = new Map<string, Promise<DnsAnswer>>();
   const ask = <T extends DnsRecordType>(name: string, type: T): Promise<DnsAnswer<T>> => {
     const key = `${type} ${name.toLowerCase()}`;
     let pending = lookups.get(key);
     if (pending === undefined) {
+      if (signal?.aborted === true) return Promise.reject(new DnsProbeStopped('check stopped'));
+      log.asked(name, type);
       pending = resolver.query(name, type).catch((err: unknown): DnsAnswer => ({
         kind: 'failure', name, type, cnames: [], state: 'indeterminate', failure: 'malformed', why: err instanceof Error ? err.message : String(err),
-      }));
+      })).then((answer) => {
+        log.answered(answer);
+        return answer;
+      });
       lookups.set(key, pending);
     }
     return pending as Promise<DnsAnswer<T>>;
@@ -103,10 +144,11 @@ export async function probeDns(resolver: DnsResolver, domain: string): Promise<D
       }
     }
   }
-  const answered = await Promise.all(lookups.values());
+  await Promise.all(lookups.values());
   return {
     domain,
-    lookups: answered.map(lookupObservation),
+    complete: true,
+    lookups: log.observations(),
     services,
     tlsTargets: tlsTargets.slice(0, CHECK_LIMITS.maxTargetsPerDomain),
   };
@@ -119,7 +161,7 @@ function lookupObservation(answer: DnsAnswer): DnsLookupObservation {
     state: answer.state,
     result: answer.kind,
     records: answer.kind === 'records' ? answer.records.map((r) => presentRecord(answer.type, r)) : [],
-    ...(answer.kind === 'failure' ? { why: answer.why } : {}),
+    ...(answer.kind === 'failure' ? { failure: answer.failure, why: answer.why } : {}),
   };
 }
 

@@ -106,7 +106,7 @@ footer { color: #555; font-size: .85rem; padding: 0 1.25rem 1rem; }
 `;
 
 function gradeClass(grade: string): string {
-  return grade.startsWith('A') ? 'good' : grade === 'B' ? 'mid' : 'bad';
+  return grade.startsWith('A') ? 'good' : grade === 'B' || grade === '?' ? 'mid' : 'bad';
 }
 
 const FILL: Readonly<Record<DnssecState | 'none', string>> = { secure: '#d8efd9', insecure: '#fbeccc', bogus: '#f6d3d0', indeterminate: '#e3e3e3', none: '#eef0f3' };

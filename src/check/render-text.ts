@@ -17,8 +17,8 @@ export function renderText(report: CheckReport, options: TextOptions): string {
   const paint = (key: keyof typeof COLOUR, text: string): string => (options.colour ? `${COLOUR[key]}${text}${RESET}` : text);
   const lines: string[] = [];
   const c = report.counts;
-  const gradeKey = report.grade === 'F' || report.grade === 'C' ? 'grade-bad' : 'grade-good';
-  lines.push(`sipsec check ${report.domain}: grade ${paint(gradeKey, report.grade)} (${c.error} error, ${c.warning} warning, ${c.info} info, ${c.pass} pass) at ${report.checkedAt}`);
+  const gradeKey = report.grade.startsWith('A') || report.grade === 'B' ? 'grade-good' : 'grade-bad';
+  lines.push(`sipsec check ${report.domain}: grade ${paint(gradeKey, report.grade)}${report.grade === '?' ? ' (could not be audited)' : ''} (${c.error} error, ${c.warning} warning, ${c.info} info, ${c.pass} pass) at ${report.checkedAt}`);
   if (report.cutShort !== undefined) lines.push(paint('error', `cut short: ${report.cutShort}`));
   lines.push('', 'Findings');
   for (const f of sortFindings(report.findings)) {

@@ -6,10 +6,10 @@ import { renderHtml } from './render-html.js';
 import { renderText } from './render-text.js';
 
 const report: CheckReport = {
-  schema: 'sipsec-check/1', domain: 'evil<script>.test', checkedAt: '2030-01-01T00:00:00.000Z', grade: 'F',
+  schema: 'sipsec.check/1', domain: 'evil<script>.test', checkedAt: '2030-01-01T00:00:00.000Z', grade: 'F',
   counts: { error: 1, warning: 0, info: 0, pass: 0 },
   findings: [finding('tls-not-offered', 'no "SIPS+D2T" <b>')],
-  dns: { domain: 'evil<script>.test', lookups: [{ name: 'evil<script>.test', type: 'NAPTR', state: 'secure', result: 'nxdomain', records: [] }], services: [], tlsTargets: [] },
+  dns: { domain: 'evil<script>.test', complete: true, lookups: [{ name: 'evil<script>.test', type: 'NAPTR', state: 'secure', result: 'nxdomain', records: [] }], services: [], tlsTargets: [] },
   targets: [],
 };
 

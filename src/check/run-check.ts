@@ -15,7 +15,7 @@ import type { ServerTarget } from '../tls/verify-peer.js';
 import { CHECK_LIMITS } from '../limits.js';
 import { evaluate, type CheckReport } from './evaluate.js';
 import type { DnsObservation, Observations, SipObservation, TargetObservation, TlsTargetPlan } from './observations.js';
-import { probeDns } from './probe-dns.js';
+import { DnsLookupLog, probeDns } from './probe-dns.js';
 import { probeSip } from './probe-sip.js';
 import { probeTls } from './probe-tls.js';
 
@@ -89,12 +89,13 @@ export async function gatherObservations(domain: string, options: CheckOptions):
   if (options.signal?.aborted === true) stop('interrupted');
   // What is known so far, for a report cut short.
   const partial: { dns?: DnsObservation; targets: Map<number, TargetObservation> } = { targets: new Map() };
+  const dnsLog = new DnsLookupLog();
   const aborted = new Promise<'aborted'>((resolve) => {
     if (controller.signal.aborted) resolve('aborted');
     else controller.signal.addEventListener('abort', () => resolve('aborted'), { once: true });
   });
   const work = (async (): Promise<void> => {
-    const dns = await probeDns(options.resolver, domain);
+    const dns = await probeDns(options.resolver, domain, dnsLog, controller.signal);
     partial.dns = dns;
     await Promise.all(dns.tlsTargets.map(async (plan, index) => {
       partial.targets.set(index, await probeTarget(plan, domain, options, controller.signal));
@@ -102,7 +103,9 @@ export async function gatherObservations(domain: string, options: CheckOptions):
   })();
   try {
     const outcome = await Promise.race([work.then(() => 'done' as const), aborted]);
-    const dns = partial.dns ?? { domain, lookups: [], services: [], tlsTargets: [] };
+    // Cut short before the DNS probe finished: the questions asked, answered or not, and nothing
+    // inferred from them (services and targets need every answer).
+    const dns = partial.dns ?? { domain, complete: false, lookups: dnsLog.observations(), services: [], tlsTargets: [] };
     const targets = [...partial.targets.entries()].sort((a, b) => a[0] - b[0]).map(([, t]) => t);
     const reason = controller.signal.reason instanceof Error ? controller.signal.reason.message : 'stopped';
     return { domain, checkedAt, dns, targets, ...(outcome === 'aborted' ? { cutShort: reason } : {}) };

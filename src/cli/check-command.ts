@@ -1,12 +1,12 @@
-import { createWriteStream, type WriteStream } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { closeSync, openSync, writeSync } from 'node:fs';
 import { runBatch, formatProgress, formatSummary } from '../check/batch.js';
 import type { CheckReport } from '../check/evaluate.js';
 import { renderHtml } from '../check/render-html.js';
 import { renderText } from '../check/render-text.js';
 import { checkDomain, CheckInputError, domainOf, type CheckOptions } from '../check/run-check.js';
 import { CHECK_LIMITS } from '../limits.js';
-import { EXIT_FINDINGS, EXIT_OK, parseCommandArgs, UsageError, type Command } from './command.js';
+import { EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, parseCommandArgs, UsageError, type Command } from './command.js';
+import { jsonDocument } from './json-output.js';
 import { createResolverFor, DNS_OPTIONS } from './dns-options.js';
 import { readInputFile } from './input-file.js';
 import { parseIntegerOption, readTrustStore } from './tls-command-input.js';
@@ -17,7 +17,7 @@ const USAGE = `usage: sipsec check DOMAIN|URI [--json] [--html FILE] [--ca FILE]
   Audits a SIP domain: NAPTR/SRV/A/AAAA/TLSA with their DNSSEC state, every TLS target (versions,
   chain, expiry, OCSP stapling, client certificate request), what a DANE-aware, an RFC 5922-only and
   a CN-only client would do, and an OPTIONS over each verified hop. Findings, grade: docs/CHECK.md.
-  --json             the report as JSON (schema sipsec-check/1)
+  --json             the report as one line of JSON (schema sipsec.check/1, docs/CHECK.md)
   --html FILE        also write a self-contained HTML report to FILE
   --ca FILE          trusted roots (PEM); default: the roots Node ships
   --timeout MS       deadline of one domain (default ${CHECK_LIMITS.domainTimeoutMs})
@@ -58,26 +58,81 @@ export const checkCommand: Command = {
     const concurrency = parseIntegerOption('--concurrency', values.concurrency, 1, CHECK_LIMITS.maxConcurrency) ?? CHECK_LIMITS.concurrency;
     const domains = batch ? await readDomains(values.file ?? '') : [toDomain(positionals[0] ?? '')];
     const trustStore = await readTrustStore(values.ca);
-    const resolver = await createResolverFor(values);
-    // Each probe gives up within the domain's deadline, so that the deadline is what cuts a domain.
-    const base: Omit<CheckOptions, 'signal'> = {
-      resolver, trustStore, timeoutMs, expiryWarningDays,
-      handshakeTimeoutMs: Math.min(CHECK_LIMITS.handshakeTimeoutMs, timeoutMs),
-      optionsTimeoutMs: Math.min(CHECK_LIMITS.optionsTimeoutMs, timeoutMs),
-    };
+    // Opened before anything is probed, so that an unwritable path fails at once (exit 2).
+    const html = values.html === undefined ? undefined : openOutput(values.html, '--html');
+    const jsonl = values.jsonl === undefined ? undefined : openOutput(values.jsonl, '--jsonl');
     try {
-      if (!batch) {
-        const report = await checkDomain(domains[0] as string, base);
-        if (values.html !== undefined) await writeFile(values.html, renderHtml(report));
-        io.stdout(values.json === true ? `${JSON.stringify(report, null, 2)}\n` : renderText(report, { colour: useColour(process.stdout) }));
-        return report.counts.error > 0 ? EXIT_FINDINGS : EXIT_OK;
-      }
-      return await runBatchMode(domains, base, concurrency, values.jsonl, io);
+      return await runChecks();
+    } catch (err) {
+      if (!(err instanceof OutputError)) throw err;
+      io.stderr(`sipsec check: ${err.message}\n`);
+      return EXIT_USAGE;
     } finally {
-      await resolver.close();
+      for (const out of [html, jsonl]) if (out !== undefined) closeSync(out.fd);
+    }
+
+    async function runChecks(): Promise<number> {
+      const resolver = await createResolverFor(values);
+      // Each probe gives up within the domain's deadline, so that the deadline is what cuts a domain.
+      const base: Omit<CheckOptions, 'signal'> = {
+        resolver, trustStore, timeoutMs, expiryWarningDays,
+        handshakeTimeoutMs: Math.min(CHECK_LIMITS.handshakeTimeoutMs, timeoutMs),
+        optionsTimeoutMs: Math.min(CHECK_LIMITS.optionsTimeoutMs, timeoutMs),
+      };
+      try {
+        if (!batch) {
+          const report = await checkDomain(domains[0] as string, base);
+          if (html !== undefined) writeOutput(html, renderHtml(report));
+          io.stdout(values.json === true ? jsonLine(report) : renderText(report, { colour: useColour(process.stdout) }));
+          return report.counts.error > 0 ? EXIT_FINDINGS : EXIT_OK;
+        }
+        return await runBatchMode(domains, base, concurrency, jsonl, io);
+      } finally {
+        await resolver.close();
+      }
     }
   },
 };
+
+/** One report as the one JSON style of every command (docs/CLI.md), schema `sipsec.check/1`. */
+function jsonLine(report: CheckReport): string {
+  return jsonDocument('check', report);
+}
+
+/** A file the command writes, opened before the check. */
+interface Output {
+  readonly fd: number;
+  readonly file: string;
+  readonly option: string;
+}
+
+/** A write to an output file failed during the check: reported in one line, never as a stack trace. */
+class OutputError extends Error {}
+
+function errnoOf(err: unknown): string {
+  return err instanceof Error && 'code' in err ? String(err.code) : err instanceof Error ? err.message : String(err);
+}
+
+function openOutput(file: string, option: string): Output {
+  try {
+    return { fd: openSync(file, 'w'), file, option };
+  } catch (err) {
+    throw new UsageError(`${option}: cannot write ${file}: ${errnoOf(err)}`, { cause: err });
+  }
+}
+
+/**
+ * Synchronous on purpose: asynchronous file writes run on libuv's threadpool, which libunbound's
+ * blocking lookups may hold for seconds; a report must be written when it is ready, and Ctrl-C
+ * must keep what was written without waiting for those lookups.
+ */
+function writeOutput(out: Output, text: string): void {
+  try {
+    writeSync(out.fd, text);
+  } catch (err) {
+    throw new OutputError(`${out.option}: cannot write ${out.file}: ${errnoOf(err)}`, { cause: err });
+  }
+}
 
 function toDomain(input: string): string {
   try {
@@ -105,20 +160,16 @@ async function readDomains(file: string): Promise<string[]> {
   return domains;
 }
 
-async function runBatchMode(domains: readonly string[], base: Omit<CheckOptions, 'signal'>, concurrency: number, jsonl: string | undefined, io: Parameters<Command['run']>[1]): Promise<number> {
+async function runBatchMode(domains: readonly string[], base: Omit<CheckOptions, 'signal'>, concurrency: number, out: Output | undefined, io: Parameters<Command['run']>[1]): Promise<number> {
   const controller = new AbortController();
   // Ctrl-C: no new domain starts, running ones are cut short and written, then the summary.
   const onSigint = (): void => controller.abort();
   process.once('SIGINT', onSigint);
-  const out: WriteStream | undefined = jsonl === undefined ? undefined : createWriteStream(jsonl, { flags: 'w' });
   const tty = process.stderr.isTTY;
-  const write = (report: CheckReport): Promise<void> => {
-    const line = `${JSON.stringify(report)}\n`;
-    if (out === undefined) {
-      io.stdout(line);
-      return Promise.resolve();
-    }
-    return new Promise((resolve, reject) => out.write(line, (err) => (err ? reject(err) : resolve())));
+  const write = (report: CheckReport): void => {
+    const line = jsonLine(report);
+    if (out === undefined) io.stdout(line);
+    else writeOutput(out, line);
   };
   try {
     const summary = await runBatch(domains, {
@@ -133,7 +184,6 @@ async function runBatchMode(domains: readonly string[], base: Omit<CheckOptions,
     return summary.errors > 0 || summary.interrupted ? EXIT_FINDINGS : EXIT_OK;
   } finally {
     process.removeListener('SIGINT', onSigint);
-    if (out !== undefined) await new Promise<void>((resolve) => out.end(resolve));
   }
 }
 
