@@ -2,6 +2,7 @@
  * Pure evaluators: observations in, findings, verdicts and a grade out. No I/O, no clock: the time
  * certificates are judged at is the time the probes ran (`checkedAt`).
  */
+import { referenceNames } from '../dns/srv-identity.js';
 import { weakestState, type DnssecState } from '../dns/dnssec-state.js';
 import type { TlsaRrset } from '../dns/tlsa-record.js';
 import { parseCertificate, type ParsedCertificate } from '../tls/certificate.js';
@@ -304,7 +305,8 @@ function tlsaRrsetOf(plan: TlsTargetPlan): TlsaRrset | undefined {
 function daneRecordResults(chain: readonly ParsedCertificate[], plan: TlsTargetPlan, domain: string, trustStore: TrustStore, time: Date): TargetReport['daneRecords'] {
   const rrset = tlsaRrsetOf(plan);
   if (rrset === undefined) return [];
-  const references = [{ name: domain, kind: 'sip-domain' as const }, ...(plan.srvHost !== undefined ? [{ name: plan.srvHost, kind: 'host' as const }] : [])];
+  // The one identity rule (src/dns/srv-identity.ts): the SRV host counts only over a secure chain.
+  const references = referenceNames(domain, plan.srvHost, plan.chainState).map((name, i) => ({ name, kind: i === 0 ? ('sip-domain' as const) : ('host' as const) }));
   return rrset.records.map((record) => {
     const verdict = verifyDane({ chain, records: [record], references, trustStore, time });
     return { record: formatTlsaRecord(record), matches: verdict.ok, detail: verdict.ok ? `${verdict.method} match` : verdict.reasons.map(renderReason).join('; ') };
