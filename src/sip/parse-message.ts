@@ -100,11 +100,16 @@ function headerSectionTooLarge(faults: SipFault[], limits: SipLimits, keep = fau
 
 /**
  * Where the splitter found each value and the tracked headers, for the readers that check the
- * message: shared by every parse, since they are attached to the message only while it is
- * checked (setParseSource), and nothing in a parse starts another. One allocation less each.
+ * message: shared by the parses that do not overlap (one allocation less each), since they are
+ * attached to the message only while it is checked (setParseSource). A parse started while
+ * another is in progress (a body reader parsing a message/sipfrag inside an accessor) would
+ * overwrite what the outer message is still being read by, so it gets fresh scratch: the
+ * busy flag below is set on entry and reset in `finally` (undici's client-h1 does the same
+ * with its parser).
  */
 const VALUE_AT: number[] = [];
 const TRACKED: TrackedFields = newTrackedFields();
+let scratchBusy = false;
 
 // Buffer.prototype.latin1Slice is what toString('latin1') calls after checking its arguments and
 // looking the encoding up, which cost about 5% of a lazy parse (measured). It is undocumented but
@@ -121,6 +126,17 @@ const NO_BODY: Uint8Array = Buffer.alloc(0);
 
 /** Reads one message and reports every fault as a value; never throws on any input. */
 export function inspectMessage(bytes: Uint8Array, options: ParseOptions = {}): ParseResult {
+  if (scratchBusy) return inspectWith(bytes, options, [], newTrackedFields());
+  scratchBusy = true;
+  try {
+    return inspectWith(bytes, options, VALUE_AT, TRACKED);
+  } finally {
+    scratchBusy = false;
+  }
+}
+
+/** inspectMessage with the scratch it may fill: `valueAt` and `tracked`, owned by this parse until it returns. */
+function inspectWith(bytes: Uint8Array, options: ParseOptions, scratchValueAt: number[], tracked: TrackedFields): ParseResult {
   const limits: SipLimits = options.limits === undefined ? SIP_LIMITS : { ...SIP_LIMITS, ...options.limits };
   const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const faults: SipFault[] = [];
@@ -184,8 +200,7 @@ export function inspectMessage(bytes: Uint8Array, options: ParseOptions = {}): P
   }
 
   // Where each value starts in buf, for the typed readers.
-  let valueAt: number[] | undefined = codes === undefined ? undefined : VALUE_AT;
-  const tracked = TRACKED;
+  let valueAt: number[] | undefined = codes === undefined ? undefined : scratchValueAt;
   resetTrackedFields(tracked);
   let present = -1;
   if (text !== undefined) {
