@@ -53,22 +53,25 @@ export type HeaderEncoding = 'utf8' | 'latin1';
 
 /**
  * Where the parser's splitter found the headers of HEADER_BIT: `first[bitPosition(bit)]` is
- * the index of the first field with that bit (-1 when none), `repeated` the bits seen twice.
+ * the index of the first field with that bit (-1 when none), `repeated` the bits seen twice,
+ * `present` the bits seen at all.
  */
 export interface TrackedFields {
   readonly first: number[];
   repeated: number;
+  present: number;
 }
 
 /** A TrackedFields with nothing found yet, for the splitter to fill. */
 export function newTrackedFields(): TrackedFields {
-  return { first: [-1, -1, -1, -1, -1, -1], repeated: 0 };
+  return { first: [-1, -1, -1, -1, -1, -1], repeated: 0, present: 0 };
 }
 
 /** Makes `tracked` say nothing was found, as newTrackedFields, for reuse by the next parse. */
 export function resetTrackedFields(tracked: TrackedFields): void {
   for (let k = 0; k < tracked.first.length; k++) tracked.first[k] = -1;
   tracked.repeated = 0;
+  tracked.present = 0;
 }
 
 const FROM_POSITION = bitPosition(HEADER_BIT.from);

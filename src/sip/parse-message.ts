@@ -205,11 +205,11 @@ function inspectWith(bytes: Uint8Array, options: ParseOptions, scratchValueAt: n
   let present = -1;
   if (text !== undefined) {
     // Fields start after the start line; the splitter stops at the empty line, its position in r.
-    const r = firstEnd < 0 ? -1 : splitPlainFields(text, firstEnd + 2, headers, limits, buf, 0, valueAt, true, tracked);
+    const stop = firstEnd < 0 ? -1 : splitPlainFields(text, firstEnd + 2, headers, limits, buf, 0, valueAt, true, tracked);
     let headFaults = 0;
-    if (r >= 0) {
-      present = r % 64;
-      headEnd = Math.floor(r / 64) - 2;
+    if (stop >= 0) {
+      present = tracked.present;
+      headEnd = stop - 2;
       bodyStart = headEnd + 4;
     } else {
       const located = locateHeaderEnd(buf, start, faults, startLineFaults);
@@ -222,8 +222,7 @@ function inspectWith(bytes: Uint8Array, options: ParseOptions, scratchValueAt: n
     // As when the bytes are searched first: over the limit, the start line's faults are not reached.
     if (headEnd - start > limits.maxHeaderSectionBytes) return headerSectionTooLarge(faults, limits, startLineFaults + headFaults);
   } else if (firstEnd >= 0 && codes !== undefined && head !== undefined) {
-    const r = splitPlainFields(head, firstEnd + 2, headers, limits, codes, start, valueAt, false, tracked);
-    if (r >= 0) present = r % 64;
+    if (splitPlainFields(head, firstEnd + 2, headers, limits, codes, start, valueAt, false, tracked) >= 0) present = tracked.present;
   }
   if (present < 0) {
     valueAt = undefined;
@@ -419,10 +418,10 @@ function parseStartLine(
  * Names are read from codes (`codes[at + i]` is head[i], see char-codes.ts), line ends with indexOf.
  * With `untilEmptyLine`, head goes on past the header section and the splitter stops at the empty
  * line (declining when there is none); otherwise head ends with the last field.
- * Returns `stop * 64 + bits`: where it stopped (the empty line's CR, or head's end) and the
- * HEADER_BIT of the headers seen, so that nobody loops over the fields again to learn which are
- * there; -1 where it declines. With `valueAt`, also gives where each value starts in codes:
- * valueAt[i] for headers[i].
+ * Returns where it stopped (the empty line's CR, or head's end), -1 where it declines. Notes in
+ * `tracked` the HEADER_BIT of the headers seen (`present`), where the first of each is and which
+ * repeat, so that nobody loops over the fields again to learn which are there. With `valueAt`,
+ * also gives where each value starts in codes: valueAt[i] for headers[i].
  */
 export function splitPlainFields(
   head: string,
@@ -433,7 +432,7 @@ export function splitPlainFields(
   at: number,
   valueAt: number[] | undefined,
   untilEmptyLine: boolean,
-  tracked?: TrackedFields,
+  tracked: TrackedFields,
 ): number {
   // A local, not the imported binding: read on every character.
   const step = NAME_STEP;
@@ -442,7 +441,10 @@ export function splitPlainFields(
   let pos = from;
   let seen = 0;
   while (pos < n) {
-    if (untilEmptyLine && codes[at + pos] === 13 && codes[at + pos + 1] === 10) return pos * 64 + seen;
+    if (untilEmptyLine && codes[at + pos] === 13 && codes[at + pos + 1] === 10) {
+      tracked.present = seen;
+      return pos;
+    }
     // name = token, ending at the colon; past the head, codes hold the CR of its end. The name
     // automaton checks the token and recognises a known spelling in the same pass.
     const nameStart = at + pos;
@@ -496,11 +498,8 @@ export function splitPlainFields(
       bit = known.bit;
     }
     if (bit !== 0) {
-      if ((seen & bit) !== 0) {
-        if (tracked !== undefined) tracked.repeated |= bit;
-      } else if (tracked !== undefined) {
-        tracked.first[bitPosition(bit)] = headers.length;
-      }
+      if ((seen & bit) !== 0) tracked.repeated |= bit;
+      else tracked.first[bitPosition(bit)] = headers.length;
       seen |= bit;
     }
     // Stored at the end rather than pushed: V8 11 calls a builtin for push here, and not for this.
@@ -509,7 +508,9 @@ export function splitPlainFields(
     if (valueAt !== undefined) valueAt[headers.length - 1] = at + valueStart;
     pos = next;
   }
-  return untilEmptyLine ? -1 : n * 64 + seen;
+  if (untilEmptyLine) return -1;
+  tracked.present = seen;
+  return n;
 }
 
 /** The index of the first CR or LF in head at or after `from`, or n when there is none. */

@@ -2,7 +2,7 @@ import { isIPv6 } from 'node:net';
 import { HNV, PARAM, PASSWORD, SCHEME, URIC, USER, isEscapedRun, isIn } from './charsets.js';
 import { SipParseError } from './errors.js';
 import { codesOf } from './char-codes.js';
-import { classifyHost, scanHost, scanPort } from './host.js';
+import { classifyHost, scanHost, scannedHostEnd, scannedHostIsIpv4, scannedPortEnd, scannedPortValue, scanPort } from './host.js';
 
 /** A `name[=value]` URI parameter or header, as written (escapes kept). */
 export interface UriParam {
@@ -204,20 +204,20 @@ export function parsePlainSipUri(text: string, codes: Uint8Array, at: number, fr
   const hostStart = i;
   const scanned = scanHost(codes, i);
   if (scanned < 0) return undefined;
-  i = scanned >> 1;
+  i = scannedHostEnd(scanned);
   // Each part below may read past `end` when the text goes on with its characters; such a URI
   // is not the slice it was asked about.
   if (i > stop) return undefined;
   const host = text.slice(hostStart - at, i - at);
-  const hostKind: HostKind = (scanned & 1) === 1 ? 'ipv4' : 'domain';
+  const hostKind: HostKind = scannedHostIsIpv4(scanned) ? 'ipv4' : 'domain';
   let c = codes[i] as number;
   let port: number | undefined;
   if (c === 58 /* : */) {
     const scannedPort = scanPort(codes, i);
     if (scannedPort < 0) return undefined;
-    i = Math.floor(scannedPort / 65536);
+    i = scannedPortEnd(scannedPort);
     if (i > stop) return undefined;
-    port = scannedPort % 65536;
+    port = scannedPortValue(scannedPort);
   }
   // Allocated with its first parameter: most Request-URIs and name-addr URIs have none.
   let params: UriParam[] | undefined;

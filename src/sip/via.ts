@@ -1,6 +1,6 @@
 import { isIPv4, isIPv6 } from 'node:net';
 import { codesOf, isSip20At } from './char-codes.js';
-import { classifyHost, scanHost, scanPort } from './host.js';
+import { classifyHost, scanHost, scannedHostEnd, scannedHostIsIpv4, scannedPortEnd, scannedPortValue, scanPort } from './host.js';
 import { HeaderScanner, paramValue, scanSimpleParams, serializeHeaderParams, SIMPLE_PARAMS, splitSimpleParams, type HeaderParam } from './header-scanner.js';
 import type { HostKind } from './uri.js';
 
@@ -70,16 +70,16 @@ function parsePlainVia(text: string, codes: Uint8Array, at: number): Via | undef
   const hostStart = ++i;
   const scanned = scanHost(codes, i);
   if (scanned < 0) return undefined;
-  i = scanned >> 1;
+  i = scannedHostEnd(scanned);
   const host = text.slice(hostStart - at, i - at);
-  const hostKind: HostKind = (scanned & 1) === 1 ? 'ipv4' : 'domain';
+  const hostKind: HostKind = scannedHostIsIpv4(scanned) ? 'ipv4' : 'domain';
   c = codes[i] as number;
   let port: number | undefined;
   if (c === 58 /* : */) {
     const scannedPort = scanPort(codes, i);
     if (scannedPort < 0) return undefined;
-    i = Math.floor(scannedPort / 65536);
-    port = scannedPort % 65536;
+    i = scannedPortEnd(scannedPort);
+    port = scannedPortValue(scannedPort);
   }
   const params = scanSimpleParams(text, codes, at, i - at, text.length);
   if (params === undefined) return undefined;
