@@ -105,21 +105,38 @@ export interface KnownSpelling extends KnownHeaderName {
 }
 
 /**
- * A bit for each header the parser notes while splitting the header section: those RFC 3261
- * section 8.1.1 requires in every request (Max-Forwards aside), and Content-Length for framing.
+ * The headers the parser notes while splitting the header section (where the first is, whether
+ * it repeats), so that no reader loops over the fields to find them: those RFC 3261 section 8.1.1
+ * requires in every request, and Content-Length for framing. The one list: each one's bit
+ * (HEADER_BIT), its position and the size of the per-parse record (TrackedFields) come from it.
  */
-export const HEADER_BIT: Readonly<Record<'to' | 'from' | 'cseq' | 'call-id' | 'via' | 'content-length', number>> = Object.freeze({
-  to: 1,
-  from: 2,
-  cseq: 4,
-  'call-id': 8,
-  via: 16,
-  'content-length': 32,
-});
+export const TRACKED_HEADERS = ['to', 'from', 'cseq', 'call-id', 'via', 'content-length', 'max-forwards'] as const;
+export type TrackedHeader = (typeof TRACKED_HEADERS)[number];
+
+/**
+ * The bit of each key of `keys`, by position: `1 << i`. The bits of a message's headers are
+ * combined in one small integer (a 31-bit Smi in V8, never negative, which the parser relies on),
+ * so a list longer than 31 or with a key twice fails here, when the module loads, rather than as
+ * a mis-framed message at run time.
+ */
+export function trackedHeaderBits<K extends string>(keys: readonly K[]): Readonly<Record<K, number>> {
+  if (keys.length > MAX_TRACKED) throw new Error(`${keys.length} tracked headers; their bits fit ${MAX_TRACKED} at most`);
+  if (new Set(keys).size !== keys.length) throw new Error(`a tracked header is listed twice: ${keys.join(', ')}`);
+  const bits = {} as Record<K, number>;
+  keys.forEach((key, i) => {
+    if (key !== key.toLowerCase() || COMPACT_FORMS[key] !== undefined) throw new Error(`tracked header '${key}' is not a key (the lower-case long form)`);
+    bits[key] = 1 << i;
+  });
+  return Object.freeze(bits);
+}
+const MAX_TRACKED = 31;
+
+/** The bit of each tracked header, `1 << ` its position in TRACKED_HEADERS. */
+export const HEADER_BIT: Readonly<Record<TrackedHeader, number>> = trackedHeaderBits(TRACKED_HEADERS);
 
 const BIT_BY_KEY = new Map<string, number>(Object.entries(HEADER_BIT));
 
-/** The position of a HEADER_BIT among them (to 0 ... content-length 5), for per-header arrays. */
+/** The position of a HEADER_BIT in TRACKED_HEADERS, for per-header arrays. */
 export function bitPosition(bit: number): number {
   return 31 - Math.clz32(bit);
 }
