@@ -3,7 +3,7 @@ import { SIP_LIMITS, type SipLimits } from '../limits.js';
 import { isSip20At } from './char-codes.js';
 import { isIn, isToken, TOKEN, trimLws } from './charsets.js';
 import { boundedDetail, responseForFault, SipParseError, type FaultResponse, type SipFault } from './errors.js';
-import { bitPosition, HEADER_BIT, headerBit, headerKey, knownHeaderKeyAt, NAME_ACCEPT, NAME_CLASS, NAME_CLASS_BITS, NAME_START, NAME_STEP } from './header-names.js';
+import { bitPosition, HEADER_BIT, headerBit, headerKeyByRule, knownHeaderKeyAt, NAME_ACCEPT, NAME_CLASS, NAME_CLASS_BITS, NAME_START, NAME_STEP } from './header-names.js';
 import { newTrackedFields, parseAllTypedHeaders, resetTrackedFields, setParseSource, SipRequest, type TrackedFields, SipResponse, type HeaderEncoding, type HeaderField, type SipMessage } from './message.js';
 import { parseContentLength } from './scalar-headers.js';
 import { parseUri, parseUriAt, type Uri } from './uri.js';
@@ -490,7 +490,7 @@ export function splitPlainFields(
     let bit: number;
     if (known === undefined) {
       name = head.slice(pos, nameEnd);
-      key = headerKey(name);
+      key = headerKeyByRule(name);
       bit = headerBit(key);
     } else {
       name = known.spelling;
@@ -569,7 +569,7 @@ export function splitHeaderFields(head: string, from: number, headers: HeaderFie
     // Folding becomes one SP (RFC 3261 section 7.3.1); the joined value is then trimmed of SP and
     // HTAB only, as the unfolded one was.
     const value = folded ? trimLws(head.slice(valueStart, end).replace(/\r\n[ \t]+/g, ' ')) : head.slice(valueStart, valueEnd);
-    const key = knownHeaderKeyAt(head, fieldStart, nameEnd) ?? headerKey(name);
+    const key = knownHeaderKeyAt(head, fieldStart, nameEnd) ?? headerKeyByRule(name);
     if (value.includes('\r') || value.includes('\n')) {
       faults.push({ code: 'SIP_ERR_BAD_HEADER_VALUE', header: key, detail: 'a bare CR or LF inside the value' });
       continue;
