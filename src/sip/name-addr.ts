@@ -113,7 +113,7 @@ function parseNameAddrSlow(text: string, header: string): NameAddr {
  * Gives what the regular expression path (or, for a quoted value, the grammar) gives, or
  * undefined to leave the text to them.
  */
-function parsePlainNameAddr(text: string, codes: Uint8Array, at: number): NameAddr | undefined {
+export function parsePlainNameAddr(text: string, codes: Uint8Array, at: number): NameAddr | undefined {
   // A local, not the imported binding: read on every character.
   const token = TOKEN;
   // Positions below are indexes into codes; text indexes are `position - at`.

@@ -81,7 +81,7 @@ export function parseCSeqByGrammar(text: string): CSeq {
  * CANONICAL_CSEQ read by hand from codes (`codes[at + i]` is text[i]): what its match gives, or
  * undefined when the text is not that form.
  */
-function parsePlainCSeq(text: string, codes: Uint8Array, at: number): CSeq | undefined {
+export function parsePlainCSeq(text: string, codes: Uint8Array, at: number): CSeq | undefined {
   // Positions below are indexes into codes; text indexes are `position - at`.
   let c = codes[at] as number;
   let seq = 0;
@@ -155,7 +155,7 @@ for (let c = 0; c < 128; c++) if (/[A-Za-z0-9]/.test(String.fromCharCode(c))) WO
  * word [ "@" word ] with nothing around it, read from codes[at, at + n): what parseCallId's
  * expression accepts untrimmed.
  */
-function isPlainCallId(codes: Uint8Array, at: number, n: number): boolean {
+export function isPlainCallId(codes: Uint8Array, at: number, n: number): boolean {
   // A local, not the imported binding: read on every character.
   const word = WORD;
   const stop = at + n;
