@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { canonicalHeaderName, headerKey, knownHeaderKeyAt, NAME_ACCEPT, NAME_CLASS, NAME_CLASS_BITS, NAME_START, NAME_STEP, NAME_UNKNOWN } from './header-names.js';
+import { canonicalHeaderName, headerKey, knownHeaderAt, knownHeaderKeyAt, NAME_ACCEPT, NAME_CLASS, NAME_CLASS_BITS, NAME_START, NAME_STEP, NAME_UNKNOWN } from './header-names.js';
 
 test('compact and long forms, any case, give one key', () => {
   assert.equal(headerKey('v'), 'via');
@@ -23,6 +23,26 @@ test('the in-place key reader agrees with headerKey or declines', () => {
   }
   assert.equal(knownHeaderKeyAt('Via: x', 0, 3), 'via');
   assert.equal(knownHeaderKeyAt('X-Custom: x', 0, 8), undefined);
+  // A character past a byte is no token character, whatever its low byte (0x69 is 'i').
+  assert.equal(knownHeaderKeyAt('V\u0169a', 0, 3), undefined);
+  assert.equal(headerKey('V\u0169a'), 'v\u0169a');
+});
+
+test('one recogniser: headerKey, the in-place reader and the splitter\'s automaton give one answer for every known spelling', () => {
+  const spellings = NAME_ACCEPT.flatMap((k) => (k === undefined ? [] : [k]));
+  for (const known of spellings) {
+    assert.equal(knownHeaderAt(known.spelling, 0, known.spelling.length), known, known.spelling);
+    assert.equal(headerKey(known.spelling), known.key, known.spelling);
+    assert.equal(walk(known.spelling).key, known.key, known.spelling);
+  }
+  // The compact forms of the common names are known spellings; the rare ones are keyed by rule.
+  assert.equal(knownHeaderAt('o', 0, 1)?.key, 'event');
+  assert.equal(knownHeaderAt('x', 0, 1), undefined);
+  assert.equal(headerKey('x'), 'session-expires');
+  assert.equal(headerKey('X'), 'session-expires');
+  assert.equal(canonicalHeaderName('mime-version'), 'MIME-Version');
+  assert.equal(canonicalHeaderName('www-authenticate'), 'WWW-Authenticate');
+  assert.equal(canonicalHeaderName('session-expires'), 'Session-Expires');
 });
 
 /** Runs the name automaton over a name followed by ':' as the splitter does: where it stops, and what it recognised. */
@@ -55,7 +75,7 @@ test('the name automaton recognises exactly the known spellings and stops where 
     assert.equal(walk(`${spelling}x`).spelling, undefined, `${spelling}x`);
   }
   // Unknown tokens: prefixes and extensions of known names, other cases, other names.
-  for (const name of ['Vi', 'Vias', 'VIA', 'Content-', 'Content-Lengths', 'CALL-ID', 'X-Custom', 'Proxy-', 'x']) {
+  for (const name of ['Vi', 'Vias', 'VIA', 'Content-', 'Content-Lengths', 'CALL-ID', 'X-Custom', 'Proxy-', 'q']) {
     assert.deepEqual(walk(name), { end: name.length, spelling: undefined, key: undefined }, name);
   }
   // A byte that is no token character ends the name there, known or not.

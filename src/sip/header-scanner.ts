@@ -135,31 +135,11 @@ export class HeaderScanner {
 }
 
 /**
- * `*( ";" token [ "=" ( token / [IPv6] ) ] )` with no white space or quoting: how almost every
- * message writes parameters. Values take what HeaderScanner.genericValue takes for the same text.
- */
-export const SIMPLE_PARAMS = "(?:;[A-Za-z0-9\\-.!%*_+`'~]+(?:=(?:[A-Za-z0-9\\-.!%*_+`'~:]+|\\[[0-9A-Fa-f:.]*\\]))?)*";
-
-/** Splits parameters already matched by SIMPLE_PARAMS; the same values the scanner would give. */
-export function splitSimpleParams(text: string): HeaderParam[] {
-  const params: HeaderParam[] = [];
-  const n = text.length;
-  let i = 1;
-  while (i <= n) {
-    let semi = text.indexOf(';', i);
-    if (semi < 0) semi = n;
-    const eq = text.indexOf('=', i);
-    params.push(eq < 0 || eq > semi ? { name: text.slice(i, semi), value: null } : { name: text.slice(i, eq), value: text.slice(eq + 1, semi) });
-    i = semi + 1;
-  }
-  return params;
-}
-
-/**
- * Reads text[from, end) as SIMPLE_PARAMS without the [IPv6] values, giving what splitSimpleParams
+ * Reads text[from, end) as `*( ";" token [ "=" token-or-colons ] )` with no white space, quoting
+ * or [IPv6] value, how almost every message writes parameters, giving what HeaderScanner.params
  * gives; undefined when the text is anything else, so that the caller takes its general path.
  * With `quoted`, a value may also be a quoted-string without escapes (Contact's +sip.instance),
- * given as HeaderScanner.params gives it; SIMPLE_PARAMS itself has no quoted values.
+ * given as HeaderScanner.params gives it.
  * Reads characters from codes (`codes[at + i]` is text[i], see char-codes.ts): this runs for
  * every Via, From, To, Contact and Route.
  */

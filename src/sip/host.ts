@@ -72,11 +72,11 @@ function isDottedQuadAt(codes: Uint8Array, start: number, end: number): boolean 
 /**
  * The end of the host that starts at codes[start] (char-codes.ts), read in one pass with its
  * classification: the longest run of letters, digits, '-' and '.' there, when classifyHost accepts
- * that run; -1 when it does not (or the run is empty). The end comes shifted left one bit, the low
- * bit set for an IPv4 address, so that the URI and Via fast paths learn both without a second pass
- * or an allocation: `end = r >> 1`, `ipv4 = (r & 1) === 1`. Positions are indexes into codes.
+ * that run; -1 when it does not (or the run is empty). Otherwise a ScannedHost: read it with
+ * scannedHostEnd and scannedHostIsIpv4 only, so that the URI and Via fast paths learn both without
+ * a second pass or an allocation. Positions are indexes into codes.
  */
-export function scanHost(codes: Uint8Array, start: number): number {
+export function scanHost(codes: Uint8Array, start: number): ScannedHost {
   let i = start;
   let labelStart = start;
   let digitsAndDots = true;
@@ -106,10 +106,29 @@ export function scanHost(codes: Uint8Array, start: number): number {
 }
 
 /**
- * Reads `:port` at codes[colon] (the index of the colon) as 1 to 5 digits up to 65535, without
- * allocating: -1 when it is not one, else `end * 65536 + port` (`end` one past the last digit).
+ * What scanHost found, in one number: the end shifted left one bit, the low bit set for an IPv4
+ * address (-1: no host). Its encoding is private to this module; the two readers below are the only decoders.
+ * Functions rather than an object: a call this small is inlined where it is used, an object per
+ * host would be an allocation on every URI and Via.
  */
-export function scanPort(codes: Uint8Array, colon: number): number {
+export type ScannedHost = number;
+
+/** One past the last character of the host scanHost read (an index into codes). */
+export function scannedHostEnd(scanned: ScannedHost): number {
+  return scanned >> 1;
+}
+
+/** Whether the host scanHost read is an IPv4 address (else a host name). */
+export function scannedHostIsIpv4(scanned: ScannedHost): boolean {
+  return (scanned & 1) === 1;
+}
+
+/**
+ * Reads `:port` at codes[colon] (the index of the colon) as 1 to 5 digits up to 65535, without
+ * allocating: -1 when it is not one, else a ScannedPort, read with scannedPortEnd and
+ * scannedPortValue.
+ */
+export function scanPort(codes: Uint8Array, colon: number): ScannedPort {
   let i = colon + 1;
   let value = 0;
   let c = codes[i] as number;
@@ -119,4 +138,17 @@ export function scanPort(codes: Uint8Array, colon: number): number {
   }
   if (i === colon + 1 || i - colon - 1 > 5 || value > 65535) return -1;
   return i * 65536 + value;
+}
+
+/** What scanPort found: `end * 65536 + port`, private to this module like ScannedHost (-1: none). */
+export type ScannedPort = number;
+
+/** One past the last digit of the port scanPort read (an index into codes). */
+export function scannedPortEnd(scanned: ScannedPort): number {
+  return Math.floor(scanned / 65536);
+}
+
+/** The port number scanPort read, 0 to 65535. */
+export function scannedPortValue(scanned: ScannedPort): number {
+  return scanned % 65536;
 }

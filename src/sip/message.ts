@@ -4,7 +4,7 @@ import { parseContentType, type ContentType } from './content-type.js';
 import { isToken, TOKEN, trimLws } from './charsets.js';
 import { SipParseError } from './errors.js';
 import { splitHeaderValues, valueEnd } from './header-scanner.js';
-import { bitPosition, canonicalHeaderName, HEADER_BIT, headerKey, LIST_HEADERS } from './header-names.js';
+import { bitPosition, canonicalHeaderName, HEADER_BIT, headerKey, LIST_HEADERS, TRACKED_HEADERS } from './header-names.js';
 import { extractTag, parseContact, parseContactAt, parseNameAddr, parseNameAddrAt, tagOf, type ContactValue, type NameAddr } from './name-addr.js';
 import {
   parseCallId, parseCallIdAt, parseContentLength, parseCSeq, parseCSeqAt, parseDate, parseDeltaSeconds, parseMaxForwards, parseOptionTags, parseRetryAfter,
@@ -53,22 +53,25 @@ export type HeaderEncoding = 'utf8' | 'latin1';
 
 /**
  * Where the parser's splitter found the headers of HEADER_BIT: `first[bitPosition(bit)]` is
- * the index of the first field with that bit (-1 when none), `repeated` the bits seen twice.
+ * the index of the first field with that bit (-1 when none), `repeated` the bits seen twice,
+ * `present` the bits seen at all.
  */
 export interface TrackedFields {
   readonly first: number[];
   repeated: number;
+  present: number;
 }
 
 /** A TrackedFields with nothing found yet, for the splitter to fill. */
 export function newTrackedFields(): TrackedFields {
-  return { first: [-1, -1, -1, -1, -1, -1], repeated: 0 };
+  return { first: TRACKED_HEADERS.map(() => -1), repeated: 0, present: 0 };
 }
 
 /** Makes `tracked` say nothing was found, as newTrackedFields, for reuse by the next parse. */
 export function resetTrackedFields(tracked: TrackedFields): void {
   for (let k = 0; k < tracked.first.length; k++) tracked.first[k] = -1;
   tracked.repeated = 0;
+  tracked.present = 0;
 }
 
 const FROM_POSITION = bitPosition(HEADER_BIT.from);
@@ -284,9 +287,10 @@ abstract class SipMessageBase {
     return parsed;
   }
 
-  protected typedSingle<T>(key: string, parse: (value: string, key: string) => T, parseAt?: ParseAt<T>): T | undefined {
+  /** `bit`: the key's HEADER_BIT when it is tracked, as #singleIndex. */
+  protected typedSingle<T>(key: string, parse: (value: string, key: string) => T, parseAt?: ParseAt<T>, bit = 0): T | undefined {
     if (this.#typed?.has(key) === true) return this.#typed.get(key) as T | undefined;
-    const index = this.#singleIndex(key);
+    const index = this.#singleIndex(key, bit);
     let parsed: T | undefined;
     if (index >= 0) {
       const value = (this.#headers[index] as HeaderField).value;
@@ -382,11 +386,11 @@ abstract class SipMessageBase {
   }
 
   maxForwards(): number | undefined {
-    return this.typedSingle('max-forwards', parseMaxForwards);
+    return this.typedSingle('max-forwards', parseMaxForwards, undefined, HEADER_BIT['max-forwards']);
   }
 
   contentLength(): number | undefined {
-    return this.typedSingle('content-length', parseContentLength);
+    return this.typedSingle('content-length', parseContentLength, undefined, HEADER_BIT['content-length']);
   }
 
   contentType(): ContentType | undefined {

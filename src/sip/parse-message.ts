@@ -3,7 +3,7 @@ import { SIP_LIMITS, type SipLimits } from '../limits.js';
 import { isSip20At } from './char-codes.js';
 import { isIn, isToken, TOKEN, trimLws } from './charsets.js';
 import { boundedDetail, responseForFault, SipParseError, type FaultResponse, type SipFault } from './errors.js';
-import { bitPosition, HEADER_BIT, headerBit, headerKey, knownHeaderKeyAt, NAME_ACCEPT, NAME_CLASS, NAME_CLASS_BITS, NAME_START, NAME_STEP } from './header-names.js';
+import { bitPosition, HEADER_BIT, headerBit, headerKeyByRule, knownHeaderKeyAt, NAME_ACCEPT, NAME_CLASS, NAME_CLASS_BITS, NAME_START, NAME_STEP } from './header-names.js';
 import { newTrackedFields, parseAllTypedHeaders, resetTrackedFields, setParseSource, SipRequest, type TrackedFields, SipResponse, type HeaderEncoding, type HeaderField, type SipMessage } from './message.js';
 import { parseContentLength } from './scalar-headers.js';
 import { parseUri, parseUriAt, type Uri } from './uri.js';
@@ -100,11 +100,16 @@ function headerSectionTooLarge(faults: SipFault[], limits: SipLimits, keep = fau
 
 /**
  * Where the splitter found each value and the tracked headers, for the readers that check the
- * message: shared by every parse, since they are attached to the message only while it is
- * checked (setParseSource), and nothing in a parse starts another. One allocation less each.
+ * message: shared by the parses that do not overlap (one allocation less each), since they are
+ * attached to the message only while it is checked (setParseSource). A parse started while
+ * another is in progress (a body reader parsing a message/sipfrag inside an accessor) would
+ * overwrite what the outer message is still being read by, so it gets fresh scratch: the
+ * busy flag below is set on entry and reset in `finally` (undici's client-h1 does the same
+ * with its parser).
  */
 const VALUE_AT: number[] = [];
 const TRACKED: TrackedFields = newTrackedFields();
+let scratchBusy = false;
 
 // Buffer.prototype.latin1Slice is what toString('latin1') calls after checking its arguments and
 // looking the encoding up, which cost about 5% of a lazy parse (measured). It is undocumented but
@@ -121,6 +126,17 @@ const NO_BODY: Uint8Array = Buffer.alloc(0);
 
 /** Reads one message and reports every fault as a value; never throws on any input. */
 export function inspectMessage(bytes: Uint8Array, options: ParseOptions = {}): ParseResult {
+  if (scratchBusy) return inspectWith(bytes, options, [], newTrackedFields());
+  scratchBusy = true;
+  try {
+    return inspectWith(bytes, options, VALUE_AT, TRACKED);
+  } finally {
+    scratchBusy = false;
+  }
+}
+
+/** inspectMessage with the scratch it may fill: `valueAt` and `tracked`, owned by this parse until it returns. */
+function inspectWith(bytes: Uint8Array, options: ParseOptions, scratchValueAt: number[], tracked: TrackedFields): ParseResult {
   const limits: SipLimits = options.limits === undefined ? SIP_LIMITS : { ...SIP_LIMITS, ...options.limits };
   const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const faults: SipFault[] = [];
@@ -184,17 +200,16 @@ export function inspectMessage(bytes: Uint8Array, options: ParseOptions = {}): P
   }
 
   // Where each value starts in buf, for the typed readers.
-  let valueAt: number[] | undefined = codes === undefined ? undefined : VALUE_AT;
-  const tracked = TRACKED;
+  let valueAt: number[] | undefined = codes === undefined ? undefined : scratchValueAt;
   resetTrackedFields(tracked);
   let present = -1;
   if (text !== undefined) {
     // Fields start after the start line; the splitter stops at the empty line, its position in r.
-    const r = firstEnd < 0 ? -1 : splitPlainFields(text, firstEnd + 2, headers, limits, buf, 0, valueAt, true, tracked);
+    const stop = firstEnd < 0 ? -1 : splitPlainFields(text, firstEnd + 2, headers, limits, buf, 0, valueAt, true, tracked);
     let headFaults = 0;
-    if (r >= 0) {
-      present = r % 64;
-      headEnd = Math.floor(r / 64) - 2;
+    if (stop >= 0) {
+      present = tracked.present;
+      headEnd = stop - 2;
       bodyStart = headEnd + 4;
     } else {
       const located = locateHeaderEnd(buf, start, faults, startLineFaults);
@@ -207,8 +222,7 @@ export function inspectMessage(bytes: Uint8Array, options: ParseOptions = {}): P
     // As when the bytes are searched first: over the limit, the start line's faults are not reached.
     if (headEnd - start > limits.maxHeaderSectionBytes) return headerSectionTooLarge(faults, limits, startLineFaults + headFaults);
   } else if (firstEnd >= 0 && codes !== undefined && head !== undefined) {
-    const r = splitPlainFields(head, firstEnd + 2, headers, limits, codes, start, valueAt, false, tracked);
-    if (r >= 0) present = r % 64;
+    if (splitPlainFields(head, firstEnd + 2, headers, limits, codes, start, valueAt, false, tracked) >= 0) present = tracked.present;
   }
   if (present < 0) {
     valueAt = undefined;
@@ -404,10 +418,10 @@ function parseStartLine(
  * Names are read from codes (`codes[at + i]` is head[i], see char-codes.ts), line ends with indexOf.
  * With `untilEmptyLine`, head goes on past the header section and the splitter stops at the empty
  * line (declining when there is none); otherwise head ends with the last field.
- * Returns `stop * 64 + bits`: where it stopped (the empty line's CR, or head's end) and the
- * HEADER_BIT of the headers seen, so that nobody loops over the fields again to learn which are
- * there; -1 where it declines. With `valueAt`, also gives where each value starts in codes:
- * valueAt[i] for headers[i].
+ * Returns where it stopped (the empty line's CR, or head's end), -1 where it declines. Notes in
+ * `tracked` the HEADER_BIT of the headers seen (`present`), where the first of each is and which
+ * repeat, so that nobody loops over the fields again to learn which are there. With `valueAt`,
+ * also gives where each value starts in codes: valueAt[i] for headers[i].
  */
 export function splitPlainFields(
   head: string,
@@ -418,7 +432,7 @@ export function splitPlainFields(
   at: number,
   valueAt: number[] | undefined,
   untilEmptyLine: boolean,
-  tracked?: TrackedFields,
+  tracked: TrackedFields,
 ): number {
   // A local, not the imported binding: read on every character.
   const step = NAME_STEP;
@@ -427,7 +441,10 @@ export function splitPlainFields(
   let pos = from;
   let seen = 0;
   while (pos < n) {
-    if (untilEmptyLine && codes[at + pos] === 13 && codes[at + pos + 1] === 10) return pos * 64 + seen;
+    if (untilEmptyLine && codes[at + pos] === 13 && codes[at + pos + 1] === 10) {
+      tracked.present = seen;
+      return pos;
+    }
     // name = token, ending at the colon; past the head, codes hold the CR of its end. The name
     // automaton checks the token and recognises a known spelling in the same pass.
     const nameStart = at + pos;
@@ -473,7 +490,7 @@ export function splitPlainFields(
     let bit: number;
     if (known === undefined) {
       name = head.slice(pos, nameEnd);
-      key = headerKey(name);
+      key = headerKeyByRule(name);
       bit = headerBit(key);
     } else {
       name = known.spelling;
@@ -481,11 +498,8 @@ export function splitPlainFields(
       bit = known.bit;
     }
     if (bit !== 0) {
-      if ((seen & bit) !== 0) {
-        if (tracked !== undefined) tracked.repeated |= bit;
-      } else if (tracked !== undefined) {
-        tracked.first[bitPosition(bit)] = headers.length;
-      }
+      if ((seen & bit) !== 0) tracked.repeated |= bit;
+      else tracked.first[bitPosition(bit)] = headers.length;
       seen |= bit;
     }
     // Stored at the end rather than pushed: V8 11 calls a builtin for push here, and not for this.
@@ -494,7 +508,9 @@ export function splitPlainFields(
     if (valueAt !== undefined) valueAt[headers.length - 1] = at + valueStart;
     pos = next;
   }
-  return untilEmptyLine ? -1 : n * 64 + seen;
+  if (untilEmptyLine) return -1;
+  tracked.present = seen;
+  return n;
 }
 
 /** The index of the first CR or LF in head at or after `from`, or n when there is none. */
@@ -553,7 +569,7 @@ export function splitHeaderFields(head: string, from: number, headers: HeaderFie
     // Folding becomes one SP (RFC 3261 section 7.3.1); the joined value is then trimmed of SP and
     // HTAB only, as the unfolded one was.
     const value = folded ? trimLws(head.slice(valueStart, end).replace(/\r\n[ \t]+/g, ' ')) : head.slice(valueStart, valueEnd);
-    const key = knownHeaderKeyAt(head, fieldStart, nameEnd) ?? headerKey(name);
+    const key = knownHeaderKeyAt(head, fieldStart, nameEnd) ?? headerKeyByRule(name);
     if (value.includes('\r') || value.includes('\n')) {
       faults.push({ code: 'SIP_ERR_BAD_HEADER_VALUE', header: key, detail: 'a bare CR or LF inside the value' });
       continue;

@@ -44,23 +44,14 @@ export function parseBoundedIntByGrammar(text: string, max: number, header: stri
   return Number(significant);
 }
 
-const CANONICAL_CSEQ = /^([1-9]\d{0,8}|0) ([A-Z]+)$/;
-
 export function parseCSeq(text: string): CSeq {
   const codes = codesOf(text);
-  return (codes === undefined ? undefined : parsePlainCSeq(text, codes, 0)) ?? parseCSeqSlow(text);
+  return (codes === undefined ? undefined : parsePlainCSeq(text, codes, 0)) ?? parseCSeqByGrammar(text);
 }
 
 /** parseCSeq where text[i] is codes[at + i] (char-codes.ts), without encoding the text again. */
 export function parseCSeqAt(text: string, codes: Uint8Array, at: number): CSeq {
-  return parsePlainCSeq(text, codes, at) ?? parseCSeqSlow(text);
-}
-
-function parseCSeqSlow(text: string): CSeq {
-  // Nine digits stay below 2**32: the common form needs no range check.
-  const m = CANONICAL_CSEQ.exec(text);
-  if (m !== null) return { seq: Number(m[1]), method: m[2] ?? '' };
-  return parseCSeqByGrammar(text);
+  return parsePlainCSeq(text, codes, at) ?? parseCSeqByGrammar(text);
 }
 
 /** Any CSeq the grammar allows: LWS, leading zeros, extension methods; the fast paths agree with it. */
@@ -78,10 +69,12 @@ export function parseCSeqByGrammar(text: string): CSeq {
 }
 
 /**
- * CANONICAL_CSEQ read by hand from codes (`codes[at + i]` is text[i]): what its match gives, or
- * undefined when the text is not that form.
+ * The form every CSeq takes, `([1-9][0-9]{0,8} / "0") SP 1*UPALPHA`, read by hand from codes
+ * (`codes[at + i]` is text[i]): what the grammar gives for it, or undefined when the text is not
+ * that form. Nine digits stay below 2**32: no range check. (A regular expression for the same
+ * form once sat between this and the grammar; it accepted nothing this declines.)
  */
-function parsePlainCSeq(text: string, codes: Uint8Array, at: number): CSeq | undefined {
+export function parsePlainCSeq(text: string, codes: Uint8Array, at: number): CSeq | undefined {
   // Positions below are indexes into codes; text indexes are `position - at`.
   let c = codes[at] as number;
   let seq = 0;
@@ -155,7 +148,7 @@ for (let c = 0; c < 128; c++) if (/[A-Za-z0-9]/.test(String.fromCharCode(c))) WO
  * word [ "@" word ] with nothing around it, read from codes[at, at + n): what parseCallId's
  * expression accepts untrimmed.
  */
-function isPlainCallId(codes: Uint8Array, at: number, n: number): boolean {
+export function isPlainCallId(codes: Uint8Array, at: number, n: number): boolean {
   // A local, not the imported binding: read on every character.
   const word = WORD;
   const stop = at + n;

@@ -62,10 +62,9 @@ function plainContentLengths(head: Buffer, limits: SipLimits): string[] | undefi
   if (startEnd < 0) return undefined;
   const fields: HeaderField[] = [];
   const tracked = newTrackedFields();
-  const r = splitPlainFields(text, startEnd + 2, fields, limits, head, 0, undefined, true, tracked);
-  if (r < 0) return undefined;
+  if (splitPlainFields(text, startEnd + 2, fields, limits, head, 0, undefined, true, tracked) < 0) return undefined;
   const bit = HEADER_BIT['content-length'];
-  if ((r & bit) === 0) return [];
+  if ((tracked.present & bit) === 0) return [];
   if ((tracked.repeated & bit) === 0) return [fields[tracked.first[bitPosition(bit)] ?? -1]?.value ?? ''];
   return fields.filter((f) => f.key === 'content-length').map((f) => f.value);
 }
