@@ -84,7 +84,9 @@ test('a stream whose framing is lost gets the fixed-word 400 before the close: n
     await once(socket, 'connect');
     const hostile = `1\x1b[31m\x00\x07 injected="yes"${'9'.repeat(5000)}`;
     socket.write(options('z9hG4bKframe1', '').toString('latin1').replace('Content-Length: 0', `Content-Length: ${hostile}`));
-    await once(socket, 'close');
+    // The close may come as a reset (the element drops what it did not read): 'close' follows either way.
+    socket.on('error', () => undefined);
+    await new Promise<void>((resolve) => socket.once('close', () => resolve()));
     const text = Buffer.concat(received).toString('latin1');
     const statusLine = text.slice(0, text.indexOf('\r\n'));
     assert.equal(statusLine, 'SIP/2.0 400 Bad Request (invalid Content-Length)');
