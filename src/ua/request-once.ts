@@ -70,15 +70,6 @@ export interface RequestOnceResult {
   readonly fault: { readonly code: string; readonly detail: string } | undefined;
 }
 
-const TRANSPORT_WORDS: ReadonlySet<string> = new Set<TransportFailureReason>([
-  'tls-handshake-failed', 'tls-timeout', 'tls-required-not-offered', 'no-client-certificate', 'peer-not-authenticated',
-  'connection-refused', 'connection-reset', 'connection-limit', 'message-too-large', 'unreachable', 'ws-handshake-failed',
-]);
-
-function isTransportWord(reason: string): reason is TransportFailureReason {
-  return TRANSPORT_WORDS.has(reason);
-}
-
 /** Sends one request and resolves when it is answered, failed or timed out; never rejects for a network reason. */
 export async function requestOnce(options: RequestOnceOptions): Promise<RequestOnceResult> {
   const { destination } = options;
@@ -163,8 +154,9 @@ export async function requestOnce(options: RequestOnceOptions): Promise<RequestO
           const raw = failure.error.verdict?.reasons.map((r) => ('detail' in r && typeof r.detail === 'string' ? `${r.code}: ${r.detail}` : r.code)).join('; ');
           log({ level: 'info', event: 'send-failed', reason: failure.reason, detail: raw === undefined || raw === '' ? failure.detail : `${failure.detail} [${raw}]` });
         }
-        const reason = failure?.reason ?? '';
-        const outcome: RequestOutcome = info.origin === 'timeout' ? 'timeout' : isTransportWord(reason) ? reason : 'transport-failure';
+        // The failure's word is already one of the vocabulary's (typed): only `layer-closed`, which
+        // no attempt of ours can meet but a forced close, is folded into `transport-failure`.
+        const outcome: RequestOutcome = info.origin === 'timeout' ? 'timeout' : failure === undefined || failure.reason === 'layer-closed' ? 'transport-failure' : failure.reason;
         const detail = failure === undefined ? `no final response within ${timeoutMs} ms` : warningDetail(failure.detail);
         settle({ outcome, response, origin: info.origin, rttMs: undefined, detail, fault: undefined });
       },
