@@ -79,6 +79,15 @@ const TO_POSITION = bitPosition(HEADER_BIT.to);
 
 // Set in SipMessageBase's static block: the parser's hook for setting a message's bytes.
 let attachSource: (message: SipMessageBase, codes: Uint8Array | undefined, valueAt: readonly number[] | undefined, tracked: TrackedFields | undefined) => void;
+let attachValueLimit: (message: SipMessageBase, maxHeaderValues: number) => void;
+
+/**
+ * For the parser only: the maxHeaderValues of the parse that made `message` (ParseOptions.limits),
+ * which its typed readers keep applying after the parse, when a proxy reads a Route or Via list.
+ */
+export function setHeaderValueLimit(message: SipMessage, maxHeaderValues: number): void {
+  attachValueLimit(message, maxHeaderValues);
+}
 
 /**
  * For the parser only: while it checks a message it has just read, the typed readers may scan
@@ -118,12 +127,17 @@ abstract class SipMessageBase {
   #cseq: CSeq | undefined;
   #callId: string | undefined;
   #topVia: Via | undefined;
+  // The parse's maxHeaderValues (ParseOptions.limits), kept for the typed readers that run later.
+  #maxHeaderValues: number = SIP_LIMITS.maxHeaderValues;
 
   static {
     attachSource = (message, codes, valueAt, tracked) => {
       message.#codes = codes;
       message.#valueAt = valueAt;
       message.#tracked = tracked;
+    };
+    attachValueLimit = (message, maxHeaderValues) => {
+      message.#maxHeaderValues = maxHeaderValues;
     };
   }
 
@@ -157,7 +171,7 @@ abstract class SipMessageBase {
     const out: string[] = [];
     for (const h of this.#headers) {
       if (h.key !== key) continue;
-      if (LIST_HEADERS.has(key)) out.push(...splitHeaderValues(h.value, SIP_LIMITS.maxHeaderValues, key));
+      if (LIST_HEADERS.has(key)) out.push(...splitHeaderValues(h.value, this.#maxHeaderValues, key));
       else out.push(h.value);
     }
     return out;
@@ -207,7 +221,7 @@ abstract class SipMessageBase {
     const field = this.#headers[index];
     if (field === undefined) return undefined;
     this.#forget(key);
-    const values = splitHeaderValues(field.value, SIP_LIMITS.maxHeaderValues, key);
+    const values = splitHeaderValues(field.value, this.#maxHeaderValues, key);
     const first = values.shift();
     if (values.length === 0) this.#headers.splice(index, 1);
     else this.#headers[index] = { name: field.name, key, value: values.join(', ') };
@@ -280,7 +294,7 @@ abstract class SipMessageBase {
         if (at >= 0 && codes !== undefined && parseAt !== undefined && h.value !== '') parsed[parsed.length] = parseAt(h.value, key, codes, at);
         else parsed[parsed.length] = parseListValue(trimLws(h.value), key, parse);
       } else {
-        for (const value of splitHeaderValues(h.value, SIP_LIMITS.maxHeaderValues, key)) parsed.push(parseListValue(value, key, parse));
+        for (const value of splitHeaderValues(h.value, this.#maxHeaderValues, key)) parsed.push(parseListValue(value, key, parse));
       }
     }
     (this.#typed ??= new Map()).set(key, parsed);
@@ -499,7 +513,7 @@ abstract class SipMessageBase {
         c = text.charCodeAt(++i);
         while (c === 32 || c === 9) c = text.charCodeAt(++i);
       }
-      if (tags.length > SIP_LIMITS.maxHeaderValues) return undefined;
+      if (tags.length > this.#maxHeaderValues) return undefined;
     }
     return tags;
   }

@@ -4,7 +4,7 @@ import { isSip20At } from './char-codes.js';
 import { isIn, isToken, TOKEN, trimLws } from './charsets.js';
 import { boundedDetail, responseForFault, SipParseError, type FaultResponse, type SipFault } from './errors.js';
 import { bitPosition, HEADER_BIT, headerBit, headerKeyByRule, knownHeaderKeyAt, NAME_ACCEPT, NAME_CLASS, NAME_CLASS_BITS, NAME_START, NAME_STEP } from './header-names.js';
-import { newTrackedFields, parseAllTypedHeaders, resetTrackedFields, setParseSource, SipRequest, type TrackedFields, SipResponse, type HeaderEncoding, type HeaderField, type SipMessage } from './message.js';
+import { newTrackedFields, parseAllTypedHeaders, resetTrackedFields, setHeaderValueLimit, setParseSource, SipRequest, type TrackedFields, SipResponse, type HeaderEncoding, type HeaderField, type SipMessage } from './message.js';
 import { parseContentLength } from './scalar-headers.js';
 import { parseUri, parseUriAt, type Uri } from './uri.js';
 
@@ -297,6 +297,7 @@ function inspectWith(bytes: Uint8Array, options: ParseOptions, scratchValueAt: n
   // A copy, not a view: the message outlives the receive buffer, which transports reuse.
   message.body = bodyLength === 0 ? NO_BODY : Buffer.from(buf.subarray(bodyStart, bodyStart + bodyLength));
 
+  if (limits.maxHeaderValues !== SIP_LIMITS.maxHeaderValues) setHeaderValueLimit(message, limits.maxHeaderValues);
   if (valueAt !== undefined) setParseSource(message, codes, valueAt, tracked);
   try {
     if (options.depth === 'lazy') checkLazy(message, faults, present);
