@@ -1,0 +1,272 @@
+/**
+ * The SIP trapezoid of draft-gurbani figure 1 on loopback: two SIP domains, each with its own
+ * `sipsec proxy` process, zones signed at start and served by NSD, a private CA, and a row of far
+ * servers that fail the inter-domain hop in one way each. Tests build it, start the proxies they
+ * need with `startProxy`, and stop everything.
+ *
+ * Addresses (127.0.0.140-149, no other test uses them): proxy A 127.0.0.141, proxy B 127.0.0.142,
+ * the faulty far servers 127.0.0.146, nothing listening on 127.0.0.147.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import { join } from 'node:path';
+import { EKU_CLIENT_AUTH, EKU_SERVER_AUTH, issueCertificate, type TestCertificate } from '../../src/lab/certificates.js';
+import { buildZones, type ZoneSpec } from '../../src/lab/dns-zones.js';
+import { startNsd, type NsdServer } from '../../src/lab/nsd-server.js';
+import { writeLibunboundConfig } from '../../src/lab/unbound-config.js';
+import { parsePemCertificates } from '../../src/tls/certificate.js';
+import { formatTlsaRecord, generateTlsaRecord } from '../../src/tls/tlsa.js';
+import { TrustStore } from '../../src/tls/trust-store.js';
+import { Responder } from '../../src/ua/responder.js';
+import { REPO_ROOT } from './paths.js';
+
+export const TRAP_PARENT = 'trap.test';
+
+/** The two domains with a proxy each, and the far domains that fail the hop, one way each. */
+export const TRAP = {
+  /** Signed, DS in the parent, TLSA 3 1 1 of proxy A's key: DANE-EE. */
+  a: 'a.trap.test',
+  /** Signed, DS in the parent, no TLSA: RFC 5922 under the private CA. */
+  b: 'b.trap.test',
+  /** The server presents a valid certificate for another domain (mallory.trap.test). */
+  wrongCert: 'wrongcert.trap.test',
+  /** The server's certificate is from a CA the proxies do not trust. */
+  unknownCa: 'unknownca.trap.test',
+  /** The server's certificate has expired. */
+  expired: 'expired.trap.test',
+  /** Signed with a TLSA record naming another key than the server's: no PKIX fallback. */
+  daneMismatch: 'danemismatch.trap.test',
+  /** Signed, the server's address changed after signing: bogus. */
+  bogus: 'bogus.trap.test',
+  /** Signed, the SRV points at an address where nothing listens. */
+  nobody: 'nobody.trap.test',
+} as const;
+
+export const TRAP_ADDRESS = { a: '127.0.0.141', b: '127.0.0.142', faulty: '127.0.0.146', nobody: '127.0.0.147' } as const;
+
+/** Users and their (demo) passwords, written as plain passwords into each proxy's users file. */
+export const TRAP_USERS = {
+  a: { alice: 'alice-secret', carol: 'carol-secret' },
+  b: { bob: 'bob-secret', dave: 'dave-secret' },
+} as const;
+
+export interface TrapezoidLab {
+  readonly dir: string;
+  readonly caPem: string;
+  /** The libunbound config both proxies use (stub to NSD, the parent's trust anchor). */
+  readonly dnsConfig: string;
+  /** The proxy config files written for domain a and b; tests may write others beside them. */
+  readonly configs: { readonly a: string; readonly b: string };
+  readonly certs: { readonly a: TestCertificate; readonly b: TestCertificate; readonly ca: TestCertificate };
+  readonly nsdPort: number;
+  stop(): Promise<void>;
+}
+
+/** Builds the lab in a fresh temporary folder; `stop` removes it. */
+export async function startTrapezoidLab(): Promise<TrapezoidLab> {
+  const dir = await mkdtemp(join(os.tmpdir(), 'sipsec-trapezoid-'));
+  let nsd: NsdServer | undefined;
+  let faulty: Responder | undefined;
+  const stop = async (): Promise<void> => {
+    await faulty?.close().catch(() => undefined);
+    await nsd?.stop();
+    faulty = undefined;
+    nsd = undefined;
+    await rm(dir, { recursive: true, force: true });
+  };
+  try {
+    const ca = issueCertificate({ cn: 'trapezoid CA', o: 'sipsec tests', ca: true });
+    const otherCa = issueCertificate({ cn: 'someone else CA', o: 'elsewhere', ca: true });
+    const leaf = (domain: string, options: { issuer?: TestCertificate; notAfter?: Date; notBefore?: Date; names?: string } = {}): TestCertificate => {
+      const named = options.names ?? domain;
+      return issueCertificate({
+        cn: `sip.${named}`,
+        o: 'sipsec tests',
+        issuer: options.issuer ?? ca,
+        san: { dns: [named, `sip.${named}`], uri: [`sip:${named}`] },
+        eku: [EKU_SERVER_AUTH, EKU_CLIENT_AUTH],
+        ...(options.notBefore ? { notBefore: options.notBefore } : {}),
+        ...(options.notAfter ? { notAfter: options.notAfter } : {}),
+      });
+    };
+    const certs = { a: leaf(TRAP.a), b: leaf(TRAP.b), ca };
+    const stale = leaf(TRAP.daneMismatch);
+    const dayMs = 86_400_000;
+    const faultyCerts: Array<[string, TestCertificate]> = [
+      [TRAP.wrongCert, leaf(TRAP.wrongCert, { names: 'mallory.trap.test' })],
+      [TRAP.unknownCa, leaf(TRAP.unknownCa, { issuer: otherCa })],
+      [TRAP.expired, leaf(TRAP.expired, { notBefore: new Date(Date.now() - 30 * dayMs), notAfter: new Date(Date.now() - dayMs) })],
+      [TRAP.daneMismatch, leaf(TRAP.daneMismatch)],
+    ];
+    faulty = await Responder.start({
+      listeners: [{
+        transport: 'tls', address: TRAP_ADDRESS.faulty, port: 5061,
+        certificates: faultyCerts.map(([domain, cert]) => ({ domains: [domain, `sip.${domain}`], cert: cert.pem, key: cert.keyPem })),
+      }],
+      trustStore: TrustStore.fromPem(ca.pem),
+      log: () => undefined,
+    });
+
+    const caPem = join(dir, 'ca.pem');
+    await writeFile(caPem, ca.pem);
+    for (const side of ['a', 'b'] as const) {
+      await writeFile(join(dir, `${side}.pem`), certs[side].pem);
+      await writeFile(join(dir, `${side}.key`), certs[side].keyPem, { mode: 0o600 });
+    }
+    const tlsa = {
+      [TRAP.a]: tlsaOf(certs.a),
+      [TRAP.daneMismatch]: tlsaOf(stale),
+    };
+    const built = await buildZones(dir, trapZones(tlsa));
+    if (built.trustAnchors.length !== 1) throw new Error(`expected 1 trust anchor, built ${built.trustAnchors.length}`);
+    nsd = await startNsd(dir, built.zones, `${TRAP_PARENT}.`);
+    const dnsConfig = join(dir, 'libunbound.conf');
+    await writeLibunboundConfig(dnsConfig, {
+      trustAnchors: built.trustAnchors,
+      stubZones: [{ name: `${TRAP_PARENT}.`, port: nsd.port }],
+      nodefaultZones: ['test.'],
+    });
+    const configs = { a: await writeProxyConfig(dir, 'a'), b: await writeProxyConfig(dir, 'b') };
+    return { dir, caPem, dnsConfig, configs, certs, nsdPort: nsd.port, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+function tlsaOf(cert: TestCertificate): string {
+  const parsed = parsePemCertificates(cert.pem)[0];
+  if (parsed === undefined) throw new Error('no certificate');
+  return formatTlsaRecord(generateTlsaRecord(parsed, 3, 1, 1));
+}
+
+/** Each side's config: its domain, TLS for other domains, UDP and TCP for its users. */
+async function writeProxyConfig(dir: string, side: 'a' | 'b'): Promise<string> {
+  const domain = TRAP[side];
+  const address = TRAP_ADDRESS[side];
+  const users = Object.entries(TRAP_USERS[side]).map(([user, password]) => `${user}@${domain}: { password: "${password}" }`);
+  await writeFile(join(dir, `${side}-users.yaml`), `${users.join('\n')}\n`);
+  const file = join(dir, `${side}.yaml`);
+  await writeFile(file, [
+    'domains:',
+    `  ${domain}:`,
+    `    certificate: ${side}.pem`,
+    `    key: ${side}.key`,
+    `listen: [ "tls://${address}:5061", "tcp://${address}:5060", "udp://${address}:5060" ]`,
+    'trust: { ca: [ ca.pem ] }',
+    'dns: { unbound: libunbound.conf }',
+    `users: ${side}-users.yaml`,
+    'auth: { algorithms: [ MD5 ] }',
+    `location: "sqlite:${side}-location.db"`,
+    '',
+  ].join('\n'));
+  return file;
+}
+
+/** The zones: the parent (trust anchor) and one child per domain. */
+function trapZones(tlsa: Readonly<Record<string, string>>): ZoneSpec[] {
+  const nameServer = `ns.${TRAP_PARENT}.`;
+  // RFC 3263: NAPTR to _sips._tcp and _sip._udp, SRV to the server host, an address on loopback.
+  const sipDomain = (domain: string, address: string): string[] => [
+    `@ IN NAPTR 10 50 "s" "SIPS+D2T" "" _sips._tcp.${domain}.`,
+    `@ IN NAPTR 20 50 "s" "SIP+D2U" "" _sip._udp.${domain}.`,
+    `_sips._tcp IN SRV 10 0 5061 sip.${domain}.`,
+    `_sip._udp IN SRV 10 0 5060 sip.${domain}.`,
+    `sip IN A ${address}`,
+  ];
+  const withTlsa = (domain: string, address: string): string[] => {
+    const record = tlsa[domain];
+    if (record === undefined) throw new Error(`no TLSA record for ${domain}`);
+    return [...sipDomain(domain, address), `_5061._tcp.sip IN TLSA ${record}`];
+  };
+  const label = (domain: string): string => domain.slice(0, -TRAP_PARENT.length - 1);
+  return [
+    { origin: `${TRAP_PARENT}.`, signing: 'signed', nameServer, records: ['ns IN A 127.0.0.1', ...Object.values(TRAP).map((d) => `${label(d)} IN NS ${nameServer}`)] },
+    { origin: `${TRAP.a}.`, signing: 'signed', nameServer, records: withTlsa(TRAP.a, TRAP_ADDRESS.a) },
+    { origin: `${TRAP.b}.`, signing: 'signed', nameServer, records: sipDomain(TRAP.b, TRAP_ADDRESS.b) },
+    { origin: `${TRAP.wrongCert}.`, signing: 'signed', nameServer, records: sipDomain(TRAP.wrongCert, TRAP_ADDRESS.faulty) },
+    { origin: `${TRAP.unknownCa}.`, signing: 'signed', nameServer, records: sipDomain(TRAP.unknownCa, TRAP_ADDRESS.faulty) },
+    { origin: `${TRAP.expired}.`, signing: 'signed', nameServer, records: sipDomain(TRAP.expired, TRAP_ADDRESS.faulty) },
+    { origin: `${TRAP.daneMismatch}.`, signing: 'signed', nameServer, records: withTlsa(TRAP.daneMismatch, TRAP_ADDRESS.faulty) },
+    {
+      origin: `${TRAP.bogus}.`, signing: 'signed', nameServer, records: sipDomain(TRAP.bogus, TRAP_ADDRESS.b),
+      tamper: [{ from: /^(sip\.bogus\.trap\.test\.\s+\d+\s+IN\s+A\s+)127\.0\.0\.142$/m, to: '$1127.0.0.143' }],
+    },
+    { origin: `${TRAP.nobody}.`, signing: 'signed', nameServer, records: sipDomain(TRAP.nobody, TRAP_ADDRESS.nobody) },
+  ];
+}
+
+export interface RunningProxy {
+  readonly child: ChildProcess;
+  /** Everything the process wrote (its JSON log lines), for assertions and failure messages. */
+  output(): string;
+  /** Parsed JSON log lines so far. */
+  events(): Array<Record<string, unknown>>;
+  /** Resolves with the first log event matching, or rejects after `timeoutMs` (a hang is a failure, not a wait). */
+  waitFor(match: (event: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<Record<string, unknown>>;
+  stop(): Promise<void>;
+}
+
+/** Starts `sipsec proxy --config FILE` and waits for its `proxy-started` event. */
+export async function startProxy(config: string): Promise<RunningProxy> {
+  const child = spawn(process.execPath, [join(REPO_ROOT, 'dist/src/cli/main.js'), 'proxy', '--config', config], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  const waiters = new Set<() => void>();
+  const onData = (chunk: Buffer): void => {
+    output += chunk.toString();
+    for (const wake of waiters) wake();
+  };
+  child.stdout?.on('data', onData);
+  child.stderr?.on('data', onData);
+  let exited = false;
+  child.once('exit', () => {
+    exited = true;
+    for (const wake of waiters) wake();
+  });
+  const events = (): Array<Record<string, unknown>> => output.split('\n').flatMap((line) => {
+    if (!line.startsWith('{')) return [];
+    try {
+      return [JSON.parse(line) as Record<string, unknown>];
+    } catch {
+      return [];
+    }
+  });
+  const waitFor = (match: (event: Record<string, unknown>) => boolean, timeoutMs = 15_000): Promise<Record<string, unknown>> =>
+    new Promise((resolve, reject) => {
+      const check = (): void => {
+        const found = events().find(match);
+        if (found !== undefined) return done(() => resolve(found));
+        if (exited) return done(() => reject(new Error(`the proxy exited:\n${output.slice(-4000)}`)));
+      };
+      const timer = setTimeout(() => done(() => reject(new Error(`no matching log event in ${timeoutMs} ms:\n${output.slice(-4000)}`))), timeoutMs);
+      const done = (settle: () => void): void => {
+        clearTimeout(timer);
+        waiters.delete(check);
+        settle();
+      };
+      waiters.add(check);
+      check();
+    });
+  const stop = async (): Promise<void> => {
+    if (exited) return;
+    const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    await gone;
+    clearTimeout(timer);
+  };
+  const proxy = { child, output: () => output, events, waitFor, stop };
+  try {
+    await waitFor((e) => e.event === 'proxy-started');
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return proxy;
+}
+
+/** The text of a file in the lab (a log, a database dump) for failure messages. */
+export async function labFile(lab: TrapezoidLab, name: string): Promise<string> {
+  return readFile(join(lab.dir, name), 'utf8');
+}
