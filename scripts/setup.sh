@@ -10,9 +10,10 @@ cd "$(dirname "$0")/.."
 # dns-root-data: the root trust anchor. openssl: certificates made by tests.
 # sip-tester (SIPp), kamailio, kamailio-tls-modules: real SIP peers for interop tests.
 # redis-server: the shared location store of several proxy instances, started by the tests.
+# baresip-core: a real SIP user agent that registers over TLS to the proxy in tests.
 # chromium: renders `sipsec check --html` reports in tests (driven by playwright-core, no download).
 DEBIAN_PACKAGES=(libunbound-dev unbound nsd ldnsutils dns-root-data openssl
-  sip-tester kamailio kamailio-tls-modules redis-server chromium)
+  sip-tester kamailio kamailio-tls-modules redis-server chromium baresip-core)
 
 missing=()
 for pkg in "${DEBIAN_PACKAGES[@]}"; do
