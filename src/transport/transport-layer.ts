@@ -10,13 +10,14 @@ import { ConnectionAdmission } from './admission.js';
 import type { Connection } from './connection.js';
 import { ConnectionFactory } from './connection-factory.js';
 import { ConnectionTable } from './connection-table.js';
+import { HopSecurityResolver } from './hop-security.js';
 import { InboundTls } from './inbound-tls.js';
 import { listenerName, type ListenerContext, type ListenerSpec, type Listening } from './listener.js';
 import { OutboundConnector } from './outbound-connector.js';
 import { ReceivePath } from './receive-path.js';
 import { SecureContextCache } from './secure-context-cache.js';
 import { listenStream } from './stream-listener.js';
-import { TransportConfigError, TransportError, type Destination, type TlsSession, type TransportContext } from './transport-context.js';
+import { isSecureTransport, TransportConfigError, TransportError, type ClientCertificate, type Destination, type TlsSession, type TransportContext } from './transport-context.js';
 import { stderrTransportLog, type TransportLog } from './transport-log.js';
 import { UdpSockets } from './udp-listener.js';
 import { listenWs } from './ws-listener.js';
@@ -36,9 +37,10 @@ export interface TransportLayerOptions {
    * caller chooses other anchors; TrustStore.empty() leaves only DANE-EE and DANE-TA to authenticate.
    */
   readonly trustStore?: TrustStore;
+  /** The default policy of outbound hops (a send's `security.tlsPolicy` is merged over it) and the policy of inbound client verification. */
   readonly tlsPolicy?: Partial<TlsPolicy>;
-  /** Our certificate for outbound mutual TLS. */
-  readonly clientCertificate?: { readonly cert: string; readonly key: string };
+  /** Our default certificate for outbound mutual TLS; a send's `security.clientCertificate` overrides it. */
+  readonly clientCertificate?: ClientCertificate;
   /** Close inbound TLS connections whose client presents no certificate that verifies. Default false. */
   readonly requireClientCertificate?: boolean;
   readonly limits?: Partial<TransportLimits>;
@@ -96,6 +98,7 @@ export class TransportLayer {
   readonly #admission: ConnectionAdmission;
   readonly #udp: UdpSockets;
   readonly #outbound: OutboundConnector;
+  readonly #security: HopSecurityResolver;
   readonly #listenerContext: ListenerContext;
   /** `draining`: listeners refuse new connections, existing ones still carry messages both ways. */
   #state: 'open' | 'draining' | 'closed' = 'open';
@@ -112,6 +115,7 @@ export class TransportLayer {
     this.#log = options.log ?? stderrTransportLog;
     const limits = this.#limits;
     const log = this.#log;
+    this.#security = new HopSecurityResolver(this.#policy, options.clientCertificate);
     this.#receive = new ReceivePath({ onMessage: options.onMessage, onInvalid: options.onInvalid }, this.#sipLimits, log);
     this.#admission = new ConnectionAdmission(this.#connections, limits, log);
     this.#udp = new UdpSockets(this.#receive, log);
@@ -131,8 +135,7 @@ export class TransportLayer {
       limits,
       sipLimits: this.#sipLimits,
       trustStore: options.trustStore,
-      policy: this.#policy,
-      clientCertificate: options.clientCertificate,
+      security: this.#security,
       contexts: this.#contexts,
       table: this.#connections,
       admission: this.#admission,
@@ -167,12 +170,17 @@ export class TransportLayer {
 
   /**
    * Sends one message. Connection destinations (TCP, TLS, WS, WSS) reuse a connection (the given
-   * connectionId, or one to the same peer verified for the same SIP domain) or open one; a new TLS
-   * or WSS connection is verified against destination.tlsTarget first, before any byte of SIP or
-   * HTTP is sent. Rejects with TransportError naming the failure.
+   * connectionId, or one to the same peer opened under the same security requirement and verified
+   * for the same SIP domain) or open one; a new TLS or WSS connection presents the requirement's
+   * client certificate and is verified against destination.tlsTarget under its policy first, before
+   * any byte of SIP or HTTP is sent. A requirement of TLS on a plain destination is refused
+   * (`tls-required-not-offered`). Rejects with TransportError naming the failure.
    */
   async send(message: SipMessage, destination: Destination): Promise<SendResult> {
     if (this.#state === 'closed') throw new TransportError('unreachable', 'the transport layer is closed');
+    if (!isSecureTransport(destination.transport) && this.#security.resolve(destination.security).tlsRequired) {
+      throw new TransportError('tls-required-not-offered', `the hop requires TLS and the destination is ${destination.transport.toUpperCase()} ${destination.address}:${destination.port}`);
+    }
     const bytes = serializeMessage(message);
     if (bytes.length > this.#sipLimits.maxMessageBytes) {
       throw new TransportError('message-too-large', `${bytes.length} bytes, limit ${this.#sipLimits.maxMessageBytes}`);
