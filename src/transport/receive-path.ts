@@ -19,8 +19,8 @@ export interface ReceiveHandlers {
  * responseForFault (src/sip/errors.ts) gives its framing fault.
  */
 export class ReceivePath {
-  /** A connection's TLS session, read from its socket once (two native calls) and kept with it. */
-  readonly #sessions = new WeakMap<Connection, TlsSession | null>();
+  /** A connection's TLS session and SNI, read from its socket once (native calls) and kept with it. */
+  readonly #sessions = new WeakMap<Connection, TlsFacts | null>();
 
   constructor(
     private readonly handlers: ReceiveHandlers,
@@ -51,7 +51,7 @@ export class ReceivePath {
   }
 
   contextOf(connection: Connection): TransportContext {
-    const session = this.sessionOf(connection);
+    const facts = this.#tlsFactsOf(connection);
     return {
       transport: connection.transport,
       local: connection.local,
@@ -59,18 +59,23 @@ export class ReceivePath {
       connectionId: connection.id,
       peer: connection.peer,
       receivedAtMs: Date.now(),
-      ...(session === undefined ? {} : { tls: session }),
+      ...(facts?.session === undefined ? {} : { tls: facts.session }),
+      ...(facts?.sni === undefined ? {} : { sni: facts.sni }),
     };
   }
 
   sessionOf(connection: Connection): TlsSession | undefined {
-    let session = this.#sessions.get(connection);
-    if (session === undefined) {
+    return this.#tlsFactsOf(connection)?.session;
+  }
+
+  #tlsFactsOf(connection: Connection): TlsFacts | undefined {
+    let facts = this.#sessions.get(connection);
+    if (facts === undefined) {
       if (connection.transport !== 'tls' && connection.transport !== 'wss') return undefined;
-      session = tlsSessionOf(connection) ?? null;
-      this.#sessions.set(connection, session);
+      facts = tlsFactsOf(connection) ?? null;
+      this.#sessions.set(connection, facts);
     }
-    return session ?? undefined;
+    return facts ?? undefined;
   }
 
   #receive(bytes: Buffer, context: TransportContext, framing: 'stream' | 'datagram'): void {
@@ -84,11 +89,22 @@ export class ReceivePath {
   }
 }
 
+interface TlsFacts {
+  readonly session: TlsSession | undefined;
+  /** Inbound only: the name in the peer's ClientHello. */
+  readonly sni: string | undefined;
+}
+
 /** What a TLS or WSS connection negotiated; StreamConnection and WsConnection both keep their socket. */
-function tlsSessionOf(connection: Connection): TlsSession | undefined {
+function tlsFactsOf(connection: Connection): TlsFacts | undefined {
   const socket: unknown = 'socket' in connection ? connection.socket : undefined;
   if (!(socket instanceof tls.TLSSocket)) return undefined;
   const protocol = socket.getProtocol();
   const cipher = socket.getCipher() as tls.CipherNameAndProtocol | undefined;
-  return protocol === null || cipher === undefined ? undefined : { protocol, cipher: cipher.standardName };
+  // On a client socket servername is the name we sent, not one the peer asked for.
+  const asked = connection.direction === 'inbound' ? socket.servername : undefined;
+  return {
+    session: protocol === null || cipher === undefined ? undefined : { protocol, cipher: cipher.standardName },
+    sni: typeof asked === 'string' && asked !== '' ? asked : undefined,
+  };
 }

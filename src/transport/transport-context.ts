@@ -37,6 +37,12 @@ export interface TransportContext {
   readonly receivedAtMs: number;
   /** For TLS and WSS: what the connection negotiated. */
   readonly tls?: TlsSession;
+  /**
+   * Inbound TLS and WSS: the server name the peer asked for in its ClientHello (RFC 6066 section 3),
+   * as it sent it, so that an element hosting several domains knows which one was asked for;
+   * undefined when it sent none (peers addressed by IP) and on outbound connections and UDP.
+   */
+  readonly sni?: string;
 }
 
 /** What a TLS or WSS connection negotiated: `TLSv1.3`, `TLS_AES_256_GCM_SHA384`. */
