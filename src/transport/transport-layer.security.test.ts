@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { issueCertificate, EKU_CLIENT_AUTH, EKU_SERVER_AUTH, type TestCertificate } from '../lab/certificates.js';
 import { parseMessage } from '../sip/parse-message.js';
 import { TrustStore } from '../tls/trust-store.js';
-import { options, receiver } from './fixtures.test.support.js';
+import { options, receiver, until } from './fixtures.test.support.js';
 import { TransportError, type ClientCertificate, type Destination, type SecurityRequirement } from './transport-context.js';
 import { TransportLayer } from './transport-layer.js';
 
@@ -115,6 +115,27 @@ test('security: TLS required refuses a plain destination at once, nothing sent; 
     await rx.waitFor(1);
     assert.deepEqual(rx.messages.map((m) => m.message.callId()), ['call-2']);
     await assert.rejects(client.send(parseMessage(options(3)), to('b.example', { tls: 'always' as 'required' })), (err: unknown) => err instanceof Error && 'option' in err && err.option === 'security.tls');
+  } finally {
+    await client.close();
+    await server.close();
+  }
+});
+
+test('hasConnection: true while a stream connection is open, false once it closed and for ids never seen', async () => {
+  const { server, client, rx, to } = await setup();
+  try {
+    const { connectionId } = await client.send(parseMessage(options(1)), to('b.example'));
+    assert.ok(connectionId !== undefined);
+    assert.equal(client.hasConnection(connectionId), true);
+    await rx.waitFor(1);
+    const inbound = rx.messages[0]?.context.connectionId;
+    assert.ok(inbound !== undefined);
+    assert.equal(server.hasConnection(inbound), true);
+    assert.equal(client.hasConnection('tls-0'), false);
+    await client.close();
+    assert.equal(client.hasConnection(connectionId), false);
+    // The server learns of the close from its socket; the connection leaves its table then.
+    await until(() => !server.hasConnection(inbound));
   } finally {
     await client.close();
     await server.close();

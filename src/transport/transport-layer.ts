@@ -169,6 +169,15 @@ export class TransportLayer {
   }
 
   /**
+   * Whether this stream connection (TCP, TLS, WS, WSS) is still open: a registrar asks it to answer
+   * at once (480, or RFC 5626's 430) when a user's flow is gone instead of waiting for a send to fail.
+   */
+  hasConnection(connectionId: string): boolean {
+    const connection = this.#connections.byId(connectionId);
+    return connection !== undefined && !connection.closed;
+  }
+
+  /**
    * Sends one message. Connection destinations (TCP, TLS, WS, WSS) reuse a connection (the given
    * connectionId, or one to the same peer opened under the same security requirement and verified
    * for the same SIP domain) or open one; a new TLS or WSS connection presents the requirement's
