@@ -21,7 +21,7 @@ export { TrustStore } from './tls/trust-store.js';
 export { resolveTlsPolicy, DEFAULT_TLS_POLICY, type TlsPolicy } from './tls/policy.js';
 export { connectAndVerify } from './transport/tls-connect.js';
 export { TransportLayer, type TransportLayerOptions, type ListenerSpec } from './transport/transport-layer.js';
-export { TransportError, TransportConfigError, type TransportContext, type Destination, type TransportProtocol } from './transport/transport-context.js';
+export { TransportError, TransportConfigError, type TransportContext, type Destination, type TransportProtocol, type SecurityRequirement, type ClientCertificate } from './transport/transport-context.js';
 export {
   TransactionLayer, ClientTransaction, ServerTransaction, toFailure,
   type TransactionLayerOptions, type ClientTransactionHandlers, type ResponseInfo, type ResponseOrigin, type CallbackErrorReport,

@@ -71,7 +71,7 @@ export const VERIFICATION_METHODS = family([
 export const TRANSPORT_FAILURES = family([
   ['tls-handshake-failed', 'no TLS session could be set up'],
   ['tls-timeout', 'no TLS session within the deadline'],
-  ['tls-required-not-offered', 'reserved: TLS demanded and not available'],
+  ['tls-required-not-offered', 'the hop requires TLS (SecurityRequirement.tls) and the destination is UDP, TCP or WS: nothing was sent'],
   ['no-client-certificate', 'reserved: an inbound peer without a certificate'],
   ['peer-not-authenticated', "the TLS server's certificate did not verify; the verdict's reasons say which check failed"],
   ['connection-refused', 'nothing listens there'],

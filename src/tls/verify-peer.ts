@@ -51,6 +51,8 @@ interface Common {
 
 export interface VerifyServerInput extends Common {
   readonly target: ServerTarget;
+  /** SIP domains accepted besides the target's (a configured peer's own domain), matched as the SIP domain is. */
+  readonly acceptedIdentities?: readonly string[];
 }
 
 export interface VerifyClientInput extends Common {
@@ -66,6 +68,8 @@ export interface VerifyDaneInput extends Common {
 
 export interface VerifyRfc5922Input extends Common {
   readonly sipDomain: string;
+  /** SIP domains accepted besides `sipDomain`, matched by the same rules. */
+  readonly acceptedIdentities?: readonly string[];
 }
 
 /** Verifies the server of an outbound connection. The transport calls this after every handshake. */
@@ -83,8 +87,10 @@ export function verifyServer(input: VerifyServerInput): PeerVerdict {
   const daneApplies = policy.dane && target.dnsState === 'secure' && target.tlsa?.state === 'secure' && target.tlsa.records.length > 0;
   if (daneApplies && target.tlsa) {
     // The same rule as the locator's identities: the SRV host only over a secure chain.
-    const references = referenceNames(target.sipDomain, target.srvHost, target.dnsState)
-      .map((name, i): ReferenceIdentity => ({ name, kind: i === 0 ? 'sip-domain' : 'host' }));
+    const references = [
+      ...referenceNames(target.sipDomain, target.srvHost, target.dnsState).map((name, i): ReferenceIdentity => ({ name, kind: i === 0 ? 'sip-domain' : 'host' })),
+      ...(input.acceptedIdentities ?? []).map((name): ReferenceIdentity => ({ name, kind: 'sip-domain' })),
+    ];
     const verdict = verifyDane({ ...input, chain, policy, records: target.tlsa.records, references });
     const noUsable = verdict.reasons.some((r) => r.code === 'dane-no-usable-records');
     if (!(noUsable && policy.onNoUsableTlsa === 'rfc5922')) return verdict;
@@ -101,7 +107,10 @@ export function verifyRfc5922(input: VerifyRfc5922Input): PeerVerdict {
   if (tooLong) return failure(base, 'rfc5922', [tooLong], null);
   const leaf = chain[0] as ParsedCertificate;
   const path = pkixPath(chain, [], input.trustStore, policy, input.time, 'server');
-  const identity = matchSipDomain(leaf, input.sipDomain, policy);
+  const accepted = input.acceptedIdentities ?? [];
+  const identity = accepted.length === 0
+    ? matchSipDomain(leaf, input.sipDomain, policy)
+    : matchAnyIdentity(leaf, [input.sipDomain, ...accepted].map((name): ReferenceIdentity => ({ name, kind: 'sip-domain' })), policy);
   return rfc5922Verdict(base, path, identity);
 }
 

@@ -4,8 +4,8 @@ import { isSecureTransport, type TransportProtocol } from './transport-context.j
 /**
  * Open connections (TCP, TLS, WS, WSS), found by id (responses go back on the connection a request
  * came in on) or by (transport, remote address, port) for reuse. A TLS or WSS connection is reused
- * for a SIP domain only if its server certificate was verified for that domain (DESIGN rule 5):
- * never by IP:port alone. The per-address and total counts are what the connection limits read.
+ * only when the caller's check accepts it (its server verified for the SIP domain, under the same
+ * security requirement: DESIGN rule 5), never by IP:port alone. The per-address and total counts are what the connection limits read.
  */
 export class ConnectionTable {
   readonly #byId = new Map<string, Connection>();
@@ -46,17 +46,15 @@ export class ConnectionTable {
 
   /**
    * A connection to reuse for a new request: plain TCP and WS by remote address and port; TLS and
-   * WSS only when authenticated for `sipDomain` (an outbound connection verified for it).
+   * WSS only when `covers` says the connection satisfies the send's security requirement (the
+   * connector's rule: opened under the same requirement and verified for the reference identity).
    */
-  findReusable(transport: TransportProtocol, address: string, port: number, sipDomain: string | undefined): Connection | undefined {
+  findReusable(transport: TransportProtocol, address: string, port: number, covers: (connection: Connection) => boolean): Connection | undefined {
     const set = this.#byRemote.get(remoteKey(transport, address, port));
     if (set === undefined) return undefined;
     for (const connection of set) {
       if (connection.closed) continue;
-      if (!isSecureTransport(transport)) return connection;
-      if (sipDomain !== undefined && connection.peer?.authenticated === true && connection.verifiedFor.has(sipDomain.toLowerCase())) {
-        return connection;
-      }
+      if (!isSecureTransport(transport) || covers(connection)) return connection;
     }
     return undefined;
   }

@@ -25,6 +25,8 @@ export interface ConnectAndVerifyOptions {
   readonly time?: Date;
   /** SNI; default: the SRV host when DANE applies (RFC 7671 4.2), else the SIP domain; never an IP. */
   readonly servername?: string;
+  /** SIP domains accepted besides the target's (SecurityRequirement.acceptedIdentities). */
+  readonly acceptedIdentities?: readonly string[];
   /** Our certificate chain and key for mutual TLS. */
   readonly clientCertificate?: { readonly cert: string; readonly key: string };
   readonly timeoutMs?: number;
@@ -90,6 +92,7 @@ export function connectAndVerify(options: ConnectAndVerifyOptions): Promise<Veri
           target: options.target,
           trustStore: options.trustStore,
           ...(options.policy ? { policy: options.policy } : {}),
+          ...(options.acceptedIdentities !== undefined && options.acceptedIdentities.length > 0 ? { acceptedIdentities: options.acceptedIdentities } : {}),
           ...(options.time ? { time: options.time } : {}),
         });
       } catch (err) {

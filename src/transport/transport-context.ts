@@ -1,3 +1,4 @@
+import type { TlsPolicy } from '../tls/policy.js';
 import type { PeerVerdict } from '../tls/verdict.js';
 import type { ServerTarget } from '../tls/verify-peer.js';
 
@@ -36,6 +37,12 @@ export interface TransportContext {
   readonly receivedAtMs: number;
   /** For TLS and WSS: what the connection negotiated. */
   readonly tls?: TlsSession;
+  /**
+   * Inbound TLS and WSS: the server name the peer asked for in its ClientHello (RFC 6066 section 3),
+   * as it sent it, so that an element hosting several domains knows which one was asked for;
+   * undefined when it sent none (peers addressed by IP) and on outbound connections and UDP.
+   */
+  readonly sni?: string;
 }
 
 /** What a TLS or WSS connection negotiated: `TLSv1.3`, `TLS_AES_256_GCM_SHA384`. */
@@ -56,6 +63,49 @@ export interface HopReport {
   readonly tls: TlsSession | undefined;
 }
 
+/** A certificate chain (PEM, leaf first) and its key: ours, presented as TLS client (mutual TLS). */
+export interface ClientCertificate {
+  readonly cert: string;
+  readonly key: string;
+}
+
+/**
+ * What one outbound hop must prove, decided by the caller for each send (DESIGN rule 2); the
+ * TransportLayer's `clientCertificate` and `tlsPolicy` options are only the defaults of the fields
+ * left out. The reference identity and what DNS proved about it stay in `Destination.tlsTarget`
+ * (the SIP domain, SRV host, DNSSEC state, TLSA RRset): facts found by the locator, beside the
+ * caller's demands here. An open TLS or WSS connection is reused for a send only when it was
+ * opened with the same client certificate, policy and accepted identities and its server was
+ * verified for the send's reference identity; never by address alone.
+ */
+export interface SecurityRequirement {
+  /**
+   * `required`: the hop must be TLS or WSS; a send over UDP, TCP or WS is refused at once with
+   * `tls-required-not-offered`, nothing sent. `preferred` (the default): the caller tries TLS
+   * destinations first (destinationsFor orders them so) and a plain hop is allowed.
+   */
+  readonly tls?: 'required' | 'preferred';
+  /**
+   * Our certificate to present when the server asks for one; `none` presents none even when the
+   * layer has a default. Absent: the layer's `clientCertificate` option.
+   */
+  readonly clientCertificate?: ClientCertificate | 'none';
+  /**
+   * How the server is verified (DANE use, PKIX TLSA usages, a secure TLSA RRset without usable
+   * records, wildcards, lenient A.2.2, depth): merged over the layer's `tlsPolicy`, itself merged
+   * over the strict default. DNSSEC is not a choice: a bogus or indeterminate chain always fails
+   * (DESIGN rule 7), and DANE is used only over a secure one.
+   */
+  readonly tlsPolicy?: Partial<TlsPolicy>;
+  /**
+   * SIP domains the server's certificate may carry instead of the reference identity (a configured
+   * peer whose certificate names its own domain), matched by the same RFC 5922 rules; each
+   * authenticates the hop as well as `tlsTarget.sipDomain` does. Absent: only the reference identity
+   * (and the SRV host, under DANE over a secure chain).
+   */
+  readonly acceptedIdentities?: readonly string[];
+}
+
 /** Where to send a message: a transport, an address and port, optionally an existing connection. */
 export interface Destination {
   readonly transport: TransportProtocol;
@@ -68,6 +118,12 @@ export interface Destination {
    * and TLSA RRset from the locator). Required for a new outbound TLS or WSS connection.
    */
   readonly tlsTarget?: ServerTarget;
+  /**
+   * What this hop must prove (TLS required, our client certificate, policy, accepted identities);
+   * absent: TLS preferred and the layer's defaults. A named `connectionId` is used as named
+   * (responses, flows): reuse and verification rules do not apply to it, `tls: 'required'` does.
+   */
+  readonly security?: SecurityRequirement;
   /**
    * For WS and WSS (RFC 7118): the HTTP request path of the opening handshake; default '/'. Used
    * when a connection is opened; an open connection to the same peer is reused whatever its path.

@@ -258,3 +258,40 @@ test('close({ force: true }) does not wait for sockets still in their TLS handsh
   await until(() => silent.closed || silent.destroyed || silent.readyState !== 'open');
   silent.destroy();
 });
+
+test('SNI on the context: each inbound TLS and WSS message says which hosted domain its peer asked for; undefined without SNI', { timeout: 20_000 }, async () => {
+  const rx = receiver();
+  const layer = await TransportLayer.start({
+    listeners: [
+      { transport: 'tls', address: '127.0.0.1', port: 0, certificates: hosting(['b.example', certB], ['a.example', certA]) },
+      { transport: 'wss', address: '127.0.0.1', port: 0, certificates: hosting(['b.example', certB], ['a.example', certA]) },
+    ],
+    trustStore,
+    ...rx,
+  });
+  const client = await TransportLayer.start({ listeners: [], trustStore, onMessage: () => undefined, log: () => undefined });
+  const [tlsPort, wssPort] = layer.listening().map((l) => l.port);
+  try {
+    // The transport's own client sends the SIP domain as SNI.
+    const sent = await client.send(parseMessage(options(1)), { transport: 'tls', address: '127.0.0.1', port: tlsPort ?? 0, tlsTarget: { sipDomain: 'a.example' } });
+    await client.send(parseMessage(options(2)), { transport: 'tls', address: '127.0.0.1', port: tlsPort ?? 0, tlsTarget: { sipDomain: 'b.example' } });
+    await client.send(parseMessage(options(3)), { transport: 'wss', address: '127.0.0.1', port: wssPort ?? 0, tlsTarget: { sipDomain: 'a.example' } });
+    // A peer addressed by IP sends no SNI.
+    const bare = rawTls(tlsPort ?? 0);
+    assert.equal(await handshakeOutcome(bare), 'secure');
+    bare.write(options(4));
+    await rx.waitFor(4);
+    const sniOf = new Map(rx.messages.map((m) => [m.message.callId(), m.context]));
+    assert.equal(sniOf.get('call-1')?.sni, 'a.example');
+    assert.equal(sniOf.get('call-2')?.sni, 'b.example');
+    assert.equal(sniOf.get('call-3')?.sni, 'a.example');
+    assert.equal(sniOf.get('call-3')?.transport, 'wss');
+    assert.equal(sniOf.get('call-4')?.sni, undefined);
+    assert.ok(!('sni' in (sniOf.get('call-4') ?? {})));
+    assert.equal(sent.peer?.matchedIdentity, 'a.example');
+    bare.destroy();
+  } finally {
+    await client.close();
+    await layer.close();
+  }
+});
