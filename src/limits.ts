@@ -279,7 +279,11 @@ export type RegistrarLimits = { readonly [K in keyof typeof REGISTRAR_LIMITS]: n
 
 /** The location store (src/registrar/location-store.ts, docs/REGISTRAR.md). */
 export const LOCATION_LIMITS = Object.freeze({
-  /** Interval of the SQLite backend's sweep of expired bindings (reads already hide them). */
+  /**
+   * Interval of the sweep of expired bindings: the SQLite backend's own, and the proxy's process
+   * sweeper (src/proxy/expiry-sweeper.ts). Reads already hide expired bindings; this only gives
+   * their space back, so once a minute is plenty.
+   */
   sweepIntervalMs: 60_000,
   /**
    * How long an SQLite operation waits for another process's write lock before it fails as
