@@ -25,6 +25,7 @@ import { forwardCopy, viaValue } from './forward-request.js';
 import { silentProxyLogger, type ProxyLogger } from './proxy-log.js';
 import { ResponseContext, topBranch, type BranchTarget, type DestinationList } from './response-context.js';
 import { nextHopUri, preprocessRoutes } from './route-processing.js';
+import type { ProxyRoutingWord } from './routing-words.js';
 import { validateRequest } from './validate-request.js';
 
 export interface ProxyCoreOptions {
@@ -356,7 +357,7 @@ export class ProxyCore {
     return from.type === 'sip' && this.#options.localDomains.isLocal(from.host);
   }
 
-  #refuse(tx: ServerTransaction, request: SipRequest, spec: LocalAnswer, word: string): void {
+  #refuse(tx: ServerTransaction, request: SipRequest, spec: LocalAnswer, word: ProxyRoutingWord): void {
     this.#log('info', 'proxy-request-refused', { status: spec.status, word, method: request.method, callId: safeCallId(request) });
     this.#reply(tx, request, spec);
   }

@@ -19,6 +19,7 @@ import { proxyBranch } from './loop-branch.js';
 import type { OwnAddresses } from './own-addresses.js';
 import { forwardCopy, recordRouteValues, viaValue } from './forward-request.js';
 import type { ProxyLogger } from './proxy-log.js';
+import type { DestinationFailureWord } from './routing-words.js';
 import { finalForCaller } from './response-selection.js';
 
 /** Where a branch goes: its Request-URI, Route values to push, and how to find its destinations. */
@@ -34,7 +35,7 @@ export interface BranchTarget {
 
 export type DestinationList =
   | { readonly kind: 'destinations'; readonly destinations: readonly Destination[] }
-  | { readonly kind: 'none'; readonly word: string; readonly detail: string };
+  | { readonly kind: 'none'; readonly word: DestinationFailureWord; readonly detail: string };
 
 /** What a response context needs from the core. */
 export interface ContextDeps {
@@ -320,7 +321,7 @@ export class ResponseContext {
   }
 
   /** The 503 of a branch that could not be sent anywhere, naming why (becomes 500 upstream, section 16.7 step 6). */
-  #hopFailure(word: string, detail: string): SipResponse {
+  #hopFailure(word: DestinationFailureWord, detail: string): SipResponse {
     const response = buildResponse(this.#withOurVia(), 503, 'Service Unavailable');
     response.addHeader(...warning399(this.#agent(), word, detail));
     response.addHeader(...reasonHeader(503, word));

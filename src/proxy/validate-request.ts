@@ -8,10 +8,11 @@ import type { SipRequest } from '../sip/message.js';
 import { answer, type LocalAnswer } from './local-answer.js';
 import { hasLooped, loopHash } from './loop-branch.js';
 import type { OwnAddresses } from './own-addresses.js';
+import type { ProxyRoutingWord } from './routing-words.js';
 
 export type Validation =
   | { readonly ok: true; readonly hash: string }
-  | { readonly ok: false; readonly answer: LocalAnswer; readonly word: string };
+  | { readonly ok: false; readonly answer: LocalAnswer; readonly word: ProxyRoutingWord };
 
 export interface ValidationOptions {
   readonly own: OwnAddresses;
