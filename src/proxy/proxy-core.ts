@@ -213,6 +213,10 @@ export class ProxyCore {
     const agent = this.#agent(rc.context, this.#own as OwnAddresses);
     switch (lookup.kind) {
       case 'targets': {
+        if (lookup.targets.length === 0) {
+          this.#refuse(tx, request, answer(480, 'Temporarily Unavailable', [warning399(agent, 'not-registered', 'no registered contact')]), 'not-registered');
+          return;
+        }
         const targets = lookup.targets.map((t): BranchTarget => ({
           requestUri: t.uri,
           pushRoutes: t.path,

@@ -15,6 +15,7 @@ import { toFailure, type ClientTransaction, type ResponseInfo, type ServerTransa
 import type { Destination, TransportContext } from '../transport/transport-context.js';
 import { failoverLoop, failsOver } from '../ua/failover.js';
 import { warning399, reasonHeader } from './local-answer.js';
+import { newTag } from '../ua/identifiers.js';
 import { proxyBranch } from './loop-branch.js';
 import type { OwnAddresses } from './own-addresses.js';
 import { forwardCopy, recordRouteValues, viaValue } from './forward-request.js';
@@ -99,7 +100,12 @@ export class ResponseContext {
   /** Forks to every target at once (parallel forking, section 16.6). */
   fork(targets: readonly BranchTarget[]): void {
     if (this.#stopped) {
-      this.#sendFinal(buildResponse(this.serverTx.request, 487, 'Request Terminated'));
+      this.#sendFinal(buildResponse(this.serverTx.request, 487, 'Request Terminated', { toTag: newTag() }));
+      return;
+    }
+    if (targets.length === 0 && this.#branches.length === 0) {
+      // Nowhere to fork to: the best of no response at all (section 16.7 step 6), never a wait.
+      this.#sendFinal(finalForCaller(this.serverTx.request, []));
       return;
     }
     const branches = targets.map((target): Branch => ({

@@ -36,6 +36,8 @@ type Behaviour = 'answer' | 'busy' | 'ring' | 'silent';
 class Ua {
   readonly received: SipRequest[] = [];
   readonly acks: SipRequest[] = [];
+  /** Responses matching no client transaction: the second 2xx of a forked INVITE. */
+  readonly strays: SipResponse[] = [];
   behaviour: Behaviour = 'answer';
 
   private constructor(readonly stack: SipStack, readonly address: string, readonly transport: TransportProtocol) {}
@@ -49,6 +51,7 @@ class Ua {
       tu: (self) => ({
         onRequest: (tx, request) => made.ua?.answer(tx, request, self),
         onAck: (ack) => made.ua?.acks.push(ack),
+        onStrayResponse: (response) => made.ua?.strays.push(response),
       }),
     });
     made.ua = new Ua(stack, address, transport);
@@ -325,6 +328,21 @@ test('forking: both bindings ring, one answers, the other is cancelled; the call
   assert.deepEqual(bobUdp.methods(), ['INVITE', 'CANCEL']);
   assert.equal(bobUdp.received[1]?.header('reason'), 'SIP;cause=200;text="Call completed elsewhere"');
   assert.equal(call.responses.filter((r) => r.status >= 200).length, 1);
+});
+
+test('forking: when both bindings answer, both 2xx reach the caller (section 16.7 step 5), with different To tags', async () => {
+  reset();
+  alice.strays.length = 0;
+  bobUdp.behaviour = 'answer';
+  carol.behaviour = 'answer';
+  users.set('bob', () => Promise.resolve({ kind: 'targets', targets: [bobUdp.target('bob'), carol.target('bob')] }));
+  const call = send(alice, request(alice, 'INVITE', 'sip:bob@a.test'), proxyUdp());
+  const first = await call.final;
+  assert.equal(first.status, 200);
+  await until(() => alice.strays.some((r) => r.status === 200));
+  const second = alice.strays.find((r) => r.status === 200);
+  assert.notEqual(second?.toTag(), first.toTag());
+  assert.equal(second?.via().length, 1);
 });
 
 test('Timer C: a ringing branch is cancelled (487), a silent one ends in 408 naming timer-c', async () => {
