@@ -6,6 +6,7 @@
 import { SipRequest } from '../sip/message.js';
 import type { SipUri } from '../sip/uri.js';
 import type { TransportProtocol } from '../transport/transport-context.js';
+import { FLOW_PARAM } from './flow-token.js';
 import { schemeOf, type OwnListener } from './own-addresses.js';
 import { postprocessStrictRoute } from './route-processing.js';
 
@@ -41,10 +42,14 @@ export function forwardCopy(request: SipRequest, plan: ForwardPlan): SipRequest 
   return copy;
 }
 
-/** One Record-Route URI of ours: `sip:` or, on TLS and WSS, `sips:` (section 16.6 item 4), with `lr`. */
-export function recordRouteUri(listener: OwnListener): string {
+/**
+ * One Record-Route URI of ours: `sip:` or, on TLS and WSS, `sips:` (section 16.6 item 4), with
+ * `lr`, and the flow token of the binding the request goes to, when it goes to one (flow-token.ts).
+ */
+export function recordRouteUri(listener: OwnListener, flowToken?: string): string {
   const transport = listener.transport === 'tls' ? '' : `;transport=${listener.transport === 'wss' ? 'ws' : listener.transport}`;
-  return `<${schemeOf(listener.transport)}:${hostOf(listener.name)}:${listener.port}${transport};lr>`;
+  const flow = flowToken === undefined ? '' : `;${FLOW_PARAM}=${flowToken}`;
+  return `<${schemeOf(listener.transport)}:${hostOf(listener.name)}:${listener.port}${transport};lr${flow}>`;
 }
 
 /**
@@ -54,11 +59,11 @@ export function recordRouteUri(listener: OwnListener): string {
  * reaches us on its own side (the callee reads the list top first, the caller bottom first), as
  * Kamailio's rr module does it (double record-routing).
  */
-export function recordRouteValues(inbound: OwnListener, outbound: OwnListener | undefined): string[] {
+export function recordRouteValues(inbound: OwnListener, outbound: OwnListener | undefined, flowToken?: string): string[] {
   if (outbound === undefined || (outbound.transport === inbound.transport && outbound.name === inbound.name && outbound.port === inbound.port)) {
-    return [recordRouteUri(inbound)];
+    return [recordRouteUri(inbound, flowToken)];
   }
-  return [recordRouteUri(outbound), recordRouteUri(inbound)];
+  return [recordRouteUri(outbound, flowToken), recordRouteUri(inbound, flowToken)];
 }
 
 /** Our Via for a copy sent over `transport` (section 16.6 item 8): the listener's advertised name and port. */

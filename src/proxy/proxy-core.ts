@@ -14,10 +14,11 @@ import { TX_TIMERS } from '../limits.js';
 import { systemClock, type Clock } from '../transaction/clock.js';
 import { buildResponse } from '../transaction/local-response.js';
 import type { ServerTransaction } from '../transaction/transaction-layer.js';
-import type { TransportContext, TransportProtocol } from '../transport/transport-context.js';
+import type { Destination, TransportContext, TransportProtocol } from '../transport/transport-context.js';
 import { newTag } from '../ua/identifiers.js';
 import { SipStack, type SipStackOptions, type TransactionUser } from '../ua/sip-stack.js';
 import type { LocalDomains, LocalLookup, LocalUsers, OutboundRouter, RegistrarHandler, RequestAuthorizer } from './contracts.js';
+import { FLOW_PARAM, FlowTokens } from './flow-token.js';
 import { answer, buildLocalResponse, warning399, type LocalAnswer } from './local-answer.js';
 import { statelessBranch } from './loop-branch.js';
 import { OwnAddresses, ownListeners, type AdvertisedName } from './own-addresses.js';
@@ -44,6 +45,11 @@ export interface ProxyCoreOptions {
   readonly clock?: Clock;
   /** Option tags accepted in Proxy-Require (section 16.3 item 5); default none. */
   readonly proxyRequireSupported?: readonly string[];
+  /**
+   * The key that signs the flow tokens of our Record-Route (flow-token.ts); give every instance
+   * serving a domain the same one. Default: a random key per process.
+   */
+  readonly flowTokenSecret?: Uint8Array;
   readonly log?: ProxyLogger;
 }
 
@@ -55,6 +61,7 @@ export class ProxyCore {
   readonly #log: ProxyLogger;
   readonly #clock: Clock;
   readonly #timerCMs: number;
+  readonly #flowTokens: FlowTokens;
   #stack: SipStack | undefined;
   #own: OwnAddresses | undefined;
   /** Response contexts by server transaction key, for CANCEL (section 16.10). */
@@ -68,6 +75,7 @@ export class ProxyCore {
     this.#log = options.log ?? silentProxyLogger;
     this.#clock = options.clock ?? systemClock;
     this.#timerCMs = options.timerCMs ?? TX_TIMERS.timerCMs;
+    this.#flowTokens = new FlowTokens(options.flowTokenSecret);
     if (!Number.isFinite(this.#timerCMs) || this.#timerCMs <= 0) throw new RangeError(`timerCMs must be a positive number of milliseconds, not ${this.#timerCMs}`);
   }
 
@@ -167,6 +175,14 @@ export class ProxyCore {
     const hasRoute = routed.routes().length > 0;
     const recordRoute = !inDialog && !NO_RECORD_ROUTE.has(request.method);
 
+    const flow = hasRoute ? undefined : this.#flowOf(pre.ownUris, routed, context);
+    if (flow !== undefined) {
+      // A dialog of a user reached over its flow: the request goes over that flow (RFC 5626 section 5.3).
+      const rc = this.#newContext(tx, routed, context, validation.hash, false);
+      rc.fork([{ requestUri: undefined, pushRoutes: [], label: `flow ${flow.transport}:${flow.address}:${flow.port}`, destinations: () => Promise.resolve({ kind: 'destinations', destinations: [flow] }) }]);
+      return;
+    }
+
     if (!hasRoute && own.isOwnUri(requestUri)) {
       // Addressed to the proxy itself: OPTIONS is answered (section 11), nothing else is served here.
       if (request.method === 'OPTIONS') this.#reply(tx, request, answer(200, 'OK', [['allow', 'INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE, INFO, REGISTER']]));
@@ -221,6 +237,7 @@ export class ProxyCore {
           requestUri: t.uri,
           pushRoutes: t.path,
           label: t.uri.toString(),
+          flow: t.destination,
           destinations: () => Promise.resolve({ kind: 'destinations', destinations: [t.destination] }),
         }));
         rc.fork(targets);
@@ -249,6 +266,7 @@ export class ProxyCore {
         clock: this.#clock,
         timerCMs: this.#timerCMs,
         log: this.#log,
+        flowTokens: this.#flowTokens,
         indexBranch: (branch, owner) => {
           this.#byBranch.set(branch, owner);
           this.#branchesOf.get(owner)?.push(branch);
@@ -305,12 +323,13 @@ export class ProxyCore {
       this.#log('info', 'proxy-ack-dropped', { word: 'relay-refused', callId: safeCallId(ack) });
       return;
     }
+    const flow = hasRoute ? undefined : this.#flowOf(pre.ownUris, routed, context);
     const hop = nextHopUri(routed);
-    if (hop === undefined || (!hasRoute && localTarget)) {
+    if (flow === undefined && (hop === undefined || (!hasRoute && localTarget))) {
       this.#log('info', 'proxy-ack-dropped', { word: 'no-target', callId: safeCallId(ack) });
       return;
     }
-    const list = await this.#outboundDestinations(hop, context.transport);
+    const list: DestinationList = flow !== undefined ? { kind: 'destinations', destinations: [flow] } : await this.#outboundDestinations(hop as SipUri, context.transport);
     if (list.kind === 'none') {
       this.#log('info', 'proxy-ack-dropped', { word: list.word, callId: safeCallId(ack), detail: list.detail });
       return;
@@ -354,6 +373,21 @@ export class ProxyCore {
     if (indeterminate !== undefined) return { kind: 'none', word: 'dnssec-indeterminate', detail: `${indeterminate.type} ${indeterminate.name} is indeterminate` };
     const first = failed[0];
     return { kind: 'none', word: 'no-destination', detail: first === undefined ? `no SIP server found for ${uri.host}` : `${first.type} ${first.name}: ${first.failure ?? first.result}` };
+  }
+
+  /** The flow named by a token in our removed Route entries, for a request from the caller of that dialog. */
+  #flowOf(ownUris: readonly SipUri[], request: SipRequest, context: TransportContext): Destination | undefined {
+    for (const uri of ownUris) {
+      const token = uri.param(FLOW_PARAM);
+      if (typeof token !== 'string') continue;
+      const decoded = this.#flowTokens.decode(token);
+      if (decoded === undefined) {
+        this.#log('info', 'proxy-flow-token-refused', { remote: `${context.remote.address}:${context.remote.port}` });
+        return undefined;
+      }
+      return request.fromTag() === decoded.fromTag ? decoded.flow : undefined;
+    }
+    return undefined;
   }
 
   #fromLocalUser(request: SipRequest): boolean {

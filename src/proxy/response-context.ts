@@ -16,6 +16,7 @@ import type { Destination, TransportContext } from '../transport/transport-conte
 import { failoverLoop, failsOver } from '../ua/failover.js';
 import { warning399, reasonHeader } from './local-answer.js';
 import { newTag } from '../ua/identifiers.js';
+import type { FlowTokens } from './flow-token.js';
 import { proxyBranch } from './loop-branch.js';
 import type { OwnAddresses } from './own-addresses.js';
 import { forwardCopy, recordRouteValues, viaValue } from './forward-request.js';
@@ -32,6 +33,8 @@ export interface BranchTarget {
   readonly destinations: () => Promise<DestinationList>;
   /** For logs: the binding or the domain. */
   readonly label: string;
+  /** A binding's flow: its token goes into our Record-Route, so that the dialog's requests use it too. */
+  readonly flow?: Destination;
 }
 
 export type DestinationList =
@@ -45,6 +48,7 @@ export interface ContextDeps {
   readonly clock: Clock;
   readonly timerCMs: number;
   readonly log: ProxyLogger;
+  readonly flowTokens: FlowTokens;
   /** Our branches are indexed so that stray 2xx (section 16.7) find their context. */
   readonly indexBranch: (branch: string, context: ResponseContext) => void;
 }
@@ -177,7 +181,9 @@ export class ResponseContext {
     const copy = forwardCopy(this.routed, {
       requestUri: branch.target.requestUri,
       pushRoutes: branch.target.pushRoutes,
-      recordRoute: this.recordRoute && inbound !== undefined ? recordRouteValues(inbound, outbound) : [],
+      recordRoute: this.recordRoute && inbound !== undefined
+        ? recordRouteValues(inbound, outbound, branch.target.flow === undefined ? undefined : this.#deps.flowTokens.encode(branch.target.flow, this.routed.fromTag() ?? ''))
+        : [],
       via: viaValue(destination.transport, outbound, inbound?.name ?? 'sipsec', id),
     });
     this.#deps.indexBranch(id, this);

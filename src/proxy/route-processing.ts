@@ -14,6 +14,8 @@ export interface RoutePreprocessing {
   readonly strictRouterFixed: boolean;
   /** How many of our own entries were taken off the top of Route (two after double record-routing). */
   readonly ownRoutesRemoved: number;
+  /** Our URIs taken off: the Request-URI a strict router sent, and the Route entries (their flow tokens). */
+  readonly ownUris: readonly SipUri[];
 }
 
 /**
@@ -24,9 +26,11 @@ export interface RoutePreprocessing {
  */
 export function preprocessRoutes(request: SipRequest, own: OwnAddresses): RoutePreprocessing {
   let strictRouterFixed = false;
+  const ownUris: SipUri[] = [];
   const routes = request.routes();
   const last = routes[routes.length - 1];
   if (last !== undefined && request.uri.type === 'sip' && own.isOwnUri(request.uri) && last.uri.type === 'sip') {
+    ownUris.push(request.uri);
     request.uri = last.uri;
     setRoutes(request, routes.slice(0, -1));
     strictRouterFixed = true;
@@ -35,10 +39,11 @@ export function preprocessRoutes(request: SipRequest, own: OwnAddresses): RouteP
   while (ownRoutesRemoved < 2) {
     const top = request.routes()[0];
     if (top === undefined || top.uri.type !== 'sip' || !own.isOwnUri(top.uri)) break;
+    ownUris.push(top.uri);
     request.removeFirstValue('route');
     ownRoutesRemoved++;
   }
-  return { strictRouterFixed, ownRoutesRemoved };
+  return { strictRouterFixed, ownRoutesRemoved, ownUris };
 }
 
 /**

@@ -39,6 +39,8 @@ class Ua {
   /** Responses matching no client transaction: the second 2xx of a forked INVITE. */
   readonly strays: SipResponse[] = [];
   behaviour: Behaviour = 'answer';
+  /** The port written in this UA's Contact: another than its own stands for a private address behind NAT. */
+  contactPort: number | undefined = undefined;
 
   private constructor(readonly stack: SipStack, readonly address: string, readonly transport: TransportProtocol) {}
 
@@ -63,11 +65,11 @@ class Ua {
   }
 
   contact(user: string): string {
-    return `<sip:${user}@${this.address}:${this.port};transport=${this.transport}>`;
+    return `<sip:${user}@${this.address}:${this.contactPort ?? this.port};transport=${this.transport}>`;
   }
 
   target(user: string): LocalTarget {
-    return { uri: parseSipUri(`sip:${user}@${this.address}:${this.port};transport=${this.transport}`), destination: { transport: this.transport, address: this.address, port: this.port }, path: [], q: undefined, instanceId: undefined };
+    return { uri: parseSipUri(`sip:${user}@${this.address}:${this.contactPort ?? this.port};transport=${this.transport}`), destination: { transport: this.transport, address: this.address, port: this.port }, path: [], q: undefined, instanceId: undefined };
   }
 
   methods(): string[] {
@@ -255,6 +257,7 @@ function reset(): void {
     ua.received.length = 0;
     ua.acks.length = 0;
     ua.behaviour = 'answer';
+    ua.contactPort = undefined;
   }
   users.clear();
   routes.clear();
@@ -276,7 +279,7 @@ test('a call: INVITE/180/200 from UDP to a TCP binding with two Record-Routes, A
   assert.equal(forwarded.maxForwards(), 69);
   const top = forwarded.topVia();
   assert.equal(`${top?.transport} ${top?.host}`, `TCP ${NAME}`);
-  const rr = ok.recordRoutes().map((r) => r.uri.toString());
+  const rr = ok.recordRoutes().map((r) => r.uri.toString().replace(/;sxflow=[^;]*/, ''));
   const tcpPort = proxy.listening().find((l) => l.transport === 'tcp')?.port;
   const udpPort = proxyUdp().port;
   assert.deepEqual(rr, [`sip:${NAME}:${tcpPort};transport=tcp;lr`, `sip:${NAME}:${udpPort};transport=udp;lr`]);
@@ -288,6 +291,38 @@ test('a call: INVITE/180/200 from UDP to a TCP binding with two Record-Routes, A
   const bye = await send(alice, inDialog(alice, 'BYE', invite, ok, 2), proxyUdp()).final;
   assert.equal(bye.status, 200);
   assert.deepEqual(bobTcp.methods(), ['INVITE', 'BYE']);
+});
+
+test('a user behind NAT: its Contact is unreachable, the INVITE goes over its binding\'s flow and so do the ACK and BYE of the dialog; its own BYE goes to the caller', async () => {
+  reset();
+  bobTcp.contactPort = await closedPort(bobTcp.address);
+  users.set('bob', () => Promise.resolve({ kind: 'targets', targets: [bobTcp.target('bob')] }));
+  const invite = request(alice, 'INVITE', 'sip:bob@a.test');
+  const ok = await send(alice, invite, proxyUdp()).final;
+  assert.equal(ok.status, 200);
+  assert.equal(bobTcp.received[0]?.uri.toString(), `sip:bob@${bobTcp.address}:${bobTcp.contactPort};transport=tcp`, 'the Request-URI is the registered Contact');
+  assert.ok(ok.recordRoutes().every((r) => r.uri.type === 'sip' && typeof r.uri.param('sxflow') === 'string'), 'the flow token is in our Record-Route');
+
+  await alice.stack.transactions.sendStateless(inDialog(alice, 'ACK', invite, ok, 1), proxyUdp());
+  await until(() => bobTcp.acks.length === 1);
+  assert.equal((await send(alice, inDialog(alice, 'INVITE', invite, ok, 2), proxyUdp()).final).status, 200, 'a re-INVITE');
+  assert.deepEqual(bobTcp.methods(), ['INVITE', 'INVITE']);
+
+  // The callee's BYE: its route set is the Record-Route in order, its remote target alice's Contact.
+  const bye = new Request('BYE', parseSipUri(`sip:alice@${alice.address}:${alice.port};transport=udp`));
+  bye.addHeader('via', `SIP/2.0/TCP ${bobTcp.address}:${bobTcp.port};branch=${newBranch()}`);
+  bye.addHeader('max-forwards', '70');
+  for (const rr of ok.headerValues('record-route')) bye.addHeader('route', rr);
+  bye.addHeader('from', ok.header('to') ?? '');
+  bye.addHeader('to', invite.header('from') ?? '');
+  bye.addHeader('call-id', invite.callId());
+  bye.addHeader('cseq', '1 BYE');
+  bye.addHeader('content-length', '0');
+  const tcpPort = proxy.listening().find((l) => l.transport === 'tcp')?.port ?? 0;
+  const byeOk = await send(bobTcp, bye, { transport: 'tcp', address: PROXY_ADDRESS, port: tcpPort }).final;
+  assert.equal(byeOk.status, 200);
+  assert.deepEqual(alice.received.map((r) => r.method), ['BYE']);
+  alice.received.length = 0;
 });
 
 test('486 from the only binding reaches the caller', async () => {
