@@ -12,7 +12,9 @@ import { ProxyCore, type ProxyCoreOptions } from '../../src/proxy/proxy-core.js'
 import type { SipRequest, SipResponse } from '../../src/sip/message.js';
 import { SipRequest as Request } from '../../src/sip/message.js';
 import { parseSipUri } from '../../src/sip/uri.js';
+import { TX_TIMERS } from '../../src/limits.js';
 import { buildResponse } from '../../src/transaction/local-response.js';
+import { VirtualClock } from '../../src/transaction/virtual-clock.js';
 import type { ServerTransaction } from '../../src/transaction/transaction-layer.js';
 import type { Destination, TransportProtocol } from '../../src/transport/transport-context.js';
 import { buildRequest } from '../../src/ua/build-request.js';
@@ -382,18 +384,31 @@ test('forking: when both bindings answer, both 2xx reach the caller (section 16.
 
 test('Timer C: a ringing branch is cancelled (487), a silent one ends in 408 naming timer-c', async () => {
   reset();
-  const short = await ProxyCore.start(coreOptions({ timerCMs: 200, stack: { listeners: [{ transport: 'udp', address: '127.0.0.105', port: 0 }, { transport: 'tcp', address: '127.0.0.105', port: 0 }], log: quiet }, advertisedNames: [{ transport: 'udp', address: '127.0.0.105', name: NAME }, { transport: 'tcp', address: '127.0.0.105', name: NAME }] }));
+  // Timer C on virtual time, moved on once the branch is where the test wants it: no race with the network.
+  const clock = new VirtualClock();
+  const short = await ProxyCore.start(coreOptions({ clock, stack: { listeners: [{ transport: 'udp', address: '127.0.0.105', port: 0 }, { transport: 'tcp', address: '127.0.0.105', port: 0 }], log: quiet }, advertisedNames: [{ transport: 'udp', address: '127.0.0.105', name: NAME }, { transport: 'tcp', address: '127.0.0.105', name: NAME }] }));
   const silent = await Ua.start('127.0.0.106', 'tcp', { sendTrying: false });
   try {
     const to = { transport: 'udp' as const, address: '127.0.0.105', port: short.listening()[0]?.port ?? 0 };
     bobUdp.behaviour = 'ring';
     users.set('bob', () => Promise.resolve({ kind: 'targets', targets: [bobUdp.target('bob')] }));
-    assert.equal((await send(alice, request(alice, 'INVITE', 'sip:bob@a.test'), to).final).status, 487);
+    const ringing = send(alice, request(alice, 'INVITE', 'sip:bob@a.test'), to);
+    await until(() => ringing.responses.some((r) => r.status === 180));
+    const fired = (): number => logged.filter((l) => l.startsWith('proxy-timer-c ')).length;
+    const before = fired();
+    clock.advance(TX_TIMERS.timerCMs - 1);
+    assert.equal(fired(), before, 'Timer C has not fired yet');
+    clock.advance(1);
+    assert.equal(fired(), before + 1);
+    assert.equal((await ringing.final).status, 487);
     assert.deepEqual(bobUdp.methods(), ['INVITE', 'CANCEL']);
 
     silent.behaviour = 'silent';
     users.set('bob', () => Promise.resolve({ kind: 'targets', targets: [silent.target('bob')] }));
-    const timeout = await send(alice, request(alice, 'INVITE', 'sip:bob@a.test'), to).final;
+    const unanswered = send(alice, request(alice, 'INVITE', 'sip:bob@a.test'), to);
+    await until(() => silent.received.length === 1);
+    clock.advance(TX_TIMERS.timerCMs);
+    const timeout = await unanswered.final;
     assert.equal(timeout.status, 408);
     assert.equal(timeout.reasons()[0]?.text, 'timer-c');
     assert.match(timeout.warnings()[0]?.text ?? '', /^timer-c: /);
