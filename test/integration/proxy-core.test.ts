@@ -20,7 +20,10 @@ import type { Destination, TransportProtocol } from '../../src/transport/transpo
 import { buildRequest } from '../../src/ua/build-request.js';
 import { transportOf } from '../../src/ua/destinations.js';
 import { newBranch, newTag } from '../../src/ua/identifiers.js';
+import { Responder } from '../../src/ua/responder.js';
 import { SipStack } from '../../src/ua/sip-stack.js';
+import { EKU_CLIENT_AUTH, EKU_SERVER_AUTH, issueCertificate } from '../../src/lab/certificates.js';
+import { TrustStore } from '../../src/tls/trust-store.js';
 import type { DestinationsResult } from '../../src/ua/destinations.js';
 
 const PROXY_ADDRESS = '127.0.0.100';
@@ -32,7 +35,7 @@ async function until(condition: () => boolean): Promise<void> {
 }
 
 /** What a callee does with an INVITE. */
-type Behaviour = 'answer' | 'busy' | 'ring' | 'silent';
+type Behaviour = 'answer' | 'busy' | 'unavailable' | 'ring' | 'silent';
 
 /** A user agent on its own stack: answers as told, records every request and ACK it gets. */
 class Ua {
@@ -107,6 +110,9 @@ class Ua {
         return;
       case 'busy':
         respond(486, 'Busy Here');
+        return;
+      case 'unavailable':
+        respond(503, 'Service Unavailable');
         return;
       case 'ring':
         respond(180, 'Ringing');
@@ -506,4 +512,51 @@ test('failover: the first destination refuses the connection, the second answers
   const nowhere = await send(alice, request(alice, 'INVITE', 'sip:bob@b.test', auth), proxyUdp()).final;
   assert.equal(nowhere.status, 500);
   assert.equal(nowhere.reasons()[0]?.text, 'no-destination');
+});
+
+test('failover over TLS: a server whose certificate is refused, then one that answers 503, then a verified one; the sips Record-Route faces the TLS side', async () => {
+  reset();
+  const ca = issueCertificate({ cn: 'Proxy test CA', ca: true });
+  const proxyCert = issueCertificate({ cn: NAME, issuer: ca, san: { dns: [NAME] }, eku: [EKU_SERVER_AUTH, EKU_CLIENT_AUTH] });
+  const wrong = issueCertificate({ cn: 'other.example', issuer: ca, san: { dns: ['other.example'] }, eku: [EKU_SERVER_AUTH] });
+  const good = issueCertificate({ cn: 'b.test', issuer: ca, san: { dns: ['b.test'] }, eku: [EKU_SERVER_AUTH] });
+  const tlsProxy = await ProxyCore.start(coreOptions({
+    stack: {
+      listeners: [{ transport: 'udp', address: '127.0.0.108', port: 0 }, { transport: 'tls', address: '127.0.0.108', port: 0, certificates: [{ domains: [NAME], cert: proxyCert.pem, key: proxyCert.keyPem }] }],
+      trustStore: TrustStore.fromPem(ca.pem),
+      clientCertificate: { cert: proxyCert.pem, key: proxyCert.keyPem },
+      log: quiet,
+    },
+    advertisedNames: [{ transport: 'udp', address: '127.0.0.108', name: NAME }, { transport: 'tls', address: '127.0.0.108', name: NAME }],
+  }));
+  const impostorSaw: SipRequest[] = [];
+  const serverSaw: SipRequest[] = [];
+  const impostor = await Responder.start({ listeners: [{ transport: 'tls', address: '127.0.0.109', port: 0, certificates: [{ domains: ['other.example'], cert: wrong.pem, key: wrong.keyPem }] }], log: quiet, onAnswered: (r) => impostorSaw.push(r) });
+  const server = await Responder.start({ listeners: [{ transport: 'tls', address: '127.0.0.110', port: 0, certificates: [{ domains: ['b.test'], cert: good.pem, key: good.keyPem }] }], log: quiet, onAnswered: (r) => serverSaw.push(r) });
+  try {
+    const to: Destination = { transport: 'udp', address: '127.0.0.108', port: tlsProxy.listening().find((l) => l.transport === 'udp')?.port ?? 0 };
+    const tlsTarget = { sipDomain: 'b.test' };
+    const refusing: Destination = { transport: 'tls', address: '127.0.0.109', port: impostor.listening()[0]?.port ?? 0, tlsTarget };
+    carol.behaviour = 'unavailable';
+    routes.set('b.test', [refusing, { transport: 'udp', address: carol.address, port: carol.port }, { transport: 'tls', address: '127.0.0.110', port: server.listening()[0]?.port ?? 0, tlsTarget }]);
+    const auth: ReadonlyArray<readonly [string, string]> = [['proxy-authorization', 'Digest username="alice"']];
+    const ok = await send(alice, request(alice, 'INVITE', 'sip:bob@b.test', auth), to).final;
+    assert.equal(ok.status, 200);
+    assert.deepEqual(carol.methods(), ['INVITE'], 'the 503 sent the request on');
+    const forwarded = serverSaw.find((r) => r.method === 'INVITE');
+    assert.equal(impostorSaw.length, 0, 'the impostor got nothing: refused before any byte of SIP');
+    const tlsPort = tlsProxy.listening().find((l) => l.transport === 'tls')?.port;
+    assert.deepEqual(forwarded?.recordRoutes().map((r) => r.uri.toString()), [`sips:${NAME}:${tlsPort};lr`, `sip:${NAME}:${to.port};transport=udp;lr`]);
+    assert.equal(forwarded?.topVia()?.transport, 'TLS');
+
+    routes.set('b.test', [refusing]);
+    const failed = await send(alice, request(alice, 'INVITE', 'sip:bob@b.test', auth), to).final;
+    assert.equal(failed.status, 500);
+    assert.match(failed.warnings()[0]?.text ?? '', /^peer-not-authenticated: /);
+    assert.equal(failed.reasons()[0]?.text, 'peer-not-authenticated');
+  } finally {
+    await tlsProxy.close({ force: true });
+    await impostor.close();
+    await server.close();
+  }
 });
