@@ -296,7 +296,8 @@ export class ProxyCore {
     this.#reply(tx, cancel, answer(200, 'OK'));
     const rc = this.#contexts.get(invite.key);
     if (rc !== undefined) {
-      rc.cancelPending(undefined);
+      // RFC 3326 section 2: the caller's Reason goes on with the CANCELs.
+      rc.cancelPending(cancel.header('reason'));
       return;
     }
     const last = invite.lastResponse;

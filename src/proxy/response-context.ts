@@ -217,7 +217,15 @@ export class ResponseContext {
           if (response.status < 300 && info.origin === 'network') this.forwardStray(response);
           return;
         }
-        settle({ response, failsOver: !isLast && failsOver({ status: response.status, origin: info.origin }, provisionalSeen) });
+        const again = !isLast && failsOver({ status: response.status, origin: info.origin }, provisionalSeen);
+        if (info.origin !== 'network' || response.status === 503) {
+          this.#deps.log('info', 'proxy-hop-failed', {
+            callId: this.routed.callId(), target: branch.target.label, destination: `${destination.transport}:${destination.address}:${destination.port}`,
+            status: response.status, origin: info.origin, word: info.failure?.reason, detail: info.failure?.detail,
+            verdict: info.hop?.verdict?.reasons.map((r) => r.code), failsOver: again,
+          });
+        }
+        settle({ response, failsOver: again });
       };
       try {
         branch.current = this.#deps.layer.sendRequest(copy, destination, { onResponse });

@@ -352,11 +352,13 @@ test('CANCEL: 200 to the CANCEL, the branch is cancelled, the caller gets 487', 
   cancel.addHeader('via', invite.headerValues('via')[0] ?? '');
   for (const name of ['max-forwards', 'from', 'to', 'call-id']) cancel.addHeader(name, invite.header(name) ?? '');
   cancel.addHeader('cseq', `${invite.cseq().seq} CANCEL`);
+  cancel.addHeader('reason', 'SIP;cause=480;text="hung up"');
   cancel.addHeader('content-length', '0');
   const cancelled = await send(alice, cancel, proxyUdp()).final;
   assert.equal(cancelled.status, 200);
   assert.equal((await call.final).status, 487);
   assert.deepEqual(bobUdp.methods(), ['INVITE', 'CANCEL']);
+  assert.equal(bobUdp.received[1]?.header('reason'), 'SIP;cause=480;text="hung up"', 'the caller\'s Reason goes on (RFC 3326)');
 });
 
 test('forking: both bindings ring, one answers, the other is cancelled; the caller gets one 200', async () => {
@@ -548,6 +550,9 @@ test('failover over TLS: a server whose certificate is refused, then one that an
     const tlsPort = tlsProxy.listening().find((l) => l.transport === 'tls')?.port;
     assert.deepEqual(forwarded?.recordRoutes().map((r) => r.uri.toString()), [`sips:${NAME}:${tlsPort};lr`, `sip:${NAME}:${to.port};transport=udp;lr`]);
     assert.equal(forwarded?.topVia()?.transport, 'TLS');
+    const hopFailed = logged.filter((l) => l.startsWith('proxy-hop-failed ') && l.includes('"word":"peer-not-authenticated"'));
+    assert.equal(hopFailed.length, 1);
+    assert.match(hopFailed[0] ?? '', /"verdict":\[[^\]]*"name-mismatch"/);
 
     routes.set('b.test', [refusing]);
     const failed = await send(alice, request(alice, 'INVITE', 'sip:bob@b.test', auth), to).final;
