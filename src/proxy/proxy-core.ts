@@ -72,7 +72,15 @@ export class ProxyCore {
 
   private constructor(options: ProxyCoreOptions) {
     this.#options = options;
-    this.#log = options.log ?? silentProxyLogger;
+    const log = options.log ?? silentProxyLogger;
+    // A logger that throws must not turn contained errors into unhandled rejections.
+    this.#log = (level, event, fields) => {
+      try {
+        log(level, event, fields);
+      } catch {
+        // Nothing to report it to.
+      }
+    };
     this.#clock = options.clock ?? systemClock;
     this.#timerCMs = options.timerCMs ?? TX_TIMERS.timerCMs;
     this.#flowTokens = new FlowTokens(options.flowTokenSecret);

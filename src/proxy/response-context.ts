@@ -120,8 +120,17 @@ export class ResponseContext {
     for (const branch of branches) {
       this.#runBranch(branch).catch((err: unknown) => {
         this.#deps.log('error', 'proxy-branch-failed', { callId: this.routed.callId(), detail: err instanceof Error ? err.message : String(err) });
-        const failure = toFailure(err);
-        this.#branchFinal(branch, buildTransportFailureResponse(this.#withOurVia(), failure, this.#agent()));
+        try {
+          this.#branchFinal(branch, buildTransportFailureResponse(this.#withOurVia(), toFailure(err), this.#agent()));
+        } catch {
+          // Even the branch's own failure could not be built: the caller still gets a final.
+          branch.done = true;
+          try {
+            this.#sendFinal(buildResponse(this.serverTx.request, 500, 'Server Internal Error', { toTag: newTag() }));
+          } catch {
+            // The server transaction is gone: nothing is waiting for an answer.
+          }
+        }
       });
     }
   }

@@ -466,6 +466,24 @@ test('a location service that throws gives 500, and the proxy goes on', async ()
   assert.equal((await send(alice, request(alice, 'OPTIONS', 'sip:bob@a.test'), proxyUdp()).final).status, 200);
 });
 
+test('a logger that throws changes nothing: the caller of a failing lookup still gets 500', async () => {
+  reset();
+  const fragile = await ProxyCore.start(coreOptions({
+    stack: { listeners: [{ transport: 'udp', address: '127.0.0.112', port: 0 }], log: quiet },
+    advertisedNames: [{ transport: 'udp', address: '127.0.0.112', name: NAME }],
+    log: () => {
+      throw new Error('logger down');
+    },
+  }));
+  try {
+    users.set('broken', () => Promise.reject(new Error('bug in lookup')));
+    const to: Destination = { transport: 'udp', address: '127.0.0.112', port: fragile.listening()[0]?.port ?? 0 };
+    assert.equal((await send(alice, request(alice, 'OPTIONS', 'sip:broken@a.test'), to).final).status, 500);
+  } finally {
+    await fragile.close({ force: true });
+  }
+});
+
 test('REGISTER for the local domain goes to the registrar', async () => {
   reset();
   registers.length = 0;
