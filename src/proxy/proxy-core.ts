@@ -191,8 +191,9 @@ export class ProxyCore {
       return;
     }
 
-    if (!hasRoute && own.isOwnUri(requestUri)) {
-      // Addressed to the proxy itself: OPTIONS is answered (section 11), nothing else is served here.
+    const toDomainItself = requestUri.user === undefined && request.method !== 'REGISTER' && options.localDomains.isLocal(requestUri.host);
+    if (!hasRoute && (own.isOwnUri(requestUri) || toDomainItself)) {
+      // Addressed to the proxy or to the domain itself: OPTIONS is answered (section 11), nothing else is served here.
       if (request.method === 'OPTIONS') this.#reply(tx, request, answer(200, 'OK', [['allow', 'INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE, INFO, REGISTER']]));
       else this.#refuse(tx, request, answer(404, 'Not Found'), 'not-found');
       return;

@@ -484,8 +484,14 @@ test('a logger that throws changes nothing: the caller of a failing lookup still
   }
 });
 
-test('REGISTER for the local domain goes to the registrar', async () => {
+test('OPTIONS to the proxy or to the domain itself is answered by the proxy; REGISTER for the local domain goes to the registrar', async () => {
   reset();
+  for (const uri of [`sip:${NAME}:${proxyUdp().port}`, 'sip:a.test']) {
+    const answered = await send(alice, request(alice, 'OPTIONS', uri), proxyUdp()).final;
+    assert.equal(answered.status, 200, uri);
+    assert.ok(answered.header('allow')?.includes('INVITE'));
+  }
+  assert.equal((await send(alice, request(alice, 'MESSAGE', 'sip:a.test'), proxyUdp()).final).status, 404);
   registers.length = 0;
   const final = await send(alice, request(alice, 'REGISTER', 'sip:a.test'), proxyUdp()).final;
   assert.equal(final.status, 200);
