@@ -153,6 +153,26 @@ export const PROXY_POLICIES = family([
   ['alias-refused', 'reserved: a Via alias from a peer that is not mutually authenticated (RFC 5923)'],
 ]);
 
+/** Words of the proxy core's refusals and hop failures (src/proxy/routing-words.ts), in Warning, Reason and logs. */
+export const PROXY_ROUTING = family([
+  ['bad-request', 'a header the proxy must read does not parse (400 naming it)'],
+  ['unsupported-uri-scheme', 'a Request-URI or Route that is not sip or sips (416)'],
+  ['too-many-hops', 'Max-Forwards reached 0 (483)'],
+  ['loop-detected', 'the request came back with a Via of ours carrying its own loop hash (482)'],
+  ['bad-extension', 'Proxy-Require names an option tag the proxy does not support (420 with Unsupported)'],
+  ['relay-refused', 'neither from a user of a local domain nor for one: the proxy is no open relay (403)'],
+  ['not-authorized', 'a local user to another domain without valid credentials (the authorizer\'s 407, 403 or 400)'],
+  ['not-found', 'a request addressed to the proxy itself that it does not serve (404)'],
+  ['unknown-user', 'the Request-URI names no user of the local domain (404)'],
+  ['not-registered', 'the user has no registered contact (480)'],
+  ['flow-failed', 'the connection the user registered on is gone (430 for an outbound flow, 480 otherwise)'],
+  ['location-unavailable', 'the location store did not answer (500 with Retry-After)'],
+  ['no-destination', 'the next hop could not be located: no target, or the locator failed'],
+  ['no-transaction', 'a CANCEL matching no INVITE transaction (481)'],
+  ['no-target', 'an ACK with nowhere to go: no Route and a Request-URI of a local domain (dropped)'],
+  ['timer-c', 'no final response from a branch within Timer C (RFC 3261 section 16.8): 408, or CANCEL when it rang'],
+]);
+
 type WordOf<F extends readonly Word<string>[]> = F[number]['word'];
 
 export type DnssecStateWord = WordOf<typeof DNSSEC_STATES>;
@@ -166,6 +186,7 @@ export type CloseReasonWord = WordOf<typeof CLOSE_REASONS>;
 export type CloseReasonText = CloseReasonWord | `${CloseReasonWord}: ${string}`;
 export type RequestOutcomeWord = WordOf<typeof REQUEST_OUTCOMES>;
 export type SipFaultWord = WordOf<typeof SIP_FAULTS>;
+export type ProxyRoutingWordOf = WordOf<typeof PROXY_ROUTING>;
 
 /** Every family, by the heading docs/VOCABULARY.md gives it. */
 export const VOCABULARY: Readonly<Record<string, readonly Word<string>[]>> = Object.freeze({
@@ -179,6 +200,7 @@ export const VOCABULARY: Readonly<Record<string, readonly Word<string>[]>> = Obj
   'Request outcomes': REQUEST_OUTCOMES,
   'SIP message faults': SIP_FAULTS,
   'Proxy policies': PROXY_POLICIES,
+  'Proxy routing': PROXY_ROUTING,
 });
 
 /** The word a close reason text starts with (`framing-lost: SIP_ERR_LINE_TOO_LONG` gives `framing-lost`). */

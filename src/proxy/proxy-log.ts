@@ -69,3 +69,16 @@ function textValue(value: unknown): string {
 
 /** A log that keeps nothing: for library users and tests that do not look. */
 export const SILENT_LOG: ProxyLog = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
+
+/** The shape the core, the registrar and the authorizer log through: level, event word, fields. */
+export type ProxyLogLevel = LogLevel;
+
+export type ProxyLogger = (level: ProxyLogLevel, event: string, fields: Readonly<Record<string, unknown>>) => void;
+
+/** The default: the core says nothing unless the process gives it a logger. */
+export const silentProxyLogger: ProxyLogger = () => undefined;
+
+/** A ProxyLog as a ProxyLogger, for the parts that take the function form. */
+export function loggerOf(log: ProxyLog): ProxyLogger {
+  return (level, event, fields) => log[level](event, fields);
+}

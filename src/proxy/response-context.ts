@@ -1,0 +1,384 @@
+/**
+ * One proxied request's response context (RFC 3261 sections 16.6 to 16.10): its branches, each a
+ * failover across a destination list (RFC 3263 section 4.3) with a new client transaction per
+ * attempt, Timer C per INVITE branch, the responses forwarded at once (provisional but 100, 2xx),
+ * the best final when every branch has one, and CANCEL of the pending branches.
+ */
+import type { SipRequest, SipResponse } from '../sip/message.js';
+import type { SipUri } from '../sip/uri.js';
+import { branchOf } from '../sip/via.js';
+import type { Clock, ClockTimer } from '../transaction/clock.js';
+import { buildCancel } from '../transaction/ack-request.js';
+import { TransactionError } from '../transaction/errors.js';
+import { buildResponse, buildTransportFailureResponse } from '../transaction/local-response.js';
+import { toFailure, type ClientTransaction, type ResponseInfo, type ServerTransaction, type TransactionLayer } from '../transaction/transaction-layer.js';
+import type { Destination, TransportContext } from '../transport/transport-context.js';
+import { failoverLoop, failsOver } from '../ua/failover.js';
+import { warning399, reasonHeader } from './local-answer.js';
+import { newTag } from '../ua/identifiers.js';
+import type { FlowTokens } from './flow-token.js';
+import { proxyBranch } from './loop-branch.js';
+import type { OwnAddresses } from './own-addresses.js';
+import { forwardCopy, recordRouteValues, viaValue } from './forward-request.js';
+import type { ProxyLogger } from './proxy-log.js';
+import type { DestinationFailureWord } from './routing-words.js';
+import { finalForCaller } from './response-selection.js';
+
+/** Where a branch goes: its Request-URI, Route values to push, and how to find its destinations. */
+export interface BranchTarget {
+  /** The new Request-URI (section 16.5 target); undefined keeps the request's (loose routing to a Route). */
+  readonly requestUri: SipUri | undefined;
+  readonly pushRoutes: readonly string[];
+  /** The destinations in failover order, or the word and detail of why there are none. */
+  readonly destinations: () => Promise<DestinationList>;
+  /** For logs: the binding or the domain. */
+  readonly label: string;
+  /** A binding's flow: its token goes into our Record-Route, so that the dialog's requests use it too. */
+  readonly flow?: Destination;
+}
+
+export type DestinationList =
+  | { readonly kind: 'destinations'; readonly destinations: readonly Destination[] }
+  | { readonly kind: 'none'; readonly word: DestinationFailureWord; readonly detail: string };
+
+/** What a response context needs from the core. */
+export interface ContextDeps {
+  readonly layer: TransactionLayer;
+  readonly own: OwnAddresses;
+  readonly clock: Clock;
+  readonly timerCMs: number;
+  readonly log: ProxyLogger;
+  readonly flowTokens: FlowTokens;
+  /** Our branches are indexed so that stray 2xx (section 16.7) find their context. */
+  readonly indexBranch: (branch: string, context: ResponseContext) => void;
+}
+
+interface Branch {
+  readonly target: BranchTarget;
+  current: ClientTransaction | undefined;
+  /** The current attempt had a provisional response (a CANCEL may be sent, section 9.1). */
+  provisional: boolean;
+  cancelRequested: boolean;
+  cancelSent: boolean;
+  done: boolean;
+  timerC: ClockTimer | undefined;
+  cancelGuard: ClockTimer | undefined;
+  /** Resolves the current attempt with a locally made final (Timer C, an unanswered CANCEL). */
+  endAttempt: ((response: SipResponse) => void) | undefined;
+}
+
+interface Outcome {
+  readonly response: SipResponse;
+  readonly failsOver: boolean;
+}
+
+export class ResponseContext {
+  readonly #deps: ContextDeps;
+  readonly #branches: Branch[] = [];
+  readonly #finals: SipResponse[] = [];
+  #finalSent = false;
+  /** No new branch or attempt (section 16.7 step 5 after a 6xx; 16.10 after a CANCEL). */
+  #stopped = false;
+
+  constructor(
+    deps: ContextDeps,
+    readonly serverTx: ServerTransaction,
+    /** The request after Route preprocessing (section 16.4): what each copy is made from. */
+    readonly routed: SipRequest,
+    readonly context: TransportContext,
+    readonly loopHash: string,
+    /** Record-Route (section 16.6 item 4): on requests that may create a dialog. */
+    readonly recordRoute: boolean,
+  ) {
+    this.#deps = deps;
+  }
+
+  get stopped(): boolean {
+    return this.#stopped;
+  }
+
+  get finalSent(): boolean {
+    return this.#finalSent;
+  }
+
+  /** Forks to every target at once (parallel forking, section 16.6). */
+  fork(targets: readonly BranchTarget[]): void {
+    if (this.#stopped) {
+      this.#sendFinal(buildResponse(this.serverTx.request, 487, 'Request Terminated', { toTag: newTag() }));
+      return;
+    }
+    if (targets.length === 0 && this.#branches.length === 0) {
+      // Nowhere to fork to: the best of no response at all (section 16.7 step 6), never a wait.
+      this.#sendFinal(finalForCaller(this.serverTx.request, []));
+      return;
+    }
+    const branches = targets.map((target): Branch => ({
+      target, current: undefined, provisional: false, cancelRequested: false, cancelSent: false, done: false,
+      timerC: undefined, cancelGuard: undefined, endAttempt: undefined,
+    }));
+    this.#branches.push(...branches);
+    for (const branch of branches) {
+      this.#runBranch(branch).catch((err: unknown) => {
+        this.#deps.log('error', 'proxy-branch-failed', { callId: this.routed.callId(), detail: err instanceof Error ? err.message : String(err) });
+        try {
+          this.#branchFinal(branch, buildTransportFailureResponse(this.#withOurVia(), toFailure(err), this.#agent()));
+        } catch {
+          // Even the branch's own failure could not be built: the caller still gets a final.
+          branch.done = true;
+          try {
+            this.#sendFinal(buildResponse(this.serverTx.request, 500, 'Server Internal Error', { toTag: newTag() }));
+          } catch {
+            // The server transaction is gone: nothing is waiting for an answer.
+          }
+        }
+      });
+    }
+  }
+
+  /**
+   * CANCEL of every pending branch: the caller cancelled (section 16.10), a 6xx arrived (16.7
+   * step 5), or a final was forwarded (16.7 step 10). `reason`: the RFC 3326 Reason of the CANCEL.
+   */
+  cancelPending(reason: string | undefined): void {
+    this.#stopped = true;
+    for (const branch of this.#branches) {
+      if (branch.done || branch.cancelRequested) continue;
+      branch.cancelRequested = true;
+      if (branch.current !== undefined && branch.provisional) this.#sendCancel(branch, reason);
+    }
+  }
+
+  /** A 2xx matching no client transaction, of one of our branches (section 16.7: forwarded, 16.11). */
+  forwardStray(response: SipResponse): void {
+    if (response.status < 200 || response.status > 299) return;
+    response.removeFirstValue('via');
+    this.#forward(response);
+  }
+
+  /** Cancels what is still armed: the server transaction ended. */
+  dispose(): void {
+    for (const branch of this.#branches) this.#stopTimers(branch);
+  }
+
+  async #runBranch(branch: Branch): Promise<void> {
+    const list = await branch.target.destinations();
+    if (list.kind === 'none') {
+      this.#deps.log('info', 'proxy-no-destination', { callId: this.routed.callId(), target: branch.target.label, word: list.word, detail: list.detail });
+      this.#branchFinal(branch, this.#hopFailure(list.word, list.detail));
+      return;
+    }
+    if (branch.cancelRequested || this.#stopped) {
+      this.#branchFinal(branch, buildResponse(this.#withOurVia(), 487, 'Request Terminated'));
+      return;
+    }
+    const destinations = list.destinations;
+    const outcomes = await failoverLoop(
+      destinations,
+      (destination, index) => this.#attempt(branch, destination, index === destinations.length - 1),
+      (outcome) => outcome.failsOver && !branch.cancelRequested && !this.#stopped,
+    );
+    const last = outcomes[outcomes.length - 1] as Outcome;
+    this.#branchFinal(branch, last.response);
+  }
+
+  /** One destination of a branch: a new copy with a new branch, a new client transaction (RFC 3263 section 4.3). */
+  #attempt(branch: Branch, destination: Destination, isLast: boolean): Promise<Outcome> {
+    const own = this.#deps.own;
+    const inbound = own.listenerAt(this.context.transport, this.context.local) ?? own.listeners[0];
+    const outbound = own.listenerFor(destination.transport);
+    const id = proxyBranch(this.loopHash);
+    const copy = forwardCopy(this.routed, {
+      requestUri: branch.target.requestUri,
+      pushRoutes: branch.target.pushRoutes,
+      recordRoute: this.recordRoute && inbound !== undefined
+        ? recordRouteValues(inbound, outbound, branch.target.flow === undefined ? undefined : this.#deps.flowTokens.encode(branch.target.flow, this.routed.fromTag() ?? ''))
+        : [],
+      via: viaValue(destination.transport, outbound, inbound?.name ?? 'sipsec', id),
+    });
+    this.#deps.indexBranch(id, this);
+    branch.provisional = false;
+    branch.cancelSent = false;
+    return new Promise<Outcome>((resolve) => {
+      let settled = false;
+      let provisionalSeen = false;
+      const settle = (outcome: Outcome): void => {
+        if (settled) return;
+        settled = true;
+        branch.endAttempt = undefined;
+        this.#stopTimers(branch);
+        resolve(outcome);
+      };
+      branch.endAttempt = (response) => settle({ response, failsOver: false });
+      const onResponse = (response: SipResponse, info: ResponseInfo): void => {
+        if (response.status < 200) {
+          if (settled) return;
+          branch.provisional = true;
+          if (response.status > 100) {
+            provisionalSeen = true;
+            this.#armTimerC(branch); // Section 16.8: reset by every provisional but 100.
+          }
+          if (branch.cancelRequested && !branch.cancelSent) this.#sendCancel(branch, undefined);
+          this.#provisional(response);
+          return;
+        }
+        if (settled) {
+          // A 2xx after Timer C or an unanswered CANCEL ended the attempt is forwarded all the same (16.7 step 5).
+          if (response.status < 300 && info.origin === 'network') this.forwardStray(response);
+          return;
+        }
+        const again = !isLast && failsOver({ status: response.status, origin: info.origin }, provisionalSeen);
+        if (info.origin !== 'network' || response.status === 503) {
+          this.#deps.log('info', 'proxy-hop-failed', {
+            callId: this.routed.callId(), target: branch.target.label, destination: `${destination.transport}:${destination.address}:${destination.port}`,
+            status: response.status, origin: info.origin, word: info.failure?.reason, detail: info.failure?.detail,
+            verdict: info.hop?.verdict?.reasons.map((r) => r.code), failsOver: again,
+          });
+        }
+        settle({ response, failsOver: again });
+      };
+      try {
+        branch.current = this.#deps.layer.sendRequest(copy, destination, { onResponse });
+      } catch (err) {
+        if (!(err instanceof TransactionError)) throw err;
+        // The layer refused a new transaction (limits, closing): this destination failed, locally.
+        settle({ response: buildTransportFailureResponse(copy, toFailure(err), this.#agent()), failsOver: false });
+        return;
+      }
+      if (this.routed.method === 'INVITE') this.#armTimerC(branch);
+    });
+  }
+
+  #provisional(response: SipResponse): void {
+    if (response.status === 100 || this.#finalSent) return; // Section 16.7 step 5: never a 100, nothing after a final.
+    response.removeFirstValue('via');
+    this.#forward(response);
+  }
+
+  #branchFinal(branch: Branch, response: SipResponse): void {
+    if (branch.done) return;
+    branch.done = true;
+    branch.current = undefined;
+    this.#stopTimers(branch);
+    // Every final here answers a copy whose top Via is ours (received, or made by the layer on the copy).
+    response.removeFirstValue('via');
+    const status = response.status;
+    if (status >= 200 && status < 300) {
+      this.#forward(response);
+      if (!this.#finalSent) {
+        this.#finalSent = true;
+        this.cancelPending('SIP;cause=200;text="Call completed elsewhere"');
+      }
+      return;
+    }
+    if (this.#finalSent) return;
+    this.#finals.push(response);
+    if (status >= 600) this.cancelPending(undefined); // Section 16.7 step 5: cancel the others, fork no more.
+    if (this.#branches.every((b) => b.done)) this.#sendFinal(finalForCaller(this.serverTx.request, this.#finals));
+  }
+
+  #sendFinal(response: SipResponse): void {
+    if (this.#finalSent) return;
+    this.#finalSent = true;
+    this.#stopped = true;
+    this.#forward(response);
+  }
+
+  /** Sends upstream through the server transaction; a 2xx after it ended goes statelessly (section 16.7 step 5). */
+  #forward(response: SipResponse): void {
+    try {
+      this.serverTx.respond(response);
+    } catch (err) {
+      if (!(err instanceof TransactionError) || err.code !== 'TX_ERR_TERMINATED') throw err;
+      if (response.status < 200 || response.status > 299) return;
+      this.#deps.layer.sendStateless(response, this.serverTx.responseDestination).catch((e: unknown) => {
+        this.#deps.log('warn', 'proxy-response-not-sent', { callId: this.routed.callId(), status: response.status, detail: e instanceof Error ? e.message : String(e) });
+      });
+    }
+  }
+
+  #sendCancel(branch: Branch, reason: string | undefined): void {
+    const tx = branch.current;
+    if (tx === undefined || branch.cancelSent) return;
+    branch.cancelSent = true;
+    const cancel = buildCancel(tx.request);
+    if (reason !== undefined) cancel.addHeader('reason', reason);
+    const destination: Destination = tx.connectionId === undefined ? tx.destination : { ...tx.destination, connectionId: tx.connectionId };
+    try {
+      this.#deps.layer.sendRequest(cancel, destination, { onResponse: () => undefined });
+    } catch (err) {
+      this.#deps.log('warn', 'proxy-cancel-not-sent', { callId: this.routed.callId(), detail: err instanceof Error ? err.message : String(err) });
+    }
+    // A callee that never answers the CANCEL with a final would hold the branch forever: the INVITE
+    // client transaction has no timer in Proceeding. After Timer B's span the branch ends with 487.
+    branch.cancelGuard?.cancel();
+    const request = tx.request;
+    branch.cancelGuard = this.#deps.clock.setTimer(() => {
+      branch.cancelGuard = undefined;
+      branch.endAttempt?.(buildResponse(request, 487, 'Request Terminated'));
+    }, this.#deps.layer.timers.timerBMs);
+  }
+
+  /**
+   * Section 16.8: Timer C fired. A branch with a provisional response is cancelled; one without
+   * ends as if it had received a 408 (its client transaction goes on until Timer B, and a 2xx it
+   * still gets is forwarded).
+   */
+  #armTimerC(branch: Branch): void {
+    branch.timerC?.cancel();
+    branch.timerC = this.#deps.clock.setTimer(() => {
+      branch.timerC = undefined;
+      const tx = branch.current;
+      if (tx === undefined) return;
+      this.#deps.log('info', 'proxy-timer-c', { callId: this.routed.callId(), target: branch.target.label, provisional: branch.provisional });
+      if (branch.provisional) {
+        branch.cancelRequested = true;
+        this.#sendCancel(branch, undefined);
+        return;
+      }
+      const timeout = buildResponse(tx.request, 408, 'Request Timeout');
+      timeout.addHeader(...warning399(this.#agent(), 'timer-c', `no final response within ${Math.round(this.#deps.timerCMs / 1000)} s`));
+      timeout.addHeader(...reasonHeader(408, 'timer-c'));
+      branch.endAttempt?.(timeout);
+    }, this.#deps.timerCMs);
+  }
+
+  #stopTimers(branch: Branch): void {
+    branch.timerC?.cancel();
+    branch.timerC = undefined;
+    branch.cancelGuard?.cancel();
+    branch.cancelGuard = undefined;
+  }
+
+  /** The 503 of a branch that could not be sent anywhere, naming why (becomes 500 upstream, section 16.7 step 6). */
+  #hopFailure(word: DestinationFailureWord, detail: string): SipResponse {
+    const response = buildResponse(this.#withOurVia(), 503, 'Service Unavailable');
+    response.addHeader(...warning399(this.#agent(), word, detail));
+    response.addHeader(...reasonHeader(503, word));
+    return response;
+  }
+
+  /** The received request with a Via of ours on top, so that a locally made branch final loses it like any other. */
+  #withOurVia(): SipRequest {
+    const own = this.#deps.own;
+    const listener = own.listenerAt(this.context.transport, this.context.local) ?? own.listeners[0];
+    const copy = forwardCopy(this.serverTx.request, { requestUri: undefined, pushRoutes: [], recordRoute: [], via: viaValue(this.context.transport, listener, 'sipsec', proxyBranch(this.loopHash)) });
+    return copy;
+  }
+
+  /** The warn-agent of our Warnings: the advertised name of the listener the request arrived on. */
+  #agent(): string {
+    const own = this.#deps.own;
+    const listener = own.listenerAt(this.context.transport, this.context.local) ?? own.listeners[0];
+    return listener === undefined ? 'sipsec' : `${listener.name}:${listener.port}`;
+  }
+}
+
+/** The branch of a response's top Via, for finding its context. */
+export function topBranch(message: SipRequest | SipResponse): string | undefined {
+  try {
+    const via = message.topVia();
+    return via === undefined ? undefined : branchOf(via);
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,44 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { invite, OWN } from './fixtures.test.support.js';
+import { nextHopUri, postprocessStrictRoute, preprocessRoutes } from './route-processing.js';
+
+test('our Route on top is removed; a second of ours (double record-routing) too; the next one stays', () => {
+  const request = invite('sip:bob@198.51.100.7', ['Route: <sip:proxy.a.test:5060;transport=udp;lr>, <sips:proxy.a.test:5061;lr>', 'Route: <sip:edge.b.test;lr>']);
+  const result = preprocessRoutes(request, OWN);
+  assert.equal(result.strictRouterFixed, false);
+  assert.equal(result.ownRoutesRemoved, 2);
+  assert.deepEqual(result.ownUris.map(String), ['sip:proxy.a.test:5060;transport=udp;lr', 'sips:proxy.a.test:5061;lr']);
+  assert.deepEqual(request.routes().map((r) => r.uri.toString()), ['sip:edge.b.test;lr']);
+  assert.equal(nextHopUri(request)?.host, 'edge.b.test');
+});
+
+test('a Route to our address, default port, counts as ours; another port, a user part or another host does not', () => {
+  const ours = invite('sip:bob@b.test', ['Route: <sip:192.0.2.10;lr>']);
+  assert.equal(preprocessRoutes(ours, OWN).ownRoutesRemoved, 1);
+  for (const route of ['<sip:proxy.a.test:5070;lr>', '<sip:bob@proxy.a.test;lr>', '<sip:proxy.b.test;lr>']) {
+    const request = invite('sip:bob@b.test', [`Route: ${route}`]);
+    assert.equal(preprocessRoutes(request, OWN).ownRoutesRemoved, 0, route);
+    assert.equal(request.routes().length, 1);
+  }
+});
+
+test('strict router before us: the Request-URI is our Record-Route, the last Route becomes the Request-URI (section 16.4)', () => {
+  const request = invite('sip:proxy.a.test;lr', ['Route: <sip:edge.b.test;lr>, <sip:bob@198.51.100.7>']);
+  const result = preprocessRoutes(request, OWN);
+  assert.equal(result.strictRouterFixed, true);
+  assert.deepEqual(result.ownUris.map(String), ['sip:proxy.a.test;lr']);
+  assert.equal(request.uri.toString(), 'sip:bob@198.51.100.7');
+  assert.deepEqual(request.routes().map((r) => r.uri.toString()), ['sip:edge.b.test;lr']);
+});
+
+test('strict router after us: the Request-URI goes to the end of Route, the first Route becomes the Request-URI (section 16.6 item 6)', () => {
+  const request = invite('sip:bob@198.51.100.7', ['Route: <sip:strict.b.test>, <sip:loose.b.test;lr>']);
+  assert.equal(postprocessStrictRoute(request), true);
+  assert.equal(request.uri.toString(), 'sip:strict.b.test');
+  assert.deepEqual(request.routes().map((r) => r.uri.toString()), ['sip:loose.b.test;lr', 'sip:bob@198.51.100.7']);
+  const loose = invite('sip:bob@198.51.100.7', ['Route: <sip:loose.b.test;lr>']);
+  assert.equal(postprocessStrictRoute(loose), false);
+  assert.equal(loose.uri.toString(), 'sip:bob@198.51.100.7');
+  assert.equal(nextHopUri(invite('sip:bob@b.test'))?.host, 'b.test');
+});

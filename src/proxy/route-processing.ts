@@ -1,0 +1,73 @@
+/**
+ * Route handling of a proxy, RFC 3261 sections 16.4 (on receipt) and 16.6 items 6 and 7 (on
+ * forwarding), with the strict-router rules of section 16.12.1.2. Pure: the functions change the
+ * request they are given and read nothing else.
+ */
+import type { SipRequest } from '../sip/message.js';
+import type { NameAddr } from '../sip/name-addr.js';
+import { serializeNameAddr } from '../sip/name-addr.js';
+import type { SipUri } from '../sip/uri.js';
+import type { OwnAddresses } from './own-addresses.js';
+
+export interface RoutePreprocessing {
+  /** The previous hop was a strict router: the Request-URI was ours and was replaced by the last Route. */
+  readonly strictRouterFixed: boolean;
+  /** How many of our own entries were taken off the top of Route (two after double record-routing). */
+  readonly ownRoutesRemoved: number;
+  /** Our URIs taken off: the Request-URI a strict router sent, and the Route entries (their flow tokens). */
+  readonly ownUris: readonly SipUri[];
+}
+
+/**
+ * Section 16.4. When the Request-URI is one we placed in a Record-Route, a strict router sent the
+ * request: the last Route value becomes the Request-URI again. Then our own entries are taken off
+ * the top of Route: the first (section 16.4) and, when the second is ours too, that one, which
+ * double record-routing (one entry per side when the transport changes) put there.
+ */
+export function preprocessRoutes(request: SipRequest, own: OwnAddresses): RoutePreprocessing {
+  let strictRouterFixed = false;
+  const ownUris: SipUri[] = [];
+  const routes = request.routes();
+  const last = routes[routes.length - 1];
+  if (last !== undefined && request.uri.type === 'sip' && own.isOwnUri(request.uri) && last.uri.type === 'sip') {
+    ownUris.push(request.uri);
+    request.uri = last.uri;
+    setRoutes(request, routes.slice(0, -1));
+    strictRouterFixed = true;
+  }
+  let ownRoutesRemoved = 0;
+  while (ownRoutesRemoved < 2) {
+    const top = request.routes()[0];
+    if (top === undefined || top.uri.type !== 'sip' || !own.isOwnUri(top.uri)) break;
+    ownUris.push(top.uri);
+    request.removeFirstValue('route');
+    ownRoutesRemoved++;
+  }
+  return { strictRouterFixed, ownRoutesRemoved, ownUris };
+}
+
+/**
+ * Section 16.6 item 6: when the first Route of the copy is a strict router (no `lr`), the
+ * Request-URI goes to the end of Route and the first Route becomes the Request-URI.
+ */
+export function postprocessStrictRoute(copy: SipRequest): boolean {
+  const routes = copy.routes();
+  const first = routes[0];
+  if (first === undefined || first.uri.type !== 'sip' || first.uri.param('lr') !== undefined) return false;
+  const requestUri = copy.uri;
+  copy.uri = first.uri;
+  setRoutes(copy, [...routes.slice(1), { displayName: undefined, uri: requestUri, bracketed: true, params: [] }]);
+  return true;
+}
+
+/** Section 16.6 item 7: the URI the next hop is located from: the first Route, else the Request-URI. */
+export function nextHopUri(copy: SipRequest): SipUri | undefined {
+  const first = copy.routes()[0];
+  const uri = first === undefined ? copy.uri : first.uri;
+  return uri.type === 'sip' ? uri : undefined;
+}
+
+function setRoutes(request: SipRequest, routes: readonly NameAddr[]): void {
+  request.removeHeader('route');
+  for (const route of routes) request.addHeader('route', serializeNameAddr(route));
+}

@@ -1,0 +1,591 @@
+/**
+ * The proxy core on loopback: real SipStack user agents (UDP and TCP on 127.0.0.100-119) call
+ * each other through a ProxyCore whose location service, registrar, authorizer and outbound router
+ * are small in-test implementations of contracts.ts. Assertions are on what each side received,
+ * never on how long it took.
+ */
+import assert from 'node:assert/strict';
+import { createServer } from 'node:net';
+import { after, before, test } from 'node:test';
+import type { LocalLookup, LocalTarget, OutboundRouter } from '../../src/proxy/contracts.js';
+import { ProxyCore, type ProxyCoreOptions } from '../../src/proxy/proxy-core.js';
+import type { SipRequest, SipResponse } from '../../src/sip/message.js';
+import { SipRequest as Request } from '../../src/sip/message.js';
+import { parseSipUri } from '../../src/sip/uri.js';
+import { TX_TIMERS } from '../../src/limits.js';
+import { buildResponse } from '../../src/transaction/local-response.js';
+import { VirtualClock } from '../../src/transaction/virtual-clock.js';
+import type { ServerTransaction } from '../../src/transaction/transaction-layer.js';
+import type { Destination, TransportProtocol } from '../../src/transport/transport-context.js';
+import { buildRequest } from '../../src/ua/build-request.js';
+import { transportOf } from '../../src/ua/destinations.js';
+import { newBranch, newTag } from '../../src/ua/identifiers.js';
+import { Responder } from '../../src/ua/responder.js';
+import { SipStack } from '../../src/ua/sip-stack.js';
+import { EKU_CLIENT_AUTH, EKU_SERVER_AUTH, issueCertificate } from '../../src/lab/certificates.js';
+import { TrustStore } from '../../src/tls/trust-store.js';
+import type { DestinationsResult } from '../../src/ua/destinations.js';
+
+const PROXY_ADDRESS = '127.0.0.100';
+const NAME = 'proxy.a.test';
+const quiet = (): void => undefined;
+
+async function until(condition: () => boolean): Promise<void> {
+  while (!condition()) await new Promise((resolve) => setTimeout(resolve, 5));
+}
+
+/** What a callee does with an INVITE. */
+type Behaviour = 'answer' | 'busy' | 'unavailable' | 'ring' | 'silent';
+
+/** A user agent on its own stack: answers as told, records every request and ACK it gets. */
+class Ua {
+  readonly received: SipRequest[] = [];
+  readonly acks: SipRequest[] = [];
+  /** Responses matching no client transaction: the second 2xx of a forked INVITE. */
+  readonly strays: SipResponse[] = [];
+  behaviour: Behaviour = 'answer';
+  /** The port written in this UA's Contact: another than its own stands for a private address behind NAT. */
+  contactPort: number | undefined = undefined;
+
+  private constructor(readonly stack: SipStack, readonly address: string, readonly transport: TransportProtocol) {}
+
+  static async start(address: string, transport: TransportProtocol, options: { sendTrying?: boolean } = {}): Promise<Ua> {
+    const made: { ua?: Ua } = {};
+    const stack = await SipStack.start({
+      listeners: [{ transport, address, port: 0 }],
+      log: quiet,
+      transactions: { sendTrying: options.sendTrying ?? true },
+      tu: (self) => ({
+        onRequest: (tx, request) => made.ua?.answer(tx, request, self),
+        onAck: (ack) => made.ua?.acks.push(ack),
+        onStrayResponse: (response) => made.ua?.strays.push(response),
+      }),
+    });
+    made.ua = new Ua(stack, address, transport);
+    return made.ua;
+  }
+
+  get port(): number {
+    return this.stack.listening()[0]?.port ?? 0;
+  }
+
+  contact(user: string): string {
+    return `<sip:${user}@${this.address}:${this.contactPort ?? this.port};transport=${this.transport}>`;
+  }
+
+  target(user: string): LocalTarget {
+    return { uri: parseSipUri(`sip:${user}@${this.address}:${this.contactPort ?? this.port};transport=${this.transport}`), destination: { transport: this.transport, address: this.address, port: this.port }, path: [], q: undefined, instanceId: undefined };
+  }
+
+  methods(): string[] {
+    return this.received.map((r) => r.method);
+  }
+
+  answer(tx: ServerTransaction, request: SipRequest, stack: SipStack): void {
+    this.received.push(request);
+    const toTag = newTag();
+    const respond = (status: number, reason: string): void => {
+      const response = buildResponse(request, status, reason, { toTag });
+      if (status < 300 && request.method === 'INVITE') {
+        response.addHeader('contact', this.contact('bob'));
+        // Section 12.1.1: a UAS copies Record-Route into every response that creates a dialog.
+        for (const rr of request.fields('record-route')) response.addHeader('record-route', rr.value);
+      }
+      tx.respond(response);
+    };
+    if (request.method === 'CANCEL') {
+      const invite = stack.transactions.findInviteServerTxForCancel(request);
+      respond(invite === undefined ? 481 : 200, invite === undefined ? 'No Transaction' : 'OK');
+      if (invite !== undefined) invite.respond(buildResponse(invite.request, 487, 'Request Terminated', { toTag }));
+      return;
+    }
+    if (request.method !== 'INVITE') {
+      respond(200, 'OK');
+      return;
+    }
+    switch (this.behaviour) {
+      case 'answer':
+        respond(180, 'Ringing');
+        respond(200, 'OK');
+        return;
+      case 'busy':
+        respond(486, 'Busy Here');
+        return;
+      case 'unavailable':
+        respond(503, 'Service Unavailable');
+        return;
+      case 'ring':
+        respond(180, 'Ringing');
+        return;
+      case 'silent':
+        return;
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.stack.close({ force: true });
+  }
+}
+
+/** One request from a UA through the proxy: every response it gets, and the final. */
+interface Exchange {
+  readonly request: SipRequest;
+  readonly responses: SipResponse[];
+  readonly final: Promise<SipResponse>;
+}
+
+function send(ua: Ua, request: SipRequest, to: Destination): Exchange {
+  const responses: SipResponse[] = [];
+  const final = new Promise<SipResponse>((resolve) => {
+    ua.stack.transactions.sendRequest(request, to, {
+      onResponse: (response) => {
+        responses.push(response);
+        if (response.status >= 200) resolve(response);
+      },
+    });
+  });
+  return { request, responses, final };
+}
+
+function request(ua: Ua, method: string, uri: string, headers: ReadonlyArray<readonly [string, string]> = [], from = 'sip:alice@a.test'): SipRequest {
+  return buildRequest({
+    method, uri: parseSipUri(uri), from,
+    via: { transport: ua.transport, host: ua.address, port: ua.port },
+    headers: [['contact', ua.contact('alice')], ...headers],
+  });
+}
+
+/** An in-dialog request built from the 2xx (section 12.2.1.1): remote target, route set reversed, To tag. */
+function inDialog(ua: Ua, method: string, invite: SipRequest, ok: SipResponse, cseq: number): SipRequest {
+  const target = ok.contacts()[0];
+  assert.ok(target !== undefined && 'uri' in target);
+  const next = new Request(method, target.uri);
+  next.addHeader('via', `SIP/2.0/${ua.transport.toUpperCase()} ${ua.address}:${ua.port};branch=${newBranch()};rport`);
+  next.addHeader('max-forwards', '70');
+  for (const rr of [...ok.headerValues('record-route')].reverse()) next.addHeader('route', rr);
+  next.addHeader('from', invite.header('from') ?? '');
+  next.addHeader('to', ok.header('to') ?? '');
+  next.addHeader('call-id', invite.callId());
+  next.addHeader('cseq', `${cseq} ${method}`);
+  next.addHeader('content-length', '0');
+  return next;
+}
+
+/** A port where nothing listens. */
+async function closedPort(address: string): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, address, resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+function result(destinations: readonly Destination[], domain: string): DestinationsResult {
+  return {
+    destinations: destinations.map((d) => ({
+      destination: d,
+      located: { transport: d.transport as 'udp' | 'tcp' | 'tls', address: d.address, family: 4, port: d.port, dnssec: 'insecure', lookups: [], identities: [domain] },
+    })),
+    located: { domain, targets: [], lookups: [] },
+    failedLookups: [],
+  };
+}
+
+/** The in-test world: users by name, routes by domain, what the registrar and the log saw. */
+const users = new Map<string, () => Promise<LocalLookup>>();
+const routes = new Map<string, Destination[]>();
+const registers: SipRequest[] = [];
+const logged: string[] = [];
+
+const router: OutboundRouter = {
+  destinations: (uri) => {
+    const configured = routes.get(uri.host);
+    if (configured !== undefined) return Promise.resolve(result(configured, uri.host));
+    if (uri.hostKind !== 'ipv4') return Promise.resolve(result([], uri.host));
+    const transport = transportOf(uri);
+    return Promise.resolve(result([{ transport, address: uri.host, port: uri.port ?? 5060 }], uri.host));
+  },
+};
+
+function coreOptions(extra: Partial<ProxyCoreOptions> = {}): ProxyCoreOptions {
+  return {
+    stack: { listeners: [{ transport: 'udp', address: PROXY_ADDRESS, port: 0 }, { transport: 'tcp', address: PROXY_ADDRESS, port: 0 }], log: quiet },
+    advertisedNames: [{ transport: 'udp', address: PROXY_ADDRESS, name: NAME }, { transport: 'tcp', address: PROXY_ADDRESS, name: NAME }],
+    localDomains: { isLocal: (host) => host.toLowerCase() === 'a.test' || host === PROXY_ADDRESS },
+    localUsers: {
+      lookup: (uri) => {
+        const entry = users.get(uri.user ?? '');
+        return entry === undefined ? Promise.resolve({ kind: 'unknown-user' }) : entry();
+      },
+    },
+    registrar: {
+      handleRegister: (tx, register) => {
+        registers.push(register);
+        tx.respond(buildResponse(register, 200, 'OK', { toTag: newTag() }));
+        return Promise.resolve();
+      },
+    },
+    authorizer: {
+      authorize: (req) => req.header('proxy-authorization') !== undefined
+        ? { kind: 'authorized', user: 'alice' }
+        : { kind: 'refused', response: { status: 407, reason: 'Proxy Authentication Required', headers: [{ name: 'proxy-authenticate', value: 'Digest realm="a.test", nonce="n1", algorithm=SHA-256, qop="auth"' }] } },
+    },
+    outbound: router,
+    log: (_level, event, fields) => logged.push(`${event} ${JSON.stringify(fields)}`),
+    ...extra,
+  };
+}
+
+let proxy: ProxyCore;
+let alice: Ua;
+let bobUdp: Ua;
+let bobTcp: Ua;
+let carol: Ua;
+
+function proxyUdp(core = proxy): Destination {
+  const l = core.listening().find((x) => x.transport === 'udp');
+  return { transport: 'udp', address: PROXY_ADDRESS, port: l?.port ?? 0 };
+}
+
+before(async () => {
+  proxy = await ProxyCore.start(coreOptions());
+  alice = await Ua.start('127.0.0.101', 'udp');
+  bobUdp = await Ua.start('127.0.0.102', 'udp');
+  bobTcp = await Ua.start('127.0.0.103', 'tcp');
+  carol = await Ua.start('127.0.0.104', 'udp');
+});
+
+after(async () => {
+  for (const ua of [alice, bobUdp, bobTcp, carol]) await ua?.close();
+  await proxy?.close({ force: true });
+});
+
+function reset(): void {
+  for (const ua of [bobUdp, bobTcp, carol]) {
+    ua.received.length = 0;
+    ua.acks.length = 0;
+    ua.behaviour = 'answer';
+    ua.contactPort = undefined;
+  }
+  users.clear();
+  routes.clear();
+}
+
+test('a call: INVITE/180/200 from UDP to a TCP binding with two Record-Routes, ACK and BYE along the route set', async () => {
+  reset();
+  users.set('bob', () => Promise.resolve({ kind: 'targets', targets: [bobTcp.target('bob')] }));
+  const invite = request(alice, 'INVITE', 'sip:bob@a.test');
+  const call = send(alice, invite, proxyUdp());
+  const ok = await call.final;
+  assert.equal(ok.status, 200);
+  assert.deepEqual(call.responses.map((r) => r.status).filter((s) => s !== 100), [180, 200]);
+  assert.deepEqual(ok.via().length, 1, 'our Via is gone from what the caller gets');
+
+  const forwarded = bobTcp.received[0];
+  assert.ok(forwarded !== undefined);
+  assert.equal(forwarded.uri.toString(), `sip:bob@127.0.0.103:${bobTcp.port};transport=tcp`);
+  assert.equal(forwarded.maxForwards(), 69);
+  const top = forwarded.topVia();
+  assert.equal(`${top?.transport} ${top?.host}`, `TCP ${NAME}`);
+  const rr = ok.recordRoutes().map((r) => r.uri.toString().replace(/;sxflow=[^;]*/, ''));
+  const tcpPort = proxy.listening().find((l) => l.transport === 'tcp')?.port;
+  const udpPort = proxyUdp().port;
+  assert.deepEqual(rr, [`sip:${NAME}:${tcpPort};transport=tcp;lr`, `sip:${NAME}:${udpPort};transport=udp;lr`]);
+
+  await alice.stack.transactions.sendStateless(inDialog(alice, 'ACK', invite, ok, 1), proxyUdp());
+  await until(() => bobTcp.acks.length === 1);
+  assert.equal(bobTcp.acks[0]?.routes().length, 0, 'both of our Route entries are consumed');
+
+  const bye = await send(alice, inDialog(alice, 'BYE', invite, ok, 2), proxyUdp()).final;
+  assert.equal(bye.status, 200);
+  assert.deepEqual(bobTcp.methods(), ['INVITE', 'BYE']);
+});
+
+test('a user behind NAT: its Contact is unreachable, the INVITE goes over its binding\'s flow and so do the ACK and BYE of the dialog; its own BYE goes to the caller', async () => {
+  reset();
+  bobTcp.contactPort = await closedPort(bobTcp.address);
+  users.set('bob', () => Promise.resolve({ kind: 'targets', targets: [bobTcp.target('bob')] }));
+  const invite = request(alice, 'INVITE', 'sip:bob@a.test');
+  const ok = await send(alice, invite, proxyUdp()).final;
+  assert.equal(ok.status, 200);
+  assert.equal(bobTcp.received[0]?.uri.toString(), `sip:bob@${bobTcp.address}:${bobTcp.contactPort};transport=tcp`, 'the Request-URI is the registered Contact');
+  assert.ok(ok.recordRoutes().every((r) => r.uri.type === 'sip' && typeof r.uri.param('sxflow') === 'string'), 'the flow token is in our Record-Route');
+
+  await alice.stack.transactions.sendStateless(inDialog(alice, 'ACK', invite, ok, 1), proxyUdp());
+  await until(() => bobTcp.acks.length === 1);
+  assert.equal((await send(alice, inDialog(alice, 'INVITE', invite, ok, 2), proxyUdp()).final).status, 200, 'a re-INVITE');
+  assert.deepEqual(bobTcp.methods(), ['INVITE', 'INVITE']);
+
+  // The callee's BYE: its route set is the Record-Route in order, its remote target alice's Contact.
+  const bye = new Request('BYE', parseSipUri(`sip:alice@${alice.address}:${alice.port};transport=udp`));
+  bye.addHeader('via', `SIP/2.0/TCP ${bobTcp.address}:${bobTcp.port};branch=${newBranch()}`);
+  bye.addHeader('max-forwards', '70');
+  for (const rr of ok.headerValues('record-route')) bye.addHeader('route', rr);
+  bye.addHeader('from', ok.header('to') ?? '');
+  bye.addHeader('to', invite.header('from') ?? '');
+  bye.addHeader('call-id', invite.callId());
+  bye.addHeader('cseq', '1 BYE');
+  bye.addHeader('content-length', '0');
+  const tcpPort = proxy.listening().find((l) => l.transport === 'tcp')?.port ?? 0;
+  const byeOk = await send(bobTcp, bye, { transport: 'tcp', address: PROXY_ADDRESS, port: tcpPort }).final;
+  assert.equal(byeOk.status, 200);
+  assert.deepEqual(alice.received.map((r) => r.method), ['BYE']);
+  alice.received.length = 0;
+});
+
+test('486 from the only binding reaches the caller', async () => {
+  reset();
+  bobUdp.behaviour = 'busy';
+  users.set('bob', () => Promise.resolve({ kind: 'targets', targets: [bobUdp.target('bob')] }));
+  const final = await send(alice, request(alice, 'INVITE', 'sip:bob@a.test'), proxyUdp()).final;
+  assert.equal(final.status, 486);
+});
+
+test('CANCEL: 200 to the CANCEL, the branch is cancelled, the caller gets 487', async () => {
+  reset();
+  bobUdp.behaviour = 'ring';
+  users.set('bob', () => Promise.resolve({ kind: 'targets', targets: [bobUdp.target('bob')] }));
+  const invite = request(alice, 'INVITE', 'sip:bob@a.test');
+  const call = send(alice, invite, proxyUdp());
+  await until(() => call.responses.some((r) => r.status === 180));
+  const cancel = new Request('CANCEL', invite.uri);
+  cancel.addHeader('via', invite.headerValues('via')[0] ?? '');
+  for (const name of ['max-forwards', 'from', 'to', 'call-id']) cancel.addHeader(name, invite.header(name) ?? '');
+  cancel.addHeader('cseq', `${invite.cseq().seq} CANCEL`);
+  cancel.addHeader('reason', 'SIP;cause=480;text="hung up"');
+  cancel.addHeader('content-length', '0');
+  const cancelled = await send(alice, cancel, proxyUdp()).final;
+  assert.equal(cancelled.status, 200);
+  assert.equal((await call.final).status, 487);
+  assert.deepEqual(bobUdp.methods(), ['INVITE', 'CANCEL']);
+  assert.equal(bobUdp.received[1]?.header('reason'), 'SIP;cause=480;text="hung up"', 'the caller\'s Reason goes on (RFC 3326)');
+});
+
+test('forking: both bindings ring, one answers, the other is cancelled; the caller gets one 200', async () => {
+  reset();
+  bobUdp.behaviour = 'ring';
+  carol.behaviour = 'answer';
+  users.set('bob', () => Promise.resolve({ kind: 'targets', targets: [bobUdp.target('bob'), carol.target('bob')] }));
+  const call = send(alice, request(alice, 'INVITE', 'sip:bob@a.test'), proxyUdp());
+  const final = await call.final;
+  assert.equal(final.status, 200);
+  await until(() => bobUdp.methods().includes('CANCEL'));
+  assert.deepEqual(bobUdp.methods(), ['INVITE', 'CANCEL']);
+  assert.equal(bobUdp.received[1]?.header('reason'), 'SIP;cause=200;text="Call completed elsewhere"');
+  assert.equal(call.responses.filter((r) => r.status >= 200).length, 1);
+});
+
+test('forking: when both bindings answer, both 2xx reach the caller (section 16.7 step 5), with different To tags', async () => {
+  reset();
+  alice.strays.length = 0;
+  bobUdp.behaviour = 'answer';
+  carol.behaviour = 'answer';
+  users.set('bob', () => Promise.resolve({ kind: 'targets', targets: [bobUdp.target('bob'), carol.target('bob')] }));
+  const call = send(alice, request(alice, 'INVITE', 'sip:bob@a.test'), proxyUdp());
+  const first = await call.final;
+  assert.equal(first.status, 200);
+  await until(() => alice.strays.some((r) => r.status === 200));
+  const second = alice.strays.find((r) => r.status === 200);
+  assert.notEqual(second?.toTag(), first.toTag());
+  assert.equal(second?.via().length, 1);
+});
+
+test('Timer C: a ringing branch is cancelled (487), a silent one ends in 408 naming timer-c', async () => {
+  reset();
+  // Timer C on virtual time, moved on once the branch is where the test wants it: no race with the network.
+  const clock = new VirtualClock();
+  const short = await ProxyCore.start(coreOptions({ clock, stack: { listeners: [{ transport: 'udp', address: '127.0.0.105', port: 0 }, { transport: 'tcp', address: '127.0.0.105', port: 0 }], log: quiet }, advertisedNames: [{ transport: 'udp', address: '127.0.0.105', name: NAME }, { transport: 'tcp', address: '127.0.0.105', name: NAME }] }));
+  const silent = await Ua.start('127.0.0.106', 'tcp', { sendTrying: false });
+  try {
+    const to = { transport: 'udp' as const, address: '127.0.0.105', port: short.listening()[0]?.port ?? 0 };
+    bobUdp.behaviour = 'ring';
+    users.set('bob', () => Promise.resolve({ kind: 'targets', targets: [bobUdp.target('bob')] }));
+    const ringing = send(alice, request(alice, 'INVITE', 'sip:bob@a.test'), to);
+    await until(() => ringing.responses.some((r) => r.status === 180));
+    const fired = (): number => logged.filter((l) => l.startsWith('proxy-timer-c ')).length;
+    const before = fired();
+    clock.advance(TX_TIMERS.timerCMs - 1);
+    assert.equal(fired(), before, 'Timer C has not fired yet');
+    clock.advance(1);
+    assert.equal(fired(), before + 1);
+    assert.equal((await ringing.final).status, 487);
+    assert.deepEqual(bobUdp.methods(), ['INVITE', 'CANCEL']);
+
+    silent.behaviour = 'silent';
+    users.set('bob', () => Promise.resolve({ kind: 'targets', targets: [silent.target('bob')] }));
+    const unanswered = send(alice, request(alice, 'INVITE', 'sip:bob@a.test'), to);
+    await until(() => silent.received.length === 1);
+    clock.advance(TX_TIMERS.timerCMs);
+    const timeout = await unanswered.final;
+    assert.equal(timeout.status, 408);
+    assert.equal(timeout.reasons()[0]?.text, 'timer-c');
+    assert.match(timeout.warnings()[0]?.text ?? '', /^timer-c: /);
+  } finally {
+    await silent.close();
+    await short.close({ force: true });
+  }
+});
+
+test('483, 420 with Unsupported, and 482 for a request that comes back to the proxy unchanged', async () => {
+  reset();
+  const tooMany = request(alice, 'OPTIONS', 'sip:bob@a.test');
+  tooMany.setHeader('max-forwards', '0');
+  assert.equal((await send(alice, tooMany, proxyUdp()).final).status, 483);
+
+  const extension = request(alice, 'OPTIONS', 'sip:bob@a.test', [['proxy-require', 'foo']]);
+  const refused = await send(alice, extension, proxyUdp()).final;
+  assert.equal(refused.status, 420);
+  assert.deepEqual(refused.unsupported(), ['foo']);
+
+  // A binding that points back at the proxy with the same Request-URI: the second pass has looped.
+  const self = proxyUdp();
+  users.set('loop', () => Promise.resolve({ kind: 'targets', targets: [{ uri: parseSipUri('sip:loop@a.test'), destination: self, path: [], q: undefined, instanceId: undefined }] }));
+  assert.equal((await send(alice, request(alice, 'OPTIONS', 'sip:loop@a.test'), proxyUdp()).final).status, 482);
+});
+
+test('location answers: 404 unknown user, 480 with Warning naming not-registered, 500 with Retry-After when the store fails', async () => {
+  reset();
+  assert.equal((await send(alice, request(alice, 'INVITE', 'sip:nobody@a.test'), proxyUdp()).final).status, 404);
+  users.set('away', () => Promise.resolve({ kind: 'unavailable', status: 480, why: 'not-registered' }));
+  const away = await send(alice, request(alice, 'INVITE', 'sip:away@a.test'), proxyUdp()).final;
+  assert.equal(away.status, 480);
+  assert.match(away.warnings()[0]?.text ?? '', /^not-registered: /);
+  users.set('store', () => Promise.resolve({ kind: 'store-failed', retryAfterS: 7, detail: 'redis: connection refused' }));
+  const failed = await send(alice, request(alice, 'INVITE', 'sip:store@a.test'), proxyUdp()).final;
+  assert.equal(failed.status, 500);
+  assert.equal(failed.retryAfter(), 7);
+  assert.doesNotMatch(failed.header('warning') ?? '', /redis/, 'the backend detail stays in the log');
+});
+
+test('a location service that throws gives 500, and the proxy goes on', async () => {
+  reset();
+  users.set('broken', () => Promise.reject(new Error('bug in lookup')));
+  assert.equal((await send(alice, request(alice, 'OPTIONS', 'sip:broken@a.test'), proxyUdp()).final).status, 500);
+  assert.ok(logged.some((l) => l.startsWith('proxy-request-failed') && l.includes('bug in lookup')));
+  users.set('bob', () => Promise.resolve({ kind: 'targets', targets: [bobUdp.target('bob')] }));
+  assert.equal((await send(alice, request(alice, 'OPTIONS', 'sip:bob@a.test'), proxyUdp()).final).status, 200);
+});
+
+test('a logger that throws changes nothing: the caller of a failing lookup still gets 500', async () => {
+  reset();
+  const fragile = await ProxyCore.start(coreOptions({
+    stack: { listeners: [{ transport: 'udp', address: '127.0.0.112', port: 0 }], log: quiet },
+    advertisedNames: [{ transport: 'udp', address: '127.0.0.112', name: NAME }],
+    log: () => {
+      throw new Error('logger down');
+    },
+  }));
+  try {
+    users.set('broken', () => Promise.reject(new Error('bug in lookup')));
+    const to: Destination = { transport: 'udp', address: '127.0.0.112', port: fragile.listening()[0]?.port ?? 0 };
+    assert.equal((await send(alice, request(alice, 'OPTIONS', 'sip:broken@a.test'), to).final).status, 500);
+  } finally {
+    await fragile.close({ force: true });
+  }
+});
+
+test('OPTIONS to the proxy or to the domain itself is answered by the proxy; REGISTER for the local domain goes to the registrar', async () => {
+  reset();
+  for (const uri of [`sip:${NAME}:${proxyUdp().port}`, 'sip:a.test']) {
+    const answered = await send(alice, request(alice, 'OPTIONS', uri), proxyUdp()).final;
+    assert.equal(answered.status, 200, uri);
+    assert.ok(answered.header('allow')?.includes('INVITE'));
+  }
+  assert.equal((await send(alice, request(alice, 'MESSAGE', 'sip:a.test'), proxyUdp()).final).status, 404);
+  registers.length = 0;
+  const final = await send(alice, request(alice, 'REGISTER', 'sip:a.test'), proxyUdp()).final;
+  assert.equal(final.status, 200);
+  assert.equal(registers.length, 1);
+});
+
+test('no open relay: a stranger to another domain gets 403, a local user without credentials 407, with them the request goes out', async () => {
+  reset();
+  routes.set('c.test', [{ transport: 'udp', address: carol.address, port: carol.port }]);
+  const stranger = await send(alice, request(alice, 'INVITE', 'sip:carol@c.test', [], 'sip:mallory@evil.test'), proxyUdp()).final;
+  assert.equal(stranger.status, 403);
+  assert.match(stranger.warnings()[0]?.text ?? '', /^relay-refused: /);
+  const challenged = await send(alice, request(alice, 'INVITE', 'sip:carol@c.test'), proxyUdp()).final;
+  assert.equal(challenged.status, 407);
+  assert.equal(challenged.proxyAuthenticates().length, 1);
+  assert.equal(carol.received.length, 0);
+  const authorized = await send(alice, request(alice, 'INVITE', 'sip:carol@c.test', [['proxy-authorization', 'Digest username="alice"']]), proxyUdp()).final;
+  assert.equal(authorized.status, 200);
+  assert.equal(carol.received.length, 1);
+  // An in-dialog request without our Route, to another domain, is challenged like any other.
+  const forged = request(alice, 'BYE', 'sip:carol@c.test');
+  forged.setHeader('to', '<sip:carol@c.test>;tag=forged');
+  assert.equal((await send(alice, forged, proxyUdp()).final).status, 407);
+});
+
+test('failover: the first destination refuses the connection, the second answers; when all fail, 500 with Warning and Reason', async () => {
+  reset();
+  const refusing: Destination = { transport: 'tcp', address: '127.0.0.107', port: await closedPort('127.0.0.107') };
+  routes.set('b.test', [refusing, { transport: 'udp', address: carol.address, port: carol.port }]);
+  const auth: ReadonlyArray<readonly [string, string]> = [['proxy-authorization', 'Digest username="alice"']];
+  const ok = await send(alice, request(alice, 'INVITE', 'sip:bob@b.test', auth), proxyUdp()).final;
+  assert.equal(ok.status, 200);
+  assert.equal(carol.received.length, 1);
+
+  routes.set('b.test', [refusing]);
+  const failed = await send(alice, request(alice, 'INVITE', 'sip:bob@b.test', auth), proxyUdp()).final;
+  assert.equal(failed.status, 500);
+  const warning = failed.warnings()[0];
+  assert.equal(warning?.agent, `${NAME}:${proxy.listening().find((l) => l.transport === 'tcp')?.port}`, 'our advertised name and the port of the side that failed');
+  assert.match(warning?.text ?? '', /^connection-refused: /);
+  assert.equal(failed.reasons()[0]?.text, 'connection-refused');
+
+  routes.set('b.test', []);
+  const nowhere = await send(alice, request(alice, 'INVITE', 'sip:bob@b.test', auth), proxyUdp()).final;
+  assert.equal(nowhere.status, 500);
+  assert.equal(nowhere.reasons()[0]?.text, 'no-destination');
+});
+
+test('failover over TLS: a server whose certificate is refused, then one that answers 503, then a verified one; the sips Record-Route faces the TLS side', async () => {
+  reset();
+  const ca = issueCertificate({ cn: 'Proxy test CA', ca: true });
+  const proxyCert = issueCertificate({ cn: NAME, issuer: ca, san: { dns: [NAME] }, eku: [EKU_SERVER_AUTH, EKU_CLIENT_AUTH] });
+  const wrong = issueCertificate({ cn: 'other.example', issuer: ca, san: { dns: ['other.example'] }, eku: [EKU_SERVER_AUTH] });
+  const good = issueCertificate({ cn: 'b.test', issuer: ca, san: { dns: ['b.test'] }, eku: [EKU_SERVER_AUTH] });
+  const tlsProxy = await ProxyCore.start(coreOptions({
+    stack: {
+      listeners: [{ transport: 'udp', address: '127.0.0.108', port: 0 }, { transport: 'tls', address: '127.0.0.108', port: 0, certificates: [{ domains: [NAME], cert: proxyCert.pem, key: proxyCert.keyPem }] }],
+      trustStore: TrustStore.fromPem(ca.pem),
+      clientCertificate: { cert: proxyCert.pem, key: proxyCert.keyPem },
+      log: quiet,
+    },
+    advertisedNames: [{ transport: 'udp', address: '127.0.0.108', name: NAME }, { transport: 'tls', address: '127.0.0.108', name: NAME }],
+  }));
+  const impostorSaw: SipRequest[] = [];
+  const serverSaw: SipRequest[] = [];
+  const impostor = await Responder.start({ listeners: [{ transport: 'tls', address: '127.0.0.109', port: 0, certificates: [{ domains: ['other.example'], cert: wrong.pem, key: wrong.keyPem }] }], log: quiet, onAnswered: (r) => impostorSaw.push(r) });
+  const server = await Responder.start({ listeners: [{ transport: 'tls', address: '127.0.0.110', port: 0, certificates: [{ domains: ['b.test'], cert: good.pem, key: good.keyPem }] }], log: quiet, onAnswered: (r) => serverSaw.push(r) });
+  try {
+    const to: Destination = { transport: 'udp', address: '127.0.0.108', port: tlsProxy.listening().find((l) => l.transport === 'udp')?.port ?? 0 };
+    const tlsTarget = { sipDomain: 'b.test' };
+    const refusing: Destination = { transport: 'tls', address: '127.0.0.109', port: impostor.listening()[0]?.port ?? 0, tlsTarget };
+    carol.behaviour = 'unavailable';
+    routes.set('b.test', [refusing, { transport: 'udp', address: carol.address, port: carol.port }, { transport: 'tls', address: '127.0.0.110', port: server.listening()[0]?.port ?? 0, tlsTarget }]);
+    const auth: ReadonlyArray<readonly [string, string]> = [['proxy-authorization', 'Digest username="alice"']];
+    const ok = await send(alice, request(alice, 'INVITE', 'sip:bob@b.test', auth), to).final;
+    assert.equal(ok.status, 200);
+    assert.deepEqual(carol.methods(), ['INVITE'], 'the 503 sent the request on');
+    const forwarded = serverSaw.find((r) => r.method === 'INVITE');
+    assert.equal(impostorSaw.length, 0, 'the impostor got nothing: refused before any byte of SIP');
+    const tlsPort = tlsProxy.listening().find((l) => l.transport === 'tls')?.port;
+    assert.deepEqual(forwarded?.recordRoutes().map((r) => r.uri.toString()), [`sips:${NAME}:${tlsPort};lr`, `sip:${NAME}:${to.port};transport=udp;lr`]);
+    assert.equal(forwarded?.topVia()?.transport, 'TLS');
+    const hopFailed = logged.filter((l) => l.startsWith('proxy-hop-failed ') && l.includes('"word":"peer-not-authenticated"'));
+    assert.equal(hopFailed.length, 1);
+    assert.match(hopFailed[0] ?? '', /"verdict":\[[^\]]*"name-mismatch"/);
+
+    routes.set('b.test', [refusing]);
+    const failed = await send(alice, request(alice, 'INVITE', 'sip:bob@b.test', auth), to).final;
+    assert.equal(failed.status, 500);
+    assert.match(failed.warnings()[0]?.text ?? '', /^peer-not-authenticated: /);
+    assert.equal(failed.reasons()[0]?.text, 'peer-not-authenticated');
+  } finally {
+    await tlsProxy.close({ force: true });
+    await impostor.close();
+    await server.close();
+  }
+});
