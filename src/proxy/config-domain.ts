@@ -108,14 +108,17 @@ export async function loadDomain(ctx: LoadContext, key: string, name: string, en
   }
   const leafOk = chain !== undefined && checkLeafFirst(ctx, certAt, certRead?.file ?? '', chain);
   const leaf = leafOk ? chain?.[0] : undefined;
+  let usable = leaf !== undefined;
   if (leaf !== undefined) {
     const match = matchSipDomain(leaf, name, { allowWildcard: false });
     if (!match.matched) {
       const reason = match.reasons[0];
       ctx.fail(certAt, `the certificate does not cover the domain ${name} (RFC 5922 section 7.1): ${reason === undefined ? 'no match' : renderReason(reason)}`);
+      usable = false;
     }
     if (ctx.now < leaf.notBefore) ctx.fail(certAt, `the certificate is not valid before ${leaf.notBefore.toISOString()}`);
     if (ctx.now > leaf.notAfter) ctx.fail(certAt, `the certificate expired at ${leaf.notAfter.toISOString()}`);
+    if (ctx.now < leaf.notBefore || ctx.now > leaf.notAfter) usable = false;
   }
   let privateKey: KeyObject | undefined;
   if (keyRead !== undefined) {
@@ -126,7 +129,7 @@ export async function loadDomain(ctx: LoadContext, key: string, name: string, en
     ctx.fail(keyAt, `${keyRead?.file ?? ''} is not the key of the certificate in ${certRead?.file ?? ''} (${leaf.subjectText})`);
     return undefined;
   }
-  if (chain === undefined || leaf === undefined || privateKey === undefined || certRead === undefined || keyRead === undefined) return undefined;
+  if (!usable || chain === undefined || leaf === undefined || privateKey === undefined || certRead === undefined || keyRead === undefined) return undefined;
   return Object.freeze({
     name,
     certificateFile: certRead.file,

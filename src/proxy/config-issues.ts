@@ -91,7 +91,8 @@ export function closestKey(key: string, known: readonly string[]): string | unde
   for (const candidate of known) {
     // camelCase for kebab-case: `secretFile` is `secret-file` without its hyphen.
     const distance = Math.min(editDistance(target, norm(candidate)), editDistance(target, norm(candidate).replace(/-/g, '')));
-    if (distance < bestDistance) {
+    // A distance as long as the word itself means nothing in common (`x` for `a`).
+    if (distance < bestDistance && distance < Math.min(key.length, candidate.length)) {
       best = candidate;
       bestDistance = distance;
     }

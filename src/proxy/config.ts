@@ -21,7 +21,7 @@ import { resolveTxTimers } from '../transaction/tx-timers.js';
 import type { ListenerSpec, ServerCertificate } from '../transport/transport-layer.js';
 import { errorCode, LoadContext } from './config-context.js';
 import { certificateCovers, loadDomain, readCertificates, type ProxyDomain } from './config-domain.js';
-import { ProxyConfigError, YamlLocator, type ConfigIssue, type KeyPath } from './config-issues.js';
+import { closestKey, ProxyConfigError, YamlLocator, type ConfigIssue, type KeyPath } from './config-issues.js';
 import { isUnspecifiedAddress, parseAdvertise, parseListenUrl, socketKey, type ListenAddress } from './config-listen.js';
 import { LIMIT_FAMILIES, proxyConfigSchema, type LogLevel, type ProxyConfigInput } from './config-schema.js';
 
@@ -143,7 +143,11 @@ export async function parseProxyConfig(text: string, file: string, options: Load
   // An empty file reads as null: report the keys it lacks rather than a type.
   const parsed = proxyConfigSchema.safeParse(doc.contents === null ? {} : doc.toJS());
   if (!parsed.success) {
-    for (const issue of flattenIssues(parsed.error.issues)) ctx.fail(issue.path as KeyPath, schemaMessage(issue, doc.toJS()));
+    const root: unknown = doc.toJS();
+    const issues = flattenIssues(parsed.error.issues);
+    for (const issue of issues) {
+      if (!isMisspelledRequiredKey(issue, issues, root)) ctx.fail(issue.path as KeyPath, schemaMessage(issue, root));
+    }
     throw new ProxyConfigError(sortIssues(ctx.issues));
   }
   const config = await checkConfig(ctx, parsed.data, options);
@@ -169,6 +173,22 @@ function flattenIssues(issues: readonly z.core.$ZodIssue[]): z.core.$ZodIssue[] 
   return out;
 }
 
+/**
+ * A required key that is missing because it is misspelled (`certficate:`) is reported once, as the
+ * unknown key with the right name suggested, not again as missing.
+ */
+function isMisspelledRequiredKey(issue: z.core.$ZodIssue, all: readonly z.core.$ZodIssue[], root: unknown): boolean {
+  if (issue.code !== 'invalid_type' || valueAt(root, issue.path) !== undefined) return false;
+  const key = issue.path.at(-1);
+  if (typeof key !== 'string') return false;
+  const parent = issue.path.slice(0, -1);
+  return all.some((other) => {
+    if (other.code !== 'custom' || other.params?.['unknownKey'] !== true || other.path.length !== issue.path.length) return false;
+    if (!parent.every((part, i) => other.path[i] === part)) return false;
+    return closestKey(String(other.path.at(-1)), [key]) !== undefined;
+  });
+}
+
 function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
   let value = root;
   for (const key of path) value = typeof value === 'object' && value !== null ? (value as Record<PropertyKey, unknown>)[key] : undefined;
@@ -183,7 +203,7 @@ function describe(value: unknown): string {
   return `${typeof value === 'string' ? 'the text' : `the ${typeof value}`} ${JSON.stringify(value)}`;
 }
 
-const TYPE_NAMES: Readonly<Record<string, string>> = { object: 'a map', array: 'a list', string: 'text', number: 'a number', boolean: 'true or false', record: 'a map' };
+const TYPE_NAMES: Readonly<Record<string, string>> = { int: 'a whole number', object: 'a map', array: 'a list', string: 'text', number: 'a number', boolean: 'true or false', record: 'a map' };
 
 /** zod's issue in the config's words: "must be a list, not the text "tls://..."". */
 function schemaMessage(issue: z.core.$ZodIssue, root: unknown): string {
