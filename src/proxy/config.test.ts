@@ -1,6 +1,8 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import path from 'node:path';
+import { REPO_ROOT } from '../../test/support/paths.js';
 import { issueCertificate } from '../lab/certificates.js';
 import { AUTH_LIMITS, REGISTRAR_LIMITS, TRANSPORT_LIMITS, TX_TIMERS } from '../limits.js';
 import { computeHa1 } from '../registrar/digest.js';
@@ -298,4 +300,36 @@ test('empty sections read as absent', async () => {
   const config = await load(`${MINIMAL}trust:\ndns:\nauth:\nlog:\nlimits:\ntimers:\npolicy:\n`);
   assert.equal(config.trust.system, true);
   assert.deepEqual(config.policy, {});
+});
+
+/** The first yaml block after a heading of docs/PROXY.md. */
+function docExample(heading: string): string {
+  const text = fs.readFileSync(path.join(REPO_ROOT, 'docs', 'PROXY.md'), 'utf8');
+  const at = text.indexOf(`### ${heading}\n`);
+  assert.ok(at >= 0, heading);
+  const m = /```yaml\n([^]*?)```/.exec(text.slice(at));
+  assert.ok(m !== null, heading);
+  return m[1] as string;
+}
+
+test('the minimal and the full file of docs/PROXY.md load as the page says', async () => {
+  const minimal = await load(docExample('A minimal file'));
+  assert.equal(minimal.listeners[0]?.advertisedHost, 'a.test');
+  assert.equal(minimal.users.file, undefined);
+  const docs = new ConfigFixture();
+  try {
+    docs.domain('a.test', {}, 'certs/a.test');
+    docs.domain('b.test', { san: { uri: ['sip:b.test'], dns: ['b.test', 'proxy.b.test'] } }, 'certs/b.test');
+    docs.write('ca/partners.pem', docs.ca.pem);
+    docs.write('unbound.conf', 'server:\n');
+    docs.write('users.yaml', 'alice@a.test: { password: x }\nbob@b.test: { password: y }\n');
+    docs.write('nonce.key', Buffer.alloc(32, 9));
+    const full = await loadProxyConfig(docs.config(docExample('A full file')));
+    assert.deepEqual(full.domains.map((d) => d.name), ['a.test', 'b.test']);
+    assert.deepEqual(full.listeners.map((l) => `${l.advertisedHost}:${l.advertisedPort}`), ['proxy.b.test:5061', 'a.test:443', '192.0.2.10:5060', 'sip.a.test:5060']);
+    assert.equal(full.location.kind, 'redis');
+    assert.equal(full.timers.timerCMs, 200000);
+  } finally {
+    docs.remove();
+  }
 });
