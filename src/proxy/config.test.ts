@@ -147,6 +147,11 @@ policy: {}
 
 test('YAML syntax errors and an unreadable config file are named with their line', async () => {
   await assertOneIssue('domains:\n  a.test: { certificate: a.test.pem\nlisten: []\n', 3, '', /./);
+  // Aliases that expand without bound are refused, not expanded.
+  const laughs = 'a: &a [x,x,x,x,x,x,x,x,x]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: [*c,*c,*c,*c,*c,*c,*c,*c,*c]\n';
+  const { issues } = await issuesOf(laughs);
+  assert.match(issues[0]?.message ?? '', /cannot be read as data: Excessive alias count/);
+  assert.deepEqual((await issuesOf('')).issues.map((i) => [i.line, i.path, i.message]), [[undefined, 'domains', 'is required'], [undefined, 'listen', 'is required']]);
   const missing = path.join(fx.dir, 'nope.yaml');
   await assert.rejects(loadProxyConfig(missing), (err: ProxyConfigError) => {
     assert.deepEqual(err.issues, [{ file: missing, line: undefined, path: '', message: 'cannot read the config file: ENOENT' }]);

@@ -140,10 +140,16 @@ export async function parseProxyConfig(text: string, file: string, options: Load
   }
   const locator = new YamlLocator(doc, lines);
   const ctx = new LoadContext(file, locator, options.now ?? new Date());
+  let root: unknown;
+  try {
+    root = doc.toJS();
+  } catch (err) {
+    // yaml refuses aliases that expand without bound (a "billion laughs" file).
+    throw new ProxyConfigError([{ file, line: undefined, path: '', message: `cannot be read as data: ${err instanceof Error ? err.message : String(err)}` }]);
+  }
   // An empty file reads as null: report the keys it lacks rather than a type.
-  const parsed = proxyConfigSchema.safeParse(doc.contents === null ? {} : doc.toJS());
+  const parsed = proxyConfigSchema.safeParse(root ?? {});
   if (!parsed.success) {
-    const root: unknown = doc.toJS();
     const issues = flattenIssues(parsed.error.issues);
     for (const issue of issues) {
       if (!isMisspelledRequiredKey(issue, issues, root)) ctx.fail(issue.path as KeyPath, schemaMessage(issue, root));
