@@ -10,6 +10,7 @@ export const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
   dane: async () => (await import('./dane-verify-command.js')).daneCommand,
   lint: async () => (await import('./lint-command.js')).lintCommand,
   options: async () => (await import('./options-command.js')).optionsCommand,
+  proxy: async () => (await import('./proxy-command.js')).proxyCommand,
   resolve: async () => (await import('./resolve-command.js')).resolveCommand,
   tlsa: async () => (await import('./tlsa-generate-command.js')).tlsaCommand,
   user: async () => (await import('./user-command.js')).userCommand,
