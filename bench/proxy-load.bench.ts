@@ -25,7 +25,8 @@ import { CLOCK_TICKS, treeCpuMs, treePssKb } from './proc-stats.js';
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const REPO_ROOT = path.resolve(HERE, '../..');
 const SCENARIOS = path.join(REPO_ROOT, 'test', 'fixtures', 'sipp');
-const SIPSEC_CLI = path.join(REPO_ROOT, 'dist', 'src', 'cli', 'main.js');
+/** The sipsec CLI to run as `proxy`; SIPSEC_BENCH_PROXY_CLI points at another build of it. */
+const SIPSEC_CLI = path.resolve(process.env.SIPSEC_BENCH_PROXY_CLI ?? path.join(REPO_ROOT, 'dist', 'src', 'cli', 'main.js'));
 
 /** Calls per second asked of SIPp, one cell each; SIPSEC_BENCH_PROXY_RATES overrides (e.g. "200,500"). */
 const RATES = (process.env.SIPSEC_BENCH_PROXY_RATES ?? '200,500,1000').split(',').map(Number).filter((r) => r > 0);
@@ -126,7 +127,7 @@ async function startKamailio(uasPort: number): Promise<ProxyUnderTest> {
  * reason when the proxy cannot be measured.
  */
 async function startSipsec(uasPort: number): Promise<ProxyUnderTest | { skipped: string }> {
-  if (!fs.existsSync(SIPSEC_CLI)) return { skipped: `${path.relative(REPO_ROOT, SIPSEC_CLI)} is missing (build first)` };
+  if (!fs.existsSync(SIPSEC_CLI)) return { skipped: `${SIPSEC_CLI} is missing (build first)` };
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sipsec-bench-proxy-'));
   const port = await freePort(SIPSEC_ADDRESS);
   const ca = issueCertificate({ cn: 'Bench Proxy CA', ca: true });
@@ -134,13 +135,15 @@ async function startSipsec(uasPort: number): Promise<ProxyUnderTest | { skipped:
   fs.writeFileSync(path.join(dir, `${DOMAIN}.pem`), cert.pem + ca.pem);
   fs.writeFileSync(path.join(dir, `${DOMAIN}.key`), cert.keyPem, { mode: 0o600 });
   // A plain password is what the issue allows for tests; the proxy logs a warning for it.
-  fs.writeFileSync(path.join(dir, 'users.yaml'), stringify({ [`${CALLEE}@${DOMAIN}`]: { password: CALLEE_PASSWORD } }));
+  fs.writeFileSync(path.join(dir, 'users.yaml'), stringify({ [`${CALLEE}@${DOMAIN}`]: { password: CALLEE_PASSWORD } }), { mode: 0o600 });
   const config = {
     domains: { [DOMAIN]: { certificate: path.join(dir, `${DOMAIN}.pem`), key: path.join(dir, `${DOMAIN}.key`) } },
     listen: [`udp://${SIPSEC_ADDRESS}:${port}`],
     users: path.join(dir, 'users.yaml'),
     auth: { algorithms: ['MD5'] },
     location: `sqlite:${path.join(dir, 'location.db')}`,
+    // Warnings and errors only, as Kamailio's debug=1: a log line per request would be measured with the proxy.
+    log: { level: 'warn' },
   };
   const configFile = path.join(dir, 'proxy.yaml');
   fs.writeFileSync(configFile, stringify(config));
@@ -164,13 +167,14 @@ async function startSipsec(uasPort: number): Promise<ProxyUnderTest | { skipped:
     }
     fs.rmSync(dir, { recursive: true, force: true });
   };
-  const firstLines = (): string => output.trim().split('\n').slice(0, 2).map((l) => l.trim().slice(0, 160)).join(' / ');
+  // Its last words say why it stopped; warnings (the plain password of the callee) come first and say nothing about that.
+  const lastLines = (): string => output.trim().split('\n').filter((l) => !/^warning:/i.test(l)).slice(-2).map((l) => l.trim().slice(0, 200)).join(' / ');
   try {
     await waitForSipUdp(SIPSEC_ADDRESS, port, 15_000, () => exit === undefined);
   } catch {
     await sleep(200); // let the exit event and the last output arrive
     const reason = exit !== undefined
-      ? `\`sipsec proxy --config\` exited at start (${exitText(exit)}): \`${firstLines()}\``
+      ? `\`sipsec proxy --config\` exited at start (${exitText(exit)}): \`${lastLines()}\``
       : `\`sipsec proxy\` did not answer OPTIONS on udp ${SIPSEC_ADDRESS}:${port} within 15 s`;
     await stop();
     return { skipped: reason };
