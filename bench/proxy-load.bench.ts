@@ -167,8 +167,12 @@ async function startSipsec(uasPort: number): Promise<ProxyUnderTest | { skipped:
     }
     fs.rmSync(dir, { recursive: true, force: true });
   };
-  // Its last words say why it stopped; warnings (the plain password of the callee) come first and say nothing about that.
-  const lastLines = (): string => output.trim().split('\n').filter((l) => !/^warning:/i.test(l)).slice(-2).map((l) => l.trim().slice(0, 200)).join(' / ');
+  // Why it stopped: the CLI's own error line (`sipsec: ...`, `sipsec proxy: ...`), else its last line;
+  // warnings (the callee's plain password) and the usage text say nothing about that.
+  const lastLines = (): string => {
+    const lines = output.trim().split('\n').map((l) => l.trim()).filter((l) => l !== '' && !/^warning:/i.test(l));
+    return (lines.find((l) => /^sipsec[\w ]*:/.test(l)) ?? lines[lines.length - 1] ?? 'no output').slice(0, 200);
+  };
   try {
     await waitForSipUdp(SIPSEC_ADDRESS, port, 15_000, () => exit === undefined);
   } catch {
