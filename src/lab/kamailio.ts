@@ -153,6 +153,12 @@ export interface KamailioProxyOptions {
    * it then CANCELs the branch and answers 408. Default: tm's own (120 s).
    */
   readonly inviteTimeoutMs?: number;
+  /**
+   * Challenge every initial request except ACK and CANCEL with 407 (digest MD5, qop=auth, in this
+   * realm) and relay it only with this user's Proxy-Authorization, as a domain's proxy does for its
+   * own users' calls out (RFC 3261 section 22.3). Default: no authentication.
+   */
+  readonly proxyAuth?: { readonly realm: string; readonly user: string; readonly password: string };
 }
 
 export interface RunningKamailioProxy {
@@ -169,13 +175,17 @@ export interface RunningKamailioProxy {
  * Kamailio as a transaction-stateful record-routing proxy over UDP, the usual minimal
  * configuration: maxfwd (483), record_route on every initial request, loose_route for in-dialog
  * requests, t_relay (tm) for everything, CANCEL matched to its INVITE, ACK of a non-2xx absorbed
- * by its transaction. No authentication, no database, no per-request log. Answers OPTIONS for
+ * by its transaction. No database, no per-request log, and no authentication unless `proxyAuth`. Answers OPTIONS for
  * itself (no user part) with 200, which is how readiness is checked.
  */
 export async function startKamailioProxy(options: KamailioProxyOptions): Promise<RunningKamailioProxy> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sipsec-kamailio-proxy-'));
   const address = options.address;
   const port = options.port ?? await freePort(address);
+  const auth = options.proxyAuth;
+  if (auth !== undefined && [auth.realm, auth.user, auth.password].some((v) => !/^[\w.@-]+$/.test(v))) {
+    throw new Error('proxyAuth: realm, user and password must be letters, digits, ".", "@", "_" or "-" (they are written into kamailio.cfg)');
+  }
   const lines = [
     '#!KAMAILIO',
     // Warnings and errors only: a log line per request would be measured with the proxy.
@@ -193,6 +203,7 @@ export async function startKamailioProxy(options: KamailioProxyOptions): Promise
     'loadmodule "siputils.so"',
     'loadmodule "pv.so"',
     ...(options.inviteTimeoutMs !== undefined ? [`modparam("tm", "fr_inv_timer", ${Math.round(options.inviteTimeoutMs)})`] : []),
+    ...(auth !== undefined ? ['loadmodule "auth.so"'] : []),
     '',
     'request_route {',
     '  if (!mf_process_maxfwd_header("10")) {',
@@ -221,6 +232,17 @@ export async function startKamailioProxy(options: KamailioProxyOptions): Promise
     '    sl_send_reply("200", "OK");',
     '    exit;',
     '  }',
+    ...(auth !== undefined
+      ? [
+        // ACK has a To tag by then; CANCEL was handled above: neither can be challenged. Flags: the
+        // password is plain (0, not HA1); the challenge offers qop=auth (1).
+        `  if (!pv_proxy_authenticate("${auth.realm}", "${auth.password}", "0") || $au != "${auth.user}") {`,
+        `    proxy_challenge("${auth.realm}", "1");`,
+        '    exit;',
+        '  }',
+        '  consume_credentials();',
+      ]
+      : []),
     // A retransmitted initial request is answered by its transaction and goes no further.
     '  t_check_trans();',
     '  record_route();',

@@ -2,7 +2,7 @@
  * The SIPp scenarios of test/fixtures/sipp/ played against each other: caller and callee directly on
  * loopback, then through Kamailio as a stateful record-routing proxy, so that the fixtures the
  * proxy tests and the proxy benchmark use are known to be right before they judge a proxy.
- * Addresses 127.0.0.130 (callee), .131 (caller) and .132 (proxy).
+ * Addresses 127.0.0.130 (callee), .131 (caller), .132 (proxy) and .133 (proxy that authenticates).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -18,6 +18,7 @@ const SCENARIOS = path.join(FIXTURES_DIR, 'sipp');
 const UAS_ADDRESS = '127.0.0.130';
 const UAC_ADDRESS = '127.0.0.131';
 const PROXY_ADDRESS = '127.0.0.132';
+const AUTH_PROXY_ADDRESS = '127.0.0.133';
 const CALLS = 3;
 
 interface Pair {
@@ -44,6 +45,11 @@ function successful(run: SippRun): number {
 
 function callerKeys(uasPort: number): string[] {
   return ['-s', 'bob', '-key', 'from_user', 'alice', '-key', 'from_domain', 'a.test', '-key', 'to_domain', `${UAS_ADDRESS}:${uasPort}`];
+}
+
+/** A caller that answers its proxy's 407; the digest uri must be the Request-URI. */
+function authenticatingCallerKeys(uasPort: number, password: string): string[] {
+  return [...callerKeys(uasPort), '-au', 'alice', '-ap', password, '-auth_uri', `bob@${UAS_ADDRESS}:${uasPort}`];
 }
 
 /** Runs the callee, then CALLS calls of the caller against it; both must end. */
@@ -100,6 +106,16 @@ test('SIPp scenarios, caller to callee directly', async (t) => {
     });
   }
 
+  await t.test('call with proxy authentication (INVITE 407 ACK, INVITE with Proxy-Authorization, then the call)', async () => {
+    const run = await play({ uas: 'uas-call-auth.xml', uac: 'uac-call-auth.xml', uasArgs: ['-key', 'domain', 'a.test'], uacArgs: authenticatingCallerKeys(uasPort, 'wonderland') }, uasPort);
+    assertAllCalls(run);
+    const invites = sent(run, 'INVITE');
+    assert.equal(invites.length, 2 * CALLS);
+    const authorized = invites.filter((r) => /^Proxy-Authorization: Digest /m.test(r));
+    assert.equal(authorized.length, CALLS);
+    for (const r of authorized) assert.match(r, new RegExp(`uri="sip:bob@${UAS_ADDRESS.replace(/\./g, '\\.')}:${uasPort}"`));
+  });
+
   const registrar = ['-key', 'domain', 'a.test', '-key', 'user', 'alice', '-key', 'password', 'wonderland'];
   const register = (password: string): Pair => ({
     uas: 'uas-registrar.xml', uac: 'uac-register.xml', uasArgs: registrar,
@@ -149,6 +165,39 @@ test('SIPp scenarios through Kamailio as a stateful record-routing proxy (UDP)',
       assertAllCalls(run);
       // Nobody but the proxy sent a CANCEL: the caller never did.
       assert.equal(sent(run, 'CANCEL').length, 0);
+    });
+    assert.equal(proxy.exit(), undefined, proxy.output().slice(-2000));
+  } finally {
+    await proxy.stop();
+  }
+});
+
+test('SIPp caller authenticating to Kamailio (auth module, digest MD5 with qop=auth), then the call through it', async (t) => {
+  const uasPort = await freePort(UAS_ADDRESS);
+  const proxy = await startKamailioProxy({ address: AUTH_PROXY_ADDRESS, proxyAuth: { realm: 'a.test', user: 'alice', password: 'wonderland' } });
+  const outboundProxy = `${AUTH_PROXY_ADDRESS}:${proxy.port}`;
+  try {
+    await t.test('the right password: every call completes', async () => {
+      const run = await play({ uas: 'uas-call.xml', uac: 'uac-call-auth.xml', uacArgs: authenticatingCallerKeys(uasPort, 'wonderland'), outboundProxy }, uasPort);
+      assertAllCalls(run);
+    });
+    await t.test('a wrong password: challenged again, the caller fails', async () => {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sipsec-sipp-'));
+      try {
+        // No callee: the proxy must not let the INVITE reach it.
+        const uac = runSipp(['-sf', path.join(SCENARIOS, 'uac-call-auth.xml'), '-i', UAC_ADDRESS, '-p', String(await freePort(UAC_ADDRESS)),
+          `${UAS_ADDRESS}:${uasPort}`, '-rsa', outboundProxy, '-m', '1', '-timeout', '20', '-timeout_error',
+          '-trace_msg', '-message_file', path.join(dir, 'uac-messages.log'), ...authenticatingCallerKeys(uasPort, 'not-the-password')], 30_000);
+        const run = await uac.done;
+        assert.notEqual(run.code, 0);
+        assert.equal(successful(run), 0);
+        const received = fs.readFileSync(path.join(dir, 'uac-messages.log'), 'utf8');
+        // Challenged again (the 407 repeats while SIPp retransmits its INVITE), never rung.
+        assert.ok([...received.matchAll(/^SIP\/2\.0 407 /gm)].length >= 2, received);
+        assert.doesNotMatch(received, /^SIP\/2\.0 (180|200) /m);
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
     });
     assert.equal(proxy.exit(), undefined, proxy.output().slice(-2000));
   } finally {
