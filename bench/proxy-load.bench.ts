@@ -39,6 +39,8 @@ const CALL_PAUSE_MS = 100;
 /** Calls through each proxy before anything is measured (caches, JIT, memory pools). */
 const WARMUP_RATE = 200;
 const WARMUP_CALLS = 1_000;
+/** More warm-up calls failing than this, and the proxy is reported as not working rather than measured. */
+const WARMUP_FAILURE_LIMIT = 0.1;
 /** A rate counts as sustained when fewer calls than this fail. */
 const FAILURE_LIMIT = 0.01;
 /** After a cell, CPU is read again once the proxy has been idle this long (its timers fired), or after SETTLE_MAX_MS. */
@@ -209,6 +211,10 @@ interface CellResult {
   /** INVITE sent to 200 received, per successful call (ms). */
   readonly latencies: number[];
   readonly proxyDied: boolean;
+  /** SIPp's caller left no statistics (it could not run): the tail of what it printed. */
+  readonly sippFailure?: string;
+  /** SIPp's failure counters that are not zero, e.g. `FailedMaxUDPRetrans 1000`. */
+  readonly failureKinds: string;
 }
 
 /** The last row of SIPp's statistics file (-trace_stat), by column name. */
@@ -253,19 +259,25 @@ async function cell(proxy: ProxyUnderTest, rate: number, calls: number, uasPort:
       '-m', String(calls), '-r', String(rate), '-d', String(CALL_PAUSE_MS),
       '-trace_stat', '-stf', path.join(dir, 'stats.csv'), '-fd', '1', '-trace_rtt', '-rtt_freq', '100',
       '-timeout', `${Math.ceil(deadlineMs / 1000) - 5}s`], deadlineMs);
-    await uac.done;
+    const uacRun = await uac.done;
     const cpuMs = (await settledCpuMs(proxy.pid)) - cpu0;
+    if (!fs.existsSync(path.join(dir, 'stats.csv'))) {
+      const tail = uacRun.output.trim().split('\n').slice(-2).map((l) => l.trim()).join(' / ').slice(0, 300);
+      return { proxy: proxy.name, rate, calls, successful: 0, failed: calls, achievedRate: NaN, cpuMs, latencies: [], proxyDied: proxy.exit() !== undefined, sippFailure: `SIPp exit ${uacRun.code}: ${tail}`, failureKinds: '' };
+    }
     const stats = lastStats(path.join(dir, 'stats.csv'));
     const rttFile = fs.readdirSync(dir).find((f) => f.endsWith('_rtt.csv'));
     const times = rttFile === undefined ? [] : responseTimes(path.join(dir, rttFile));
     const successful = Number(stats.get('SuccessfulCall(C)') ?? 0);
     const failed = Number(stats.get('FailedCall(C)') ?? 0);
+    const failureKinds = [...stats].filter(([name, value]) => /^Failed\w+\(C\)$/.test(name) && name !== 'FailedCall(C)' && Number(value) > 0)
+      .map(([name, value]) => `${name.replace('(C)', '')} ${value}`).join(', ');
     const first = times[0]?.at ?? 0;
     const last = times[times.length - 1]?.at ?? 0;
     return {
       proxy: proxy.name, rate, calls, successful, failed,
       achievedRate: times.length > 1 && last > first ? ((times.length - 1) * 1000) / (last - first) : NaN,
-      cpuMs, latencies: times.map((t) => t.ms), proxyDied: proxy.exit() !== undefined,
+      cpuMs, latencies: times.map((t) => t.ms), proxyDied: proxy.exit() !== undefined, failureKinds,
     };
   } finally {
     uas.kill();
@@ -339,10 +351,19 @@ async function main(): Promise<void> {
     }
     proxies.unshift(await startKamailio(uasPort));
 
-    for (const proxy of proxies) {
+    for (const proxy of [...proxies]) {
       const startKb = treePssKb(proxy.pid);
       const warm = await cell(proxy, WARMUP_RATE, WARMUP_CALLS, uasPort);
       process.stderr.write(`proxy-load: warm-up ${proxy.name}: ${warm.successful} ok, ${warm.failed} failed\n`);
+      // A proxy that cannot carry a light load is not measured: its figures would describe failures.
+      if (warm.successful < WARMUP_CALLS * (1 - WARMUP_FAILURE_LIMIT)) {
+        const why = warm.proxyDied ? `the process ended (${exitText(proxy.exit() ?? { code: null, signal: null })})` : warm.sippFailure ?? (warm.failureKinds || 'calls failed');
+        skipped.set(proxy.name, `only ${warm.successful} of ${WARMUP_CALLS} warm-up calls at ${WARMUP_RATE}/s completed through it (${why})`);
+        process.stderr.write(`proxy-load: ${proxy.name} side skipped: ${skipped.get(proxy.name) ?? ''}\n`);
+        await proxy.stop();
+        proxies.splice(proxies.indexOf(proxy), 1);
+        continue;
+      }
       memory.set(proxy.name, { startKb, warmKb: treePssKb(proxy.pid), afterRoundKb: [], callsInRound: [] });
     }
 
@@ -359,9 +380,10 @@ async function main(): Promise<void> {
             m.callsInRound[round] = (m.callsInRound[round] ?? 0) + r.successful;
             if (rate === RATES[RATES.length - 1] && !r.proxyDied) m.afterRoundKb[round] = treePssKb(proxy.pid);
           }
-          process.stderr.write(`proxy-load: round ${round + 1} ${proxy.name} @${rate}/s: ${r.successful} ok, ${r.failed} failed, `
+          process.stderr.write(`proxy-load: round ${round + 1} ${proxy.name} @${rate}/s: ${r.successful} ok, ${r.failed} failed${r.failureKinds !== '' ? ` (${r.failureKinds})` : ''}, `
             + `${num(r.achievedRate)} calls/s, CPU ${num(r.cpuMs / Math.max(1, r.successful), 3)} ms/call, `
             + `200 mean ${num(r.latencies.reduce((sum, x) => sum + x, 0) / Math.max(1, r.latencies.length), 2)} ms${r.proxyDied ? ', PROXY DIED' : ''}\n`);
+          if (r.sippFailure !== undefined) incidents.push(`SIPp's caller could not run the ${rate} calls/s cell of round ${round + 1} through ${LABELS[proxy.name]} (${r.sippFailure})`);
           if (r.proxyDied) {
             const exit = proxy.exit();
             incidents.push(`${LABELS[proxy.name]} ${exit !== undefined ? exitText(exit) : 'stopped'} during the ${rate} calls/s cell of round ${round + 1}`);
@@ -455,14 +477,14 @@ async function main(): Promise<void> {
     '|---|---|---|---|---|---|---|',
     ...rows,
     '',
-    `Highest rate sustained (under ${FAILURE_LIMIT * 100} % failed in every round): Kamailio ${sustainedMax('kamailio')}, sipsec ${skipped.has('sipsec') ? 'skipped' : sustainedMax('sipsec')}.`,
+    `Highest rate sustained (under ${FAILURE_LIMIT * 100} % failed in every round): Kamailio ${skipped.has('kamailio') ? 'skipped' : sustainedMax('kamailio')}, sipsec ${skipped.has('sipsec') ? 'skipped' : sustainedMax('sipsec')}.`,
     'In the ratio rows, above 1× means sipsec achieves more calls/s, or costs more CPU or latency.',
     '',
     `| proxy | memory after start | after warm-up | ${Array.from({ length: ROUNDS }, (_, i) => `after round ${i + 1}`).join(' | ')} | growth per call in round ${ROUNDS} |`,
     `|---|---|---|${'---|'.repeat(ROUNDS)}---|`,
     ...memoryRows,
     '',
-    ...(skipped.has('sipsec') ? [`**sipsec side not measured in this run**: ${skipped.get('sipsec') ?? ''}. Its rows stay empty; nothing is estimated.`, ''] : []),
+    ...names.flatMap((name) => (skipped.has(name) ? [`**${LABELS[name]} not measured in this run**: ${skipped.get(name) ?? ''}. Its rows stay empty; nothing is estimated.`, ''] : [])),
     incidents.length === 0 ? 'Proxy processes: none died in this run.' : `Proxy processes in this run: ${incidents.join('; ')}.`,
     '',
     'Run: `bash scripts/bench.sh` (or `node dist/bench/proxy-load.bench.js` after a build;',
