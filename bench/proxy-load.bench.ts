@@ -78,6 +78,29 @@ interface SippRun {
   readonly output: string;
 }
 
+/**
+ * What must not outlive the bench: its SIPp and proxy processes, signalled synchronously when the
+ * bench ends in any way (an interrupt, a crash, a closed stderr pipe), where no `finally` runs.
+ */
+const leftovers = new Set<() => void>();
+process.once('exit', () => {
+  for (const kill of leftovers) kill();
+});
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(signal, () => process.exit(130));
+
+/** Registers a process to signal at exit; the returned function unregisters it once it ended. */
+function outlive(pid: number | undefined, signal: NodeJS.Signals): () => void {
+  const kill = (): void => {
+    try {
+      if (pid !== undefined) process.kill(pid, signal);
+    } catch {
+      // already gone
+    }
+  };
+  leftovers.add(kill);
+  return () => void leftovers.delete(kill);
+}
+
 /** SIPp in `cwd` (where it writes its statistics files), killed after deadlineMs. */
 function sipp(cwd: string, args: readonly string[], deadlineMs: number): { done: Promise<SippRun>; kill: () => void } {
   const child = spawn('sipp', [...args, '-nostdin'], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -86,10 +109,12 @@ function sipp(cwd: string, args: readonly string[], deadlineMs: number): { done:
   child.stdout.on('data', keep);
   child.stderr.on('data', keep);
   const timer = setTimeout(() => child.kill('SIGKILL'), deadlineMs);
+  const ended = outlive(child.pid, 'SIGKILL');
   const done = new Promise<SippRun>((resolve, reject) => {
     child.once('error', reject);
     child.once('exit', (code) => {
       clearTimeout(timer);
+      ended();
       resolve({ code, output });
     });
   });
@@ -120,7 +145,13 @@ const CALLER_KEYS = ['-s', CALLEE, '-key', 'from_user', 'caller', '-key', 'from_
 async function startKamailio(uasPort: number): Promise<ProxyUnderTest> {
   // Kamailio has no registrar here: it sends every initial request to the callee's address.
   const k = await startKamailioProxy({ address: KAMAILIO_ADDRESS, forwardTo: `${UAS_ADDRESS}:${uasPort}`, children: 2 });
-  return { name: 'kamailio', address: k.address, port: k.port, pid: k.pid, exit: k.exit, output: k.output, stop: k.stop };
+  // SIGTERM: Kamailio's main process then stops its workers; SIGKILL would orphan them.
+  const ended = outlive(k.pid, 'SIGTERM');
+  const stop = async (): Promise<void> => {
+    await k.stop();
+    ended();
+  };
+  return { name: 'kamailio', address: k.address, port: k.port, pid: k.pid, exit: k.exit, output: k.output, stop };
 }
 
 /**
@@ -156,8 +187,10 @@ async function startSipsec(uasPort: number): Promise<ProxyUnderTest | { skipped:
   child.stdout.on('data', keep);
   child.stderr.on('data', keep);
   let exit: ProcessExit | undefined;
+  const ended = outlive(child.pid, 'SIGTERM');
   const exited = new Promise<void>((resolve) => child.once('exit', (code, signal) => {
     exit = { code, signal };
+    ended();
     resolve();
   }));
   const stop = async (): Promise<void> => {
