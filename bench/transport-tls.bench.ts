@@ -6,8 +6,7 @@
  * so only the server differs. Writes its section of docs/BENCHMARKS.md between the `transport-tls`
  * markers.
  */
-import { execFileSync, spawn } from 'node:child_process';
-import fs from 'node:fs';
+import { spawn } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,6 +21,7 @@ import { buildRequest } from '../src/ua/build-request.js';
 import { EKU_CLIENT_AUTH, EKU_SERVER_AUTH, issueCertificate } from '../src/lab/certificates.js';
 import { startKamailio as startLabKamailio, type ProcessExit } from '../src/lab/kamailio.js';
 import { machineLine, writeReportSection } from './markdown-report.js';
+import { CLOCK_TICKS, treeCpuMs } from './proc-stats.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const REPO_ROOT = path.resolve(HERE, '../..');
@@ -108,36 +108,6 @@ async function startKamailio(): Promise<ServerProcess> {
   // Two TCP workers: Kamailio's way of using the 2 cores; one persistent connection stays on one worker.
   const k = await startLabKamailio({ cert: serverCert.pem, key: serverCert.keyPem, ca: ca.pem, tcpChildren: 2 });
   return { name: 'kamailio', port: k.tlsPort, pid: k.pid, exit: k.exit, output: k.output, stop: k.stop };
-}
-
-const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
-
-/** CPU time (user + system, ms) of a process and all its descendants, from /proc. */
-function treeCpuMs(rootPid: number): number {
-  const stats = new Map<number, { ppid: number; ticks: number }>();
-  for (const entry of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    let text: string;
-    try {
-      text = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
-    } catch {
-      continue; // gone meanwhile
-    }
-    // Fields after the command name, which is in brackets and may hold spaces: state ppid ... utime(14) stime(15).
-    const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
-    stats.set(Number(entry), { ppid: Number(fields[1]), ticks: Number(fields[11]) + Number(fields[12]) });
-  }
-  let ticks = 0;
-  const queue = [rootPid];
-  const seen = new Set<number>();
-  while (queue.length > 0) {
-    const pid = queue.pop() ?? 0;
-    if (seen.has(pid)) continue;
-    seen.add(pid);
-    ticks += stats.get(pid)?.ticks ?? 0;
-    for (const [child, s] of stats) if (s.ppid === pid) queue.push(child);
-  }
-  return (ticks * 1000) / CLOCK_TICKS;
 }
 
 /**
