@@ -1,5 +1,6 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
+import net from 'node:net';
 import { ConfigFixture, MINIMAL } from '../proxy/config-fixtures.test.support.js';
 import type { ProxyConfig } from '../proxy/config.js';
 import type { ProxyRunIo } from '../proxy/run-proxy.js';
@@ -88,11 +89,19 @@ test('proxy --config loads the file and hands the frozen config to the runner, w
   assert.match(i.err(), /:6: lisen: unknown key/);
 });
 
-test('proxy --config with the process wiring not built yet: exit 1 saying so, nothing started', async () => {
-  // This test goes when the integrator gives runProxy its body (src/proxy/run-proxy.ts).
-  const c = capture();
-  assert.equal(await runCli(['proxy', '--config', fx.config(MINIMAL)], c.io), EXIT_FINDINGS);
-  assert.match(c.err(), /^sipsec proxy: the proxy is not built yet/);
+test('proxy --config: a port in use stops the start, naming the listener, with nothing left open', async () => {
+  const blocker = net.createServer();
+  await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+  const port = (blocker.address() as net.AddressInfo).port;
+  try {
+    const config = fx.config(`domains:\n  a.test:\n    certificate: a.test.pem\n    key: a.test.key\nlisten: [ "tcp://127.0.0.1:${port}" ]\nlocation: "sqlite::memory:"\ndns: { unbound: ${JSON.stringify(fx.write("unbound.conf", "server:\n"))} }\n`);
+    const c = capture();
+    assert.equal(await runCli(['proxy', '--config', config], c.io), EXIT_FINDINGS);
+    assert.match(c.err(), new RegExp(`^sipsec proxy: listen: .*127\\.0\\.0\\.1:${port}`, 'm'));
+    assert.match(c.out(), /"part":"listen".*"event":"proxy-start-failed"/);
+  } finally {
+    blocker.close();
+  }
 });
 
 test('proxy usage: --help, nothing given, both modes, a positional file, --json without --check-config', async () => {

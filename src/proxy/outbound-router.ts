@@ -8,24 +8,32 @@
  */
 import type { DnsResolver } from '../dns/resolver.js';
 import type { SipUri } from '../sip/uri.js';
-import type { TransportProtocol } from '../transport/transport-context.js';
+import type { ClientCertificate, SecurityRequirement, TransportProtocol } from '../transport/transport-context.js';
 import { destinationsFor, type DestinationsResult } from '../ua/destinations.js';
 import type { OutboundRouter } from './contracts.js';
 
 export interface LocatingRouterOptions {
   readonly resolver: DnsResolver;
+  /** Presented on every hop (mutual TLS, RFC 5922 section 7.4 lets the far proxy check our domain). */
+  readonly clientCertificate?: ClientCertificate;
 }
 
 export class LocatingRouter implements OutboundRouter {
   readonly #resolver: DnsResolver;
+  readonly #security: SecurityRequirement;
 
   constructor(options: LocatingRouterOptions) {
     this.#resolver = options.resolver;
+    // One object for every hop: the transport resolves a requirement once per object.
+    this.#security = { tls: 'required', ...(options.clientCertificate !== undefined ? { clientCertificate: options.clientCertificate } : {}) };
   }
 
   async destinations(uri: SipUri, _receivedOn: TransportProtocol): Promise<DestinationsResult> {
     // Located as if it had come over TLS whatever it came on: TLS first for sip: URIs too.
     const result = await destinationsFor(this.#resolver, uri, { receivedOn: 'tls' });
-    return { ...result, destinations: result.destinations.filter((d) => d.destination.transport === 'tls') };
+    const destinations = result.destinations
+      .filter((d) => d.destination.transport === 'tls')
+      .map((d) => ({ ...d, destination: { ...d.destination, security: this.#security } }));
+    return { ...result, destinations };
   }
 }

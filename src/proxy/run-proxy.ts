@@ -1,11 +1,24 @@
 /**
- * Runs `sipsec proxy` from a loaded configuration: the process wiring (SipStack, proxy core,
- * registrar, location store, logs) that turns a ProxyConfig into a running proxy.
- *
- * NOT BUILT YET: the parts it wires are being written (issue 13); until they are, it refuses to
- * start rather than pretend to run. The integrator replaces this body.
+ * Runs `sipsec proxy` from a loaded configuration: the process wiring that turns a ProxyConfig
+ * into a running proxy (resolver, location store, users and digest, registrar, local users, the
+ * outbound router, the stack and the core), logs what it does, and takes it all down in reverse
+ * when asked to stop. Everything here is plumbing; the behaviour lives in the parts it wires.
  */
+import { createResolver } from '../dns/create-resolver.js';
+import type { CachingResolver } from '../dns/resolver.js';
+import { DigestAuthenticator } from '../registrar/digest.js';
+import { RedisLocationStore } from '../registrar/location-redis.js';
+import { SqliteLocationStore } from '../registrar/location-sqlite.js';
+import type { LocationStore } from '../registrar/location-store.js';
 import type { ProxyConfig } from './config.js';
+import type { LocalDomains } from './contracts.js';
+import { startExpirySweeper, type ExpirySweeper } from './expiry-sweeper.js';
+import { LocalUsersService } from './local-users.js';
+import { LocatingRouter } from './outbound-router.js';
+import { ProxyCore } from './proxy-core.js';
+import { createProxyLog, loggerOf, type LogLevel, type ProxyLog } from './proxy-log.js';
+import { RegistrarService } from './registrar-service.js';
+import { DigestRequestAuthorizer } from './request-authorizer.js';
 
 /** What the proxy may touch of its process: output, and the signal that asks it to stop. */
 export interface ProxyRunIo {
@@ -15,17 +28,155 @@ export interface ProxyRunIo {
   readonly signal?: AbortSignal;
 }
 
-export class ProxyNotBuiltError extends Error {
-  readonly code = 'PROXY_ERR_NOT_BUILT' as const;
-  constructor() {
-    super('the proxy is not built yet: the configuration is valid, but the process wiring (stack, proxy core, registrar) does not exist in this version; nothing was started');
-    this.name = 'ProxyNotBuiltError';
+/** A running proxy, for tests and embedders: its parts, and how to stop it. */
+export interface RunningProxy {
+  readonly core: ProxyCore;
+  readonly store: LocationStore;
+  readonly resolver: CachingResolver;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts every part in order and returns the running proxy; a part that cannot start (a port in
+ * use, an unreachable Redis, libunbound refusing its config) stops the start with what was
+ * already started closed again, and the error names it.
+ */
+export async function startProxy(config: ProxyConfig, log: ProxyLog): Promise<RunningProxy> {
+  const logger = loggerOf(log);
+  for (const warning of config.warnings) log.warn('config-warning', { detail: warning });
+  for (const note of config.notes) log.info('config-note', { detail: note });
+  const undo: Array<() => Promise<void>> = [];
+  const unwind = async (): Promise<void> => {
+    for (const step of undo.reverse()) await step().catch(() => undefined);
+  };
+  try {
+    const resolver = await createResolver({
+      ...(config.dns.unbound !== undefined ? { configFile: config.dns.unbound } : {}),
+      queryTimeoutMs: config.limits.dns.queryTimeoutMs,
+    }).catch((err: unknown) => Promise.reject(new ProxyStartError('dns', err)));
+    undo.push(() => resolver.close());
+
+    const store = await openStore(config).catch((err: unknown) => Promise.reject(new ProxyStartError('location', err)));
+    undo.push(() => store.close());
+    const sweeper: ExpirySweeper = startExpirySweeper({ store, intervalMs: config.limits.location.sweepIntervalMs, log: logger });
+    undo.push(() => sweeper.stop());
+
+    const domains = new Set(config.domains.map((d) => d.name));
+    const localDomains: LocalDomains = { isLocal: (host) => domains.has(host.toLowerCase()) };
+    const users = config.users.directory;
+    const authenticator = new DigestAuthenticator({ secret: config.auth.secret, algorithms: config.auth.algorithms, limits: config.limits.auth });
+    const retryAfterSeconds = config.limits.location.unavailableRetryAfterSeconds;
+    // The first domain's certificate is our client certificate on every outbound TLS hop.
+    const [first] = config.domains;
+    if (first === undefined) throw new ProxyStartError('domains', new Error('no domain configured'));
+    let isConnectionOpen: (connectionId: string) => boolean = () => false;
+
+    const core = await ProxyCore.start({
+      stack: {
+        listeners: config.listeners,
+        trustStore: config.trust.store,
+        clientCertificate: { cert: first.cert, key: first.key },
+        limits: config.limits.transport,
+        sipLimits: config.limits.sip,
+        transactions: { timers: config.timers, limits: config.limits.transaction },
+        onInvalid: (result, context, answered) => log.debug('message-invalid', {
+          faults: result.faults.map((f) => f.code), from: `${context.remote.address}:${context.remote.port}`, transport: context.transport, answered,
+        }),
+      },
+      localDomains,
+      localUsers: new LocalUsersService({ users, store, isConnectionOpen: (id) => isConnectionOpen(id), log: logger, retryAfterSeconds }),
+      registrar: new RegistrarService({ users, authenticator, store, localDomains, log: logger, limits: config.limits.registrar, retryAfterSeconds }),
+      authorizer: new DigestRequestAuthorizer({ users, authenticator, localDomains, log: logger }),
+      outbound: new LocatingRouter({ resolver, clientCertificate: { cert: first.cert, key: first.key } }),
+      advertisedNames: config.listeners.map((l) => ({ transport: l.transport, address: l.address, ...(l.port !== 0 ? { port: l.port } : {}), name: l.advertisedHost })),
+      timerCMs: config.timers.timerCMs,
+      flowTokenSecret: config.auth.secret,
+      log: logger,
+    }).catch((err: unknown) => Promise.reject(err instanceof ProxyStartError ? err : new ProxyStartError('listen', err)));
+    undo.push(() => core.close());
+    const transport = core.stack.transport;
+    isConnectionOpen = (id) => transport.hasConnection(id);
+
+    log.info('proxy-started', {
+      domains: config.domains.map((d) => d.name),
+      listeners: core.listening().map((l) => `${l.transport}://${l.address.includes(':') ? `[${l.address}]` : l.address}:${l.port}`),
+      location: config.location.kind,
+      dns: config.dns.unbound ?? 'libunbound (root trust anchor)',
+    });
+    return {
+      core, store, resolver,
+      close: async () => {
+        log.info('proxy-stopping', {});
+        await unwind();
+        log.info('proxy-stopped', {});
+      },
+    };
+  } catch (err) {
+    await unwind();
+    throw err;
   }
 }
 
 /** Runs the proxy until `io.signal` aborts; resolves with the exit code. */
 export async function runProxy(config: ProxyConfig, io: ProxyRunIo): Promise<number> {
-  void config;
-  void io;
-  return Promise.reject(new ProxyNotBuiltError());
+  const log = createProxyLog({ level: logLevelOf(config.log.level), format: config.log.format, sink: { write: (line) => io.stdout(line) } });
+  let running: RunningProxy;
+  try {
+    running = await startProxy(config, log);
+  } catch (err) {
+    const detail = err instanceof Error ? err.message : String(err);
+    log.error('proxy-start-failed', { part: err instanceof ProxyStartError ? err.part : undefined, detail });
+    io.stderr(`sipsec proxy: ${detail}\n`);
+    return 1;
+  }
+  // An exception in one request's handling never takes the process down: the layers contain
+  // their callbacks; this catches what escapes them anyway (a timer of a library, say).
+  const onUncaught = (err: unknown): void => log.error('uncaught-exception', { detail: err instanceof Error ? err.stack ?? err.message : String(err) });
+  process.on('uncaughtException', onUncaught);
+  process.on('unhandledRejection', onUncaught);
+  try {
+    await new Promise<void>((resolve) => {
+      if (io.signal === undefined) return;
+      if (io.signal.aborted) resolve();
+      else io.signal.addEventListener('abort', () => resolve(), { once: true });
+    });
+    await running.close();
+    return 0;
+  } finally {
+    process.off('uncaughtException', onUncaught);
+    process.off('unhandledRejection', onUncaught);
+  }
+}
+
+async function openStore(config: ProxyConfig): Promise<LocationStore> {
+  const location = config.location;
+  if (location.kind === 'sqlite') {
+    // The expiry sweeper sweeps; the store's own timer would do it twice.
+    return new SqliteLocationStore({ path: location.path, sweepIntervalMs: 0 });
+  }
+  return RedisLocationStore.open({ url: location.url, limits: config.limits.location });
+}
+
+/** pino's levels beyond ours map to the nearest we log at. */
+function logLevelOf(level: string): LogLevel {
+  switch (level) {
+    case 'trace':
+    case 'debug': return 'debug';
+    case 'warn': return 'warn';
+    case 'error':
+    case 'fatal': return 'error';
+    default: return 'info';
+  }
+}
+
+/** A part of the proxy could not start; `part` names it (dns, location, listen, domains). */
+export class ProxyStartError extends Error {
+  readonly code = 'PROXY_ERR_START' as const;
+  constructor(
+    readonly part: 'dns' | 'location' | 'listen' | 'domains',
+    cause: unknown,
+  ) {
+    super(`${part}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    this.name = 'ProxyStartError';
+  }
 }
