@@ -16,7 +16,7 @@ test('the copy: new Request-URI, Max-Forwards less one, Record-Route and Path on
   });
   assert.equal(copy.uri.toString(), 'sip:bob@198.51.100.7:5070');
   assert.equal(copy.maxForwards(), 69);
-  assert.deepEqual(copy.recordRoutes().map((r) => r.uri.toString()), ['sips:proxy.a.test:5061;lr', 'sip:proxy.a.test:5060;transport=udp;lr', 'sip:before.test;lr']);
+  assert.deepEqual(copy.recordRoutes().map((r) => r.uri.toString()), ['sips:proxy.a.test;lr', 'sip:proxy.a.test;transport=udp;lr', 'sip:before.test;lr']);
   assert.deepEqual(copy.routes().map((r) => r.uri.toString()), ['sip:edge.a.test;lr', 'sip:next.test;lr']);
   assert.deepEqual(copy.via().map((v) => `${v.transport} ${v.host}:${v.port ?? ''}`), ['TLS proxy.a.test:5061', 'UDP 198.51.100.1:5060']);
   assert.equal(request.uri.toString(), 'sip:bob@a.test');
@@ -32,10 +32,17 @@ test('Max-Forwards is added as 70 when absent', () => {
 });
 
 test('one Record-Route when both sides use the same listener, two when the transport changes', () => {
-  assert.deepEqual(recordRouteValues(UDP, UDP), ['<sip:proxy.a.test:5060;transport=udp;lr>']);
-  assert.deepEqual(recordRouteValues(UDP, undefined), ['<sip:proxy.a.test:5060;transport=udp;lr>']);
-  assert.deepEqual(recordRouteValues(UDP, TCP), ['<sip:proxy.a.test:5060;transport=tcp;lr>', '<sip:proxy.a.test:5060;transport=udp;lr>']);
-  assert.deepEqual(recordRouteValues(TLS, TLS), ['<sips:proxy.a.test:5061;lr>']);
+  assert.deepEqual(recordRouteValues(UDP, UDP), ['<sip:proxy.a.test;transport=udp;lr>']);
+  assert.deepEqual(recordRouteValues(UDP, undefined), ['<sip:proxy.a.test;transport=udp;lr>']);
+  assert.deepEqual(recordRouteValues(UDP, TCP), ['<sip:proxy.a.test;transport=tcp;lr>', '<sip:proxy.a.test;transport=udp;lr>']);
+  assert.deepEqual(recordRouteValues(TLS, TLS), ['<sips:proxy.a.test;lr>']);
+});
+
+// A port in a Route makes RFC 3263 skip NAPTR and SRV: a domain name with no address record of its
+// own (the trapezoid's) was then unreachable for the ACK and BYE.
+test('a Record-Route names its port only when it is not the default one, or when the host is an address', () => {
+  assert.deepEqual(recordRouteValues({ ...TLS, port: 5071 }, undefined), ['<sips:proxy.a.test:5071;lr>']);
+  assert.deepEqual(recordRouteValues({ ...UDP, name: '192.0.2.1' }, undefined), ['<sip:192.0.2.1:5060;transport=udp;lr>']);
 });
 
 test('our Via names the advertised name, never the bound address; without a listener of that transport, the fallback name', () => {

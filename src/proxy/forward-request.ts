@@ -3,9 +3,11 @@
  * Max-Forwards, Record-Route, Path as Route, strict-route postprocessing, Via. Pure: it builds
  * header values from what it is given and never reads the network.
  */
+import { isIP } from 'node:net';
 import { SipRequest } from '../sip/message.js';
 import type { SipUri } from '../sip/uri.js';
 import type { TransportProtocol } from '../transport/transport-context.js';
+import { DEFAULT_PORT } from '../ua/destinations.js';
 import { FLOW_PARAM } from './flow-token.js';
 import { schemeOf, type OwnListener } from './own-addresses.js';
 import { postprocessStrictRoute } from './route-processing.js';
@@ -49,7 +51,11 @@ export function forwardCopy(request: SipRequest, plan: ForwardPlan): SipRequest 
 export function recordRouteUri(listener: OwnListener, flowToken?: string): string {
   const transport = listener.transport === 'tls' ? '' : `;transport=${listener.transport === 'wss' ? 'ws' : listener.transport}`;
   const flow = flowToken === undefined ? '' : `;${FLOW_PARAM}=${flowToken}`;
-  return `<${schemeOf(listener.transport)}:${hostOf(listener.name)}:${listener.port}${transport};lr${flow}>`;
+  // A name on its transport's default port goes without the port, so that the UA and the far proxy
+  // locate it by RFC 3263 (NAPTR and SRV of the domain): with a port, only its address record is
+  // looked up, and a SIP domain's name often has none (its SRV names the server).
+  const port = isIP(listener.name) === 0 && listener.port === DEFAULT_PORT[listener.transport] ? '' : `:${listener.port}`;
+  return `<${schemeOf(listener.transport)}:${hostOf(listener.name)}${port}${transport};lr${flow}>`;
 }
 
 /**

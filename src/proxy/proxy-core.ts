@@ -191,8 +191,11 @@ export class ProxyCore {
       return;
     }
 
-    const toDomainItself = requestUri.user === undefined && request.method !== 'REGISTER' && options.localDomains.isLocal(requestUri.host);
-    if (!hasRoute && (own.isOwnUri(requestUri) || toDomainItself)) {
+    // A REGISTER names the domain in its Request-URI (section 10.2), which with one domain is also
+    // the name the proxy advertises: it is the registrar's, not a request to the proxy itself.
+    const register = request.method === 'REGISTER' && options.localDomains.isLocal(requestUri.host);
+    const toDomainItself = requestUri.user === undefined && options.localDomains.isLocal(requestUri.host);
+    if (!hasRoute && !register && (own.isOwnUri(requestUri) || toDomainItself)) {
       // Addressed to the proxy or to the domain itself: OPTIONS is answered (section 11), nothing else is served here.
       if (request.method === 'OPTIONS') this.#reply(tx, request, answer(200, 'OK', [['allow', 'INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE, INFO, REGISTER']]));
       else this.#refuse(tx, request, answer(404, 'Not Found'), 'not-found');

@@ -1,0 +1,122 @@
+/**
+ * The trapezoid (draft-gurbani figure 1) with real parts: two `sipsec proxy` processes for
+ * a.trap.test and b.trap.test, their zones signed and served by NSD, a private CA, SIPp user
+ * agents over UDP, and far servers that fail the inter-domain hop one way each. Addresses are
+ * those of test/support/trapezoid-lab.ts (127.0.0.140-149).
+ */
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { computeDigestResponse, computeHa1 } from '../../src/registrar/digest.js';
+import type { SipResponse } from '../../src/sip/message.js';
+import { parseSipUri } from '../../src/sip/uri.js';
+import { buildRequest } from '../../src/ua/build-request.js';
+import { SipStack } from '../../src/ua/sip-stack.js';
+import { FIXTURES_DIR } from '../support/paths.js';
+import { runSipp } from '../support/sipp.js';
+import { startProxy, startTrapezoidLab, TRAP, TRAP_ADDRESS, TRAP_USERS, type RunningProxy, type TrapezoidLab } from '../support/trapezoid-lab.js';
+
+const SIPP = path.join(FIXTURES_DIR, 'sipp');
+/** The user agents: alice's SIPp and in-process UA on .143, bob's SIPp on .144. */
+const ALICE_ADDRESS = '127.0.0.143';
+const BOB_ADDRESS = '127.0.0.144';
+
+let lab: TrapezoidLab;
+let proxyA: RunningProxy;
+let proxyB: RunningProxy;
+
+before(async () => {
+  lab = await startTrapezoidLab();
+  proxyA = await startProxy(lab.configs.a);
+  proxyB = await startProxy(lab.configs.b);
+});
+
+after(async () => {
+  await proxyA?.stop();
+  await proxyB?.stop();
+  await lab?.stop();
+});
+
+function sipp(scenario: string, args: readonly string[]): Promise<{ code: number | null; output: string }> {
+  return runSipp(['-sf', path.join(SIPP, scenario), '-m', '1', '-timeout', '30s', '-timeout_error', ...args], 40_000).done;
+}
+
+async function registerBob(port: number): Promise<void> {
+  const run = await sipp('uac-register.xml', [
+    '-i', BOB_ADDRESS, '-p', String(port), `${TRAP_ADDRESS.b}:5060`,
+    '-s', 'bob', '-au', 'bob', '-ap', TRAP_USERS.b.bob, '-auth_uri', TRAP.b, '-key', 'domain', TRAP.b,
+  ]);
+  assert.equal(run.code, 0, `bob's REGISTER:\n${run.output.slice(-3000)}\n${proxyB.output().slice(-3000)}`);
+}
+
+test('bob registers at b.trap.test with digest auth; alice calls him from a.trap.test across both proxies over verified mutual TLS', async () => {
+  await registerBob(5070);
+  await proxyB.waitFor((e) => e.event === 'registration-added' && String(e.aor).startsWith('bob@'));
+  const callee = runSipp(['-sf', path.join(SIPP, 'uas-call.xml'), '-i', BOB_ADDRESS, '-p', '5070', '-m', '1', '-timeout', '30s', '-timeout_error'], 40_000);
+  const caller = await sipp('uac-call-auth.xml', [
+    '-i', ALICE_ADDRESS, '-p', '5071', `${TRAP_ADDRESS.a}:5060`, '-rsa', `${TRAP_ADDRESS.a}:5060`, '-d', '200',
+    '-s', 'bob', '-au', 'alice', '-ap', TRAP_USERS.a.alice, '-auth_uri', `bob@${TRAP.b}`,
+    '-key', 'from_user', 'alice', '-key', 'from_domain', TRAP.a, '-key', 'to_domain', TRAP.b,
+  ]);
+  const called = await callee.done;
+  const logs = `\nproxy A:\n${proxyA.output().slice(-4000)}\nproxy B:\n${proxyB.output().slice(-4000)}`;
+  assert.equal(caller.code, 0, `alice's call:\n${caller.output.slice(-3000)}${logs}`);
+  assert.equal(called.code, 0, `bob's side:\n${called.output.slice(-3000)}${logs}`);
+});
+
+/** alice's own UA in this process: sends a request through proxy A and answers its 407 once. */
+async function aliceAsks(method: string, target: string): Promise<SipResponse> {
+  const finals: SipResponse[] = [];
+  const stack = await SipStack.start({ listeners: [{ transport: 'udp', address: ALICE_ADDRESS, port: 0 }], log: () => undefined, tu: () => ({}) });
+  try {
+    const port = stack.listening()[0]?.port ?? 0;
+    const uri = parseSipUri(target);
+    const send = (headers: ReadonlyArray<readonly [string, string]>, cseq: number, callId?: string): Promise<SipResponse> => new Promise((resolve) => {
+      const request = buildRequest({ method, uri, from: `sip:alice@${TRAP.a}`, via: { transport: 'udp', host: ALICE_ADDRESS, port }, cseq, headers });
+      if (callId !== undefined) request.setHeader('call-id', callId);
+      stack.transactions.sendRequest(request, { transport: 'udp', address: TRAP_ADDRESS.a, port: 5060 }, {
+        onResponse: (response) => {
+          if (response.status < 200) return;
+          finals.push(response);
+          resolve(response);
+        },
+      });
+    });
+    const first = await send([], 1);
+    if (first.status !== 407) return first;
+    const challenge = first.proxyAuthenticates()[0];
+    const param = (name: string): string => (challenge?.params.find((p) => p.name.toLowerCase() === name)?.value ?? '').replace(/^"|"$/g, '');
+    const realm = param('realm');
+    const cnonce = randomBytes(8).toString('hex');
+    const credentials = { username: 'alice', realm, nonce: param('nonce'), uri: target, response: '', algorithm: 'MD5' as const, cnonce, nc: 1, ncText: '00000001', qop: 'auth' as const };
+    const response = computeDigestResponse(credentials, computeHa1('MD5', 'alice', realm, TRAP_USERS.a.alice), method);
+    const opaque = param('opaque');
+    const authorization = `Digest username="alice", realm="${realm}", nonce="${credentials.nonce}", uri="${target}", response="${response}", ` +
+      `algorithm=MD5, cnonce="${cnonce}", nc=00000001, qop=auth${opaque !== '' ? `, opaque="${opaque}"` : ''}`;
+    return await send([['proxy-authorization', authorization]], 2, first.callId());
+  } finally {
+    await stack.close({ force: true });
+  }
+}
+
+test('an authenticated request reaches the far domain: OPTIONS to bob\'s domain gets the far proxy\'s answer', async () => {
+  const response = await aliceAsks('OPTIONS', `sip:${TRAP.b}`);
+  assert.equal(response.status, 200, response.toString());
+});
+
+for (const [domain, word] of [
+  [TRAP.wrongCert, /peer-not-authenticated/],
+  [TRAP.unknownCa, /peer-not-authenticated/],
+  [TRAP.expired, /peer-not-authenticated/],
+  [TRAP.daneMismatch, /peer-not-authenticated/],
+  [TRAP.bogus, /bogus/],
+  [TRAP.nobody, /connection-refused/],
+] as const) {
+  test(`a hop to ${domain} fails with a final response that says why, at once`, async () => {
+    const response = await aliceAsks('OPTIONS', `sip:carol@${domain}`);
+    assert.ok(response.status >= 400, response.toString());
+    const said = `${response.header('warning') ?? ''} ${response.header('reason') ?? ''}`;
+    assert.match(said, word, `${response.toString()}\n${proxyA.output().slice(-3000)}`);
+  });
+}
