@@ -1,6 +1,8 @@
 /**
  * Every default and limit of sipsec, one frozen object per layer.
- * Constructors merge user options over these once; nothing else hard-codes a number.
+ * Constructors merge user options over these once. Every limit a peer can push against and every
+ * default an operator may want to change is here; the numbers left in other modules are internal
+ * sizes (scratch buffers, a pool) and short grace delays, each named where it is used.
  * This module imports nothing so that every layer may read it.
  */
 
