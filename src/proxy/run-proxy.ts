@@ -79,6 +79,13 @@ export async function startProxy(config: ProxyConfig, log: ProxyLog): Promise<Ru
         limits: config.limits.transport,
         sipLimits: config.limits.sip,
         transactions: { timers: config.timers, limits: config.limits.transaction },
+        // Connections, their verdicts (tls-connected, tls-accepted) and every cut-off, in the proxy's log.
+        log: (e) => log[e.level](e.event, {
+          ...(e.connection !== undefined ? { connection: e.connection } : {}),
+          ...(e.remote !== undefined ? { remote: `${e.remote.address}:${e.remote.port}` } : {}),
+          ...(e.reason !== undefined ? { reason: e.reason } : {}),
+          ...(e.detail !== undefined ? { detail: e.detail } : {}),
+        }),
         onInvalid: (result, context, answered) => log.debug('message-invalid', {
           faults: result.faults.map((f) => f.code), from: `${context.remote.address}:${context.remote.port}`, transport: context.transport, answered,
         }),

@@ -23,6 +23,11 @@ export class InboundTls {
       this.log({ level: 'warn', event: 'client-certificate-refused', remote: { address: socket.remoteAddress ?? '', port: socket.remotePort ?? 0 }, reason: verdict?.reasons.map((r) => r.code).join(',') ?? 'no-client-certificate' });
       return { admitted: false, verdict };
     }
+    this.log({
+      level: 'info', event: 'tls-accepted', remote: { address: socket.remoteAddress ?? '', port: socket.remotePort ?? 0 },
+      reason: verdict === undefined ? 'no-client-certificate' : verdict.authenticated ? 'client-authenticated' : 'client-not-authenticated',
+      detail: `identities ${verdict?.peerIdentities.join(',') || '-'}`,
+    });
     return { admitted: true, verdict };
   }
 

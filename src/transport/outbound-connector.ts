@@ -3,6 +3,7 @@ import type tls from 'node:tls';
 import type { SipLimits, TransportLimits } from '../limits.js';
 import { TrustStore } from '../tls/trust-store.js';
 import type { PeerVerdict } from '../tls/verdict.js';
+import type { TransportLog } from './transport-log.js';
 import type { ConnectionAdmission } from './admission.js';
 import type { Connection, ConnectionTransport } from './connection.js';
 import type { ConnectionFactory } from './connection-factory.js';
@@ -25,6 +26,7 @@ export interface OutboundOptions {
   readonly admission: ConnectionAdmission;
   readonly connections: ConnectionFactory;
   readonly isClosed: () => boolean;
+  readonly log: TransportLog;
 }
 
 /**
@@ -98,6 +100,13 @@ export class OutboundConnector {
       this.#openedUnder.set(connection, security.reuseKey);
     }
     table.add(connection);
+    if (verdict !== undefined) {
+      // Every verified hop, once per connection: an operator sees which rule authenticated whom.
+      this.options.log({
+        level: 'info', event: 'tls-connected', connection: connection.id, remote: { address: destination.address, port: destination.port },
+        reason: verdict.attempted, detail: `${sipDomain ?? '-'} as ${verdict.matchedIdentity ?? '-'}; identities ${verdict.peerIdentities.join(',') || '-'}`,
+      });
+    }
     return connection;
   }
 

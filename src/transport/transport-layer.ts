@@ -141,6 +141,7 @@ export class TransportLayer {
       admission: this.#admission,
       connections,
       isClosed: () => this.#isClosed(),
+      log: this.#log,
     });
   }
 

@@ -64,6 +64,14 @@ test('bob registers at b.trap.test with digest auth; alice calls him from a.trap
   const logs = `\nproxy A:\n${proxyA.output().slice(-4000)}\nproxy B:\n${proxyB.output().slice(-4000)}`;
   assert.equal(caller.code, 0, `alice's call:\n${caller.output.slice(-3000)}${logs}`);
   assert.equal(called.code, 0, `bob's side:\n${called.output.slice(-3000)}${logs}`);
+  // Each side logged the inter-domain connection with its verdict: A verified B (RFC 5922: b has
+  // no TLSA), B saw A's client certificate authenticated.
+  const connected = proxyA.events().find((e) => e.event === 'tls-connected');
+  assert.equal(connected?.reason, 'rfc5922', logs);
+  assert.match(String(connected?.detail), new RegExp(`^${TRAP.b} as ${TRAP.b.replace(/\./g, '\\.')}`), logs);
+  const accepted = proxyB.events().find((e) => e.event === 'tls-accepted');
+  assert.equal(accepted?.reason, 'client-authenticated', logs);
+  assert.match(String(accepted?.detail), new RegExp(TRAP.a.replace(/\./g, '\\.')), logs);
 });
 
 /** alice's own UA in this process: sends a request through proxy A and answers its 407 once. */
