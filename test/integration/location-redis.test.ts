@@ -5,56 +5,25 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { createClient } from 'redis';
-import { findProgram } from '../../src/lab/find-program.js';
-import { stopper } from '../../src/lab/stop-child.js';
 import { LocationUnavailableError } from '../../src/registrar/errors.js';
 import { RedisLocationStore } from '../../src/registrar/location-redis.js';
 import { binding, locationStoreSuite } from '../../src/registrar/location-store.suite.test.support.js';
+import { redisServer } from '../support/redis-server.js';
 
 // An address no other test binds, so the fixed port (needed to restart on it) is ours.
 const HOST = '127.0.0.79';
 const PORT = 6379;
 const URL = `redis://${HOST}:${PORT}/0`;
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sipsec-redis-'));
-let stop: (() => Promise<void>) | undefined;
+const redis = redisServer(HOST, PORT, dir);
 
-async function listening(timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const up = await new Promise<boolean>((resolve) => {
-      const socket = net.connect(PORT, HOST);
-      socket.once('connect', () => {
-        socket.destroy();
-        resolve(true);
-      });
-      socket.once('error', () => resolve(false));
-    });
-    if (up) return;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`redis-server did not listen on ${HOST}:${PORT} within ${timeoutMs} ms`);
-}
-
-/** Starts redis-server with an append-only file in `dir`, so that its data outlives a restart. */
-async function startRedis(): Promise<void> {
-  const child: ChildProcess = spawn(
-    findProgram('redis-server', 'redis-server'),
-    ['--bind', HOST, '--port', String(PORT), '--dir', dir, '--save', '', '--appendonly', 'yes', '--appendfsync', 'always', '--protected-mode', 'no', '--daemonize', 'no', '--logfile', path.join(dir, 'redis.log')],
-    { stdio: 'ignore' },
-  );
-  stop = stopper(child);
-  await listening(10_000);
-}
-
-before(startRedis);
+before(() => redis.start());
 after(async () => {
-  await stop?.();
+  await redis.stop();
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
@@ -88,10 +57,10 @@ test('redis: stopped mid-run, the store answers LocationUnavailableError; starte
   try {
     const kept = binding('eve@b.test', 'sip:eve@192.0.2.1', Date.now() + 3_600_000);
     await store.update('eve@b.test', () => ({ next: [kept], result: undefined }));
-    await stop?.();
+    await redis.stop();
     await assert.rejects(store.get('eve@b.test'), (err: unknown) => err instanceof LocationUnavailableError && err.backend === 'redis');
     await assert.rejects(store.update('eve@b.test', () => ({ next: [], result: undefined })), LocationUnavailableError);
-    await startRedis();
+    await redis.start();
     // The client reconnects by itself; poll until it has (the test's own timeout bounds this).
     let bindings: unknown;
     for (;;) {

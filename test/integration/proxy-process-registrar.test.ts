@@ -6,22 +6,19 @@
  * .165, the user agent .164 (no other test uses 127.0.0.160-169).
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { EKU_CLIENT_AUTH, EKU_SERVER_AUTH, issueCertificate } from '../../src/lab/certificates.js';
-import { findProgram } from '../../src/lab/find-program.js';
-import { stopper } from '../../src/lab/stop-child.js';
 import { computeDigestResponse, computeHa1 } from '../../src/registrar/digest.js';
 import type { SipRequest, SipResponse } from '../../src/sip/message.js';
 import { parseSipUri } from '../../src/sip/uri.js';
 import { buildResponse } from '../../src/transaction/local-response.js';
 import { buildRequest } from '../../src/ua/build-request.js';
 import { SipStack } from '../../src/ua/sip-stack.js';
+import { redisServer, type RedisServer } from '../support/redis-server.js';
 import { startProxy, type RunningProxy } from '../support/trapezoid-lab.js';
 
 const DOMAIN = 'r.test';
@@ -33,30 +30,9 @@ const UA = '127.0.0.164';
 const PASSWORD = 'bob-secret';
 
 let dir: string;
-let stopRedis: (() => Promise<void>) | undefined;
+let redis: RedisServer;
 let ua: SipStack;
 const running: RunningProxy[] = [];
-
-async function redisListening(): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    const up = await new Promise<boolean>((resolve) => {
-      const s = net.connect(REDIS.port, REDIS.host, () => (s.destroy(), resolve(true)));
-      s.once('error', () => resolve(false));
-    });
-    if (up) return;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error('redis-server did not start');
-}
-
-async function startRedis(): Promise<void> {
-  const child = spawn(findProgram('redis-server', 'redis-server'), [
-    '--bind', REDIS.host, '--port', String(REDIS.port), '--dir', dir, '--save', '', '--appendonly', 'yes', '--appendfsync', 'always',
-    '--protected-mode', 'no', '--daemonize', 'no', '--logfile', path.join(dir, 'redis.log'),
-  ], { stdio: 'ignore' });
-  stopRedis = stopper(child);
-  await redisListening();
-}
 
 function writeConfig(name: string, address: string, location: string): string {
   const file = path.join(dir, `${name}.yaml`);
@@ -89,7 +65,8 @@ before(async () => {
   fs.writeFileSync(path.join(dir, 'users.yaml'), `bob@${DOMAIN}: { password: "${PASSWORD}" }\n`, { mode: 0o600 });
   fs.writeFileSync(path.join(dir, 'nonce.key'), randomBytes(32), { mode: 0o600 });
   fs.writeFileSync(path.join(dir, 'unbound.conf'), 'server:\n');
-  await startRedis();
+  redis = redisServer(REDIS.host, REDIS.port, dir);
+  await redis.start();
   // bob's phone: answers every OPTIONS with 200, so that reaching it proves the binding was found.
   ua = await SipStack.start({
     listeners: [{ transport: 'udp', address: UA, port: 5070 }],
@@ -101,7 +78,7 @@ before(async () => {
 after(async () => {
   for (const p of running) await p.stop();
   await ua?.close({ force: true });
-  await stopRedis?.();
+  await redis?.stop();
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
@@ -165,12 +142,11 @@ test('two instances on one Redis serve one domain: a registration at one is foun
 
 test('Redis stopped: REGISTER gets 500 with Retry-After at once; Redis back: the next REGISTER gets 200', async () => {
   const p = running.find((r) => r.events().some((e) => Array.isArray(e.listeners) && String(e.listeners).includes(P1) && e.event === 'proxy-started')) ?? await proxy(writeConfig('one', P1, `redis://${REDIS.host}:${REDIS.port}/0`));
-  await stopRedis?.();
-  stopRedis = undefined;
+  await redis.stop();
   const refused = await register(P1);
   assert.equal(refused.status, 500, `${refused.status} ${refused.reason}\n${p.output().slice(-2000)}`);
   assert.match(refused.header('retry-after') ?? '', /^\d+/);
-  await startRedis();
+  await redis.start();
   let back: SipResponse | undefined;
   // The client reconnects on its own; the first REGISTER after the restart may still find it reconnecting.
   for (let i = 0; i < 20 && back?.status !== 200; i++) {

@@ -7,13 +7,9 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { findProgram } from '../../src/lab/find-program.js';
-import { stopper } from '../../src/lab/stop-child.js';
 import { DigestAuthenticator } from '../../src/registrar/digest.js';
 import { RedisLocationStore } from '../../src/registrar/location-redis.js';
 import { SqliteLocationStore } from '../../src/registrar/location-sqlite.js';
@@ -24,6 +20,7 @@ import type { SipRequest, SipResponse } from '../../src/sip/message.js';
 import { parseSipUri } from '../../src/sip/uri.js';
 import { buildResponse } from '../../src/transaction/local-response.js';
 import { SipStack } from '../../src/ua/sip-stack.js';
+import { redisServer } from '../support/redis-server.js';
 import type { LocalDomains } from '../../src/proxy/contracts.js';
 import { LocalUsersService } from '../../src/proxy/local-users.js';
 import { RegisterClient, requestFrom, type Exchange } from '../../src/proxy/register-client.test.support.js';
@@ -43,38 +40,11 @@ const SECRET = Buffer.from('proxy-registrar-integration-key!');
 const BOB = parseSipUri('sip:bob@b.test');
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sipsec-proxy-registrar-'));
-let stopRedis: (() => Promise<void>) | undefined;
+const redis = redisServer(REDIS_HOST, REDIS_PORT, dir);
 
-async function redisListening(): Promise<void> {
-  // The test's own timeout bounds this wait.
-  for (;;) {
-    const up = await new Promise<boolean>((resolve) => {
-      const socket = net.connect(REDIS_PORT, REDIS_HOST);
-      socket.once('connect', () => {
-        socket.destroy();
-        resolve(true);
-      });
-      socket.once('error', () => resolve(false));
-    });
-    if (up) return;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
-/** redis-server with an append-only file in `dir`, so that its data outlives a restart. */
-async function startRedis(): Promise<void> {
-  const child = spawn(
-    findProgram('redis-server', 'redis-server'),
-    ['--bind', REDIS_HOST, '--port', String(REDIS_PORT), '--dir', dir, '--save', '', '--appendonly', 'yes', '--appendfsync', 'always', '--protected-mode', 'no', '--daemonize', 'no', '--logfile', path.join(dir, 'redis.log')],
-    { stdio: 'ignore' },
-  );
-  stopRedis = stopper(child);
-  await redisListening();
-}
-
-before(startRedis);
+before(() => redis.start());
 after(async () => {
-  await stopRedis?.();
+  await redis.stop();
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
@@ -184,7 +154,7 @@ test('Redis: two instances on one Redis see each other\'s bindings; Redis stoppe
     assert.equal((await viaB.register({ headers: ['Contact: <sip:bob@10.0.0.5>', 'Expires: 600'] })).status, 200);
     assert.equal((await viaA.register()).fields('contact').length, 2);
 
-    await stopRedis?.();
+    await redis.stop();
     const failed = await viaA.register({ headers: ['Contact: <sip:bob@10.0.0.6>', 'Expires: 600'] });
     assert.equal(failed.status, 500);
     assert.deepEqual(failed.headerValues('retry-after'), ['5']);
@@ -192,7 +162,7 @@ test('Redis: two instances on one Redis see each other\'s bindings; Redis stoppe
     const lookupDown = await usersB.lookup(BOB, { sipsOnly: false });
     assert.equal(lookupDown.kind, 'store-failed');
 
-    await startRedis();
+    await redis.start();
     // The store's client reconnects by itself; wait until it has (the test's timeout bounds this).
     for (;;) {
       try {
