@@ -53,7 +53,7 @@ test('proxy --check-config: an invalid file exits 2 with every fault on its own 
   assert.equal(await runCli(['proxy', '--check-config', fixed], d.io), EXIT_USAGE);
   const lines = d.err().trimEnd().split('\n');
   assert.equal(lines.length, 2, d.err());
-  assert.match(lines[0] ?? '', new RegExp(`^${fixed.replace(/[.]/g, '\\.')}:4: domains\\.a\\.test\\.key: cannot read \\S+missing\\.key: ENOENT$`));
+  assert.match(lines[0] ?? '', new RegExp(`^${fixed.replace(/[.]/g, '\\.')}:4: domains\\.a\\.test\\.key: cannot read \\S+missing\\.key: no such file or directory \\(ENOENT\\)$`));
   assert.match(lines[1] ?? '', new RegExp(`^${fixed.replace(/[.]/g, '\\.')}:6: location: must be "sqlite:FILE" or "redis://HOST:PORT/DB"`));
 });
 

@@ -42,7 +42,7 @@ export class LoadContext {
     try {
       return { file, bytes: await fs.readFile(file) };
     } catch (err) {
-      this.fail(at, `cannot read ${file}: ${errorCode(err)}`);
+      this.fail(at, `cannot read ${file}: ${fsErrorText(err)}`);
       return undefined;
     }
   }
@@ -54,6 +54,22 @@ export class LoadContext {
       this.warn(at, `${file} holds ${what} and can be read by others than its owner (mode ${(mode & 0o777).toString(8).padStart(3, '0')}); chmod 600 it`);
     }
   }
+}
+
+const FS_ERROR_WORDS: Readonly<Record<string, string>> = {
+  ENOENT: 'no such file or directory',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EISDIR: 'it is a directory, not a file',
+  ENOTDIR: 'a part of the path is not a directory',
+  ELOOP: 'too many symbolic links',
+};
+
+/** An operator reads "no such file or directory (ENOENT)", not a bare errno name. */
+export function fsErrorText(err: unknown): string {
+  const code = errorCode(err);
+  const words = FS_ERROR_WORDS[code];
+  return words === undefined ? code : `${words} (${code})`;
 }
 
 export function errorCode(err: unknown): string {

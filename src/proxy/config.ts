@@ -19,7 +19,7 @@ import { toAsciiHostName } from '../tls/host-name.js';
 import { TrustStore } from '../tls/trust-store.js';
 import { resolveTxTimers } from '../transaction/tx-timers.js';
 import type { ListenerSpec, ServerCertificate } from '../transport/transport-layer.js';
-import { errorCode, LoadContext } from './config-context.js';
+import { errorCode, fsErrorText, LoadContext } from './config-context.js';
 import { certificateCovers, loadDomain, readCertificates, type ProxyDomain } from './config-domain.js';
 import { closestKey, ProxyConfigError, YamlLocator, type ConfigIssue, type KeyPath } from './config-issues.js';
 import { isUnspecifiedAddress, parseAdvertise, parseListenUrl, socketKey, type ListenAddress } from './config-listen.js';
@@ -126,7 +126,7 @@ export async function loadProxyConfig(file: string, options: LoadProxyConfigOpti
   try {
     text = await fs.readFile(file, 'utf8');
   } catch (err) {
-    throw new ProxyConfigError([{ file, line: undefined, path: '', message: `cannot read the config file: ${errorCode(err)}` }]);
+    throw new ProxyConfigError([{ file, line: undefined, path: '', message: `cannot read the config file: ${fsErrorText(err)}` }]);
   }
   return parseProxyConfig(text, file, options);
 }
@@ -474,14 +474,14 @@ async function checkLocation(ctx: LoadContext, input: ProxyConfigInput): Promise
     }
     const file = ctx.resolve(name);
     // The file is created at start when missing: its directory must be there and writable.
-    const dirWritable = await fs.access(path.dirname(file), fs.constants.W_OK).then(() => undefined, errorCode);
+    const dirWritable = await fs.access(path.dirname(file), fs.constants.W_OK).then(() => undefined, fsErrorText);
     if (dirWritable !== undefined) {
       ctx.fail(at, `the directory of ${file} cannot be written: ${dirWritable}`);
       return undefined;
     }
-    const fileState = await fs.access(file, fs.constants.R_OK | fs.constants.W_OK).then(() => undefined, errorCode);
-    if (fileState !== undefined && fileState !== 'ENOENT') {
-      ctx.fail(at, `${file} cannot be read and written: ${fileState}`);
+    const fileState = await fs.access(file, fs.constants.R_OK | fs.constants.W_OK).then(() => undefined, (err: unknown) => err);
+    if (fileState !== undefined && errorCode(fileState) !== 'ENOENT') {
+      ctx.fail(at, `${file} cannot be read and written: ${fsErrorText(fileState)}`);
       return undefined;
     }
     return Object.freeze({ kind: 'sqlite', path: file });

@@ -10,7 +10,7 @@ import { DigestAuthenticator } from '../registrar/digest.js';
 import { RedisLocationStore } from '../registrar/location-redis.js';
 import { SqliteLocationStore } from '../registrar/location-sqlite.js';
 import type { LocationStore } from '../registrar/location-store.js';
-import type { ProxyConfig } from './config.js';
+import type { ProxyConfig, ProxyListener } from './config.js';
 import type { LocalDomains } from './contracts.js';
 import { startExpirySweeper, type ExpirySweeper } from './expiry-sweeper.js';
 import { LocalUsersService } from './local-users.js';
@@ -99,7 +99,7 @@ export async function startProxy(config: ProxyConfig, log: ProxyLog): Promise<Ru
       timerCMs: config.timers.timerCMs,
       flowTokenSecret: config.auth.secret,
       log: logger,
-    }).catch((err: unknown) => Promise.reject(err instanceof ProxyStartError ? err : new ProxyStartError('listen', err)));
+    }).catch((err: unknown) => Promise.reject(err instanceof ProxyStartError ? err : listenStartError(err, config.listeners)));
     undo.push(() => core.close());
     const transport = core.stack.transport;
     isConnectionOpen = (id) => transport.hasConnection(id);
@@ -174,6 +174,28 @@ function logLevelOf(level: string): LogLevel {
     case 'fatal': return 'error';
     default: return 'info';
   }
+}
+
+const BIND_ERROR_WORDS: Readonly<Record<string, string>> = {
+  EADDRINUSE: 'the port is already in use (another process, or another sipsec proxy, listens there)',
+  EADDRNOTAVAIL: 'the address is not one of this machine\'s',
+  EACCES: 'permission denied (a port below 1024 needs root or CAP_NET_BIND_SERVICE)',
+};
+
+/**
+ * A listener that could not bind, named by its `listen` URL and the reason in words: Node's own
+ * message ("bind EADDRINUSE 127.0.0.2:5060") says neither which listener nor what to do.
+ */
+export function listenStartError(err: unknown, listeners: readonly Pick<ProxyListener, 'url' | 'transport' | 'address' | 'port'>[]): ProxyStartError {
+  const e = err as NodeJS.ErrnoException & { address?: unknown; port?: unknown };
+  const words = typeof e?.code === 'string' ? BIND_ERROR_WORDS[e.code] : undefined;
+  if (words === undefined || !(err instanceof Error)) return new ProxyStartError('listen', err);
+  // UDP sockets fail in bind(), stream servers in listen(): that tells the two listeners of one
+  // address and port apart.
+  const udp = e.syscall === 'bind';
+  const listener = listeners.find((l) => l.address === e.address && l.port === e.port && (l.transport === 'udp') === udp);
+  const where = listener?.url ?? `${String(e.address)}:${String(e.port)}`;
+  return new ProxyStartError('listen', new Error(`${where}: ${words} (${e.code})`, { cause: err }));
 }
 
 /** A part of the proxy could not start; `part` names it (dns, location, listen, domains). */
