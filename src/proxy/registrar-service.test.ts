@@ -142,6 +142,9 @@ test('a wrong password and an unknown user get the same answer (no user enumerat
     assert.doesNotMatch(shape(wrong), /stale/);
     assert.deepEqual(await s.store.get('bob@b.test'), []);
     assert.deepEqual(await s.store.get('mallory@b.test'), []);
+    // The wire says nothing; the operator's log names the account tried, at warn.
+    const failed = s.logs.filter((l) => l.event === 'register-auth-failed');
+    assert.deepEqual(failed.map((l) => [l.level, l.fields['user']]), [['warn', 'bob'], ['warn', 'mallory']]);
   } finally {
     await s.close();
   }

@@ -10,6 +10,7 @@ import { buildResponse } from '../transaction/local-response.js';
 import type { ServerTransaction } from '../transaction/transaction-layer.js';
 import type { TransportContext } from '../transport/transport-context.js';
 import { newTag } from '../ua/identifiers.js';
+import { claimedUsername } from './auth-failure.js';
 import type { LocalDomains, RegistrarHandler } from './contracts.js';
 import { bindingFields, silentRegistrationLogger, type RegistrationLogger } from './registration-log.js';
 
@@ -103,6 +104,11 @@ export class RegistrarService implements RegistrarHandler {
 
     const outcome = this.#auth.authenticate({ kind: 'www', realm, request, ha1s: this.#users });
     if (outcome.kind === 'challenge') {
+      // A wrong password (or an unknown user: the same word, never told apart) is worth an
+      // operator's eye; a first REGISTER without credentials is the normal start.
+      if (outcome.reason === 'bad-credentials') {
+        this.#log('warn', 'register-auth-failed', { realm, user: claimedUsername(safeAuthorizations(request)), remote: `${context.remote.address}:${context.remote.port}`, callId: safeCallId(request) });
+      }
       this.#log('debug', 'register-challenged', { realm, reason: outcome.reason, remote: `${context.remote.address}:${context.remote.port}`, callId: safeCallId(request) });
       return outcome.response;
     }
@@ -151,5 +157,13 @@ function safeCallId(request: SipRequest): string | undefined {
     return request.callId();
   } catch {
     return undefined;
+  }
+}
+
+function safeAuthorizations(request: SipRequest): ReturnType<SipRequest['authorizations']> {
+  try {
+    return request.authorizations();
+  } catch {
+    return [];
   }
 }

@@ -2,6 +2,7 @@ import type { DigestAuthenticator, Ha1Source } from '../registrar/digest.js';
 import { SipParseError } from '../sip/errors.js';
 import type { SipRequest } from '../sip/message.js';
 import type { TransportContext } from '../transport/transport-context.js';
+import { claimedUsername } from './auth-failure.js';
 import type { Authorization, LocalDomains, RequestAuthorizer } from './contracts.js';
 import { domainOf } from './registrar-service.js';
 import { silentRegistrationLogger, type RegistrationLogger } from './registration-log.js';
@@ -51,6 +52,15 @@ export class DigestRequestAuthorizer implements RequestAuthorizer {
     if (!this.#domains.isLocal(realm)) return this.#refused(request, 403, 'Forbidden', `${realm} is not a local domain`);
     const outcome = this.#auth.authenticate({ kind: 'proxy', realm, request, ha1s: this.#users });
     if (outcome.kind === 'challenge') {
+      if (outcome.reason === 'bad-credentials') {
+        let claimed: string | undefined;
+        try {
+          claimed = claimedUsername(request.proxyAuthorizations());
+        } catch {
+          claimed = undefined;
+        }
+        this.#log('warn', 'request-auth-failed', { method: request.method, realm, user: claimed, remote: `${context.remote.address}:${context.remote.port}` });
+      }
       this.#log('debug', 'request-challenged', { method: request.method, realm, reason: outcome.reason, remote: `${context.remote.address}:${context.remote.port}` });
       return { kind: 'refused', response: outcome.response };
     }
