@@ -224,3 +224,18 @@ test('the header list is read-only to the type checker; writes go through the me
   m.addHeader('x-seen', 'yes');
   assert.equal(m.headers.at(-1)?.value, 'yes');
 });
+
+test('removeFirstValue on a header that is not a list takes its whole first field, as headerValues counts it', () => {
+  for (const [name, m] of variants()) {
+    m.setHeader('subject', 'Hello, world');
+    m.addHeader('subject', 'second');
+    m.addHeader('Proxy-Authorization', 'Digest username="alice", realm="example.com", nonce="n1", uri="sip:bob@example.net", response="00"');
+    m.addHeader('Proxy-Authorization', 'Digest username="alice", realm="other.example", nonce="n2", uri="sip:bob@example.net", response="11"');
+    assert.deepEqual(m.headerValues('subject'), ['Hello, world', 'second'], name);
+    assert.equal(m.removeFirstValue('subject'), 'Hello, world', name);
+    assert.deepEqual(m.headerValues('subject'), ['second'], name);
+    // A proxy taking off the credentials it consumed leaves the other realm's whole.
+    assert.equal(m.removeFirstValue('proxy-authorization')?.includes('nonce="n1"'), true, name);
+    assert.deepEqual(m.proxyAuthorizations().map((a) => a.params.find((p) => p.name === 'realm')?.value), ['"other.example"'], name);
+  }
+});
