@@ -119,3 +119,26 @@ test('a response built by code writes its status line and an empty body', () => 
   response.addHeader('content-length', '0');
   assert.equal(serializeMessage(response).toString('utf8'), 'SIP/2.0 404 Not Found\r\nContent-Length: 0\r\n\r\n');
 });
+
+test('a field written by code into a Latin-1 message cannot smuggle a CR LF through a character above U+00FF', () => {
+  // Header bytes that are not UTF-8: the message is decoded and written as Latin-1.
+  const wire = Buffer.concat([
+    Buffer.from('OPTIONS sip:bob@example.net SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.4;branch=z9hG4bKl3\r\nTo: <sip:bob@example.net>\r\n'),
+    Buffer.from('From: <sip:alice@example.com>;tag=1\r\nCall-ID: l3@192.0.2.4\r\nCSeq: 1 OPTIONS\r\nSubject: \xff\r\nContent-Length: 0\r\n\r\n', 'latin1'),
+  ]);
+  const message = parseMessage(wire);
+  assert.equal(message.headerEncoding, 'latin1');
+  // U+010D and U+010A have the low bytes of CR and LF: Latin-1 encoding keeps only the low byte.
+  message.addHeader('Subject', 'x\u010d\u010aRoute: <sip:attacker.example;lr>');
+  message.addHeader('X-Name', 'Dvo\u0159\u00e1k \u20ac');
+  const out = serializeMessage(message);
+  const back = parseMessage(out);
+  assert.deepEqual(back.routes(), [], 'no Route was injected');
+  assert.equal(back.fields('subject').length, 2);
+  // The received field is still written byte for byte.
+  assert.ok(out.includes(Buffer.from('\r\nSubject: \xff\r\n', 'latin1')));
+  // Characters that Latin-1 cannot hold are written as UTF-8.
+  assert.ok(out.includes(Buffer.from('x\u010d\u010aRoute', 'utf8')));
+  assert.ok(out.includes(Buffer.from('\u0159', 'utf8')));
+  assert.ok(out.includes(Buffer.from('\u20ac', 'utf8')));
+});
