@@ -214,14 +214,18 @@ abstract class SipMessageBase {
     return removed;
   }
 
-  /** Removes the first value of a list header (the top Via, the first Route). */
+  /**
+   * Removes the first value of a list header (the top Via, the first Route); of any other header
+   * the whole first field, as headerValues counts its values: a comma inside an Authorization or a
+   * Subject does not separate values.
+   */
   removeFirstValue(name: string): string | undefined {
     const key = headerKey(name);
     const index = this.#headers.findIndex((h) => h.key === key);
     const field = this.#headers[index];
     if (field === undefined) return undefined;
     this.#forget(key);
-    const values = splitHeaderValues(field.value, this.#maxHeaderValues, key);
+    const values = LIST_HEADERS.has(key) ? splitHeaderValues(field.value, this.#maxHeaderValues, key) : [field.value];
     const first = values.shift();
     if (values.length === 0) this.#headers.splice(index, 1);
     else this.#headers[index] = { name: field.name, key, value: values.join(', ') };
