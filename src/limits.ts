@@ -218,6 +218,12 @@ export const TRANSPORT_LIMITS = Object.freeze({
    * in Completed (Timer J, 64*T1) or an INVITE in Accepted (Timer L) is cut short.
    */
   gracefulCloseMs: 5_000,
+  /**
+   * After a stream's framing is lost (a bad Content-Length, an oversized message), how long the
+   * connection stays open to carry the 400 already queued before it is closed: the peer gets the
+   * reason, and a peer that does not read it cannot hold the connection.
+   */
+  framingLostDrainMs: 1_000,
 });
 
 export type TransportLimits = { readonly [K in keyof typeof TRANSPORT_LIMITS]: number };

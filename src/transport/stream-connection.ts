@@ -125,7 +125,7 @@ export class StreamConnection implements Connection {
         this.log({ level: 'warn', event: 'framing-lost', connection: this.id, remote: this.remote, reason: item.error.message });
         this.events.onFramingError(this, item.error);
         // Leave a moment for the 400 or 513 the layer above sends, then close (RFC 3261 18.3).
-        this.drain(`framing-lost: ${item.error.code}`, 1_000);
+        this.drain(`framing-lost: ${item.error.code}`, this.limits.framingLostDrainMs);
       }
       if (this.#closed || this.#draining) return;
     }
