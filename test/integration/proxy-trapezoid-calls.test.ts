@@ -143,7 +143,7 @@ test('the other direction: bob at b.trap.test calls alice registered at a.trap.t
 test('baresip registers carol over TLS to proxy a and takes bob\'s call on that connection', async () => {
   const carol = await startBaresip({
     aor: `carol@${TRAP.a}`, password: TRAP_USERS.a.carol, transport: 'tls',
-    outbound: `sip:${TRAP_ADDRESS.a}:5061;transport=tls`, listen: `${CAROL_ADDRESS}:5060`, caPem: lab.certs.ca.pem,
+    outbound: `sip:${TRAP_ADDRESS.a}:5061;transport=tls`, listen: `${CAROL_ADDRESS}:5060`, caPem: lab.certs.ca.pem, sipTrace: true,
   });
   try {
     await carol.waitFor(/200 OK|registered|reg.*ok/i, 15_000).catch((err: unknown) => {

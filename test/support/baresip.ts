@@ -25,6 +25,8 @@ export interface BaresipOptions {
   readonly caPem: string;
   /** Registration interval in seconds; default 600. */
   readonly regintS?: number;
+  /** Print every SIP message sent and received (`baresip -s`), for failure messages. */
+  readonly sipTrace?: boolean;
 }
 
 export interface RunningBaresip {
@@ -60,7 +62,7 @@ export async function startBaresip(options: BaresipOptions): Promise<RunningBare
     `outbound="${options.outbound}";regint=${options.regintS ?? 600}`;
   await writeFile(join(dir, 'accounts'), `${account}\n`);
 
-  const child = spawn('baresip', ['-f', dir], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn('baresip', ['-f', dir, ...(options.sipTrace === true ? ['-s'] : [])], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   let exited = false;
   const wakers = new Set<() => void>();
