@@ -145,15 +145,19 @@ test('baresip registers carol over TLS to proxy a and takes bob\'s call on that 
     aor: `carol@${TRAP.a}`, password: TRAP_USERS.a.carol, transport: 'tls',
     outbound: `sip:${TRAP_ADDRESS.a}:5061;transport=tls`, listen: `${CAROL_ADDRESS}:5060`, caPem: lab.certs.ca.pem, sipTrace: true,
   });
+  const withLogs = (err: unknown): Error => new Error(`${err instanceof Error ? err.message : String(err)}${proxyLogs()}`);
   try {
-    await carol.waitFor(/200 OK|registered|reg.*ok/i, 15_000).catch((err: unknown) => {
-      throw new Error(`${err instanceof Error ? err.message : String(err)}${proxyLogs()}`);
-    });
-    await proxyA.waitFor((e) => e.event === 'registration-added' && String(e.aor).startsWith('carol@'), 5_000)
+    await carol.waitFor(/carol@a\.trap\.test: \{0\/TLS\/v4\} 200 OK/).catch((err: unknown) => { throw withLogs(err); });
+    const binding = await proxyA.waitFor((e) => e.event === 'registration-added' && String(e.aor).startsWith('carol@'), 5_000)
       .catch((err: unknown) => { throw new Error(`${String(err)}\nbaresip:\n${carol.output().slice(-3000)}`); });
+    assert.equal(binding.transport, 'tls', JSON.stringify(binding));
     const call = await sipp('uac-call-auth.xml', caller(bob(5082), 'carol', 'a', ['-d', '500']));
     assertPlayed({ ...call, output: `${call.output}\nbaresip:\n${carol.output().slice(-3000)}` }, 'bob\'s call to carol (baresip)');
-    await carol.waitFor(/call.*(closed|terminated)|terminated|Connection reset|bye/i, 10_000);
+    await carol.waitFor(/Call established: sip:bob@b\.trap\.test/).catch((err: unknown) => { throw withLogs(err); });
+    await carol.waitFor(/Call with sip:bob@b\.trap\.test terminated/).catch((err: unknown) => { throw withLogs(err); });
+    // The INVITE came over the connection baresip registered on (its trace names both ends).
+    const invite = new RegExp(`TLS ${TRAP_ADDRESS.a.replace(/\./g, '\\.')}:5061 -> ${String(binding.remote).replace(/\./g, '\\.')}\r?\nINVITE sip:carol`);
+    assert.match(carol.output(), invite, `the INVITE did not arrive on the registration's connection ${String(binding.remote)}\n${carol.output().slice(-3000)}`);
   } finally {
     await carol.stop();
   }
