@@ -64,7 +64,9 @@ export async function startBaresip(options: BaresipOptions): Promise<RunningBare
     `outbound="${options.outbound}";regint=${options.regintS ?? 600}`;
   await writeFile(join(dir, 'accounts'), `${account}\n`);
 
-  const child = spawn('baresip', ['-f', dir, ...(options.sipTrace === true ? ['-s'] : [])], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  // Line-buffered: piped, baresip's stdout is block-buffered and its last lines (a call's end) can
+  // sit in the buffer while a test waits for them.
+  const child = spawn('stdbuf', ['-oL', '-eL', 'baresip', '-f', dir, ...(options.sipTrace === true ? ['-s'] : [])], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   let exited = false;
   const wakers = new Set<() => void>();
