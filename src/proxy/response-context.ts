@@ -210,6 +210,13 @@ export class ResponseContext {
       };
       branch.endAttempt = (response) => settle({ response, failsOver: false });
       const onResponse = (response: SipResponse, info: ResponseInfo): void => {
+        if (info.origin === 'network' && response.via().length < 2) {
+          // Section 16.7 step 3: once our Via is off, none is left: the callee dropped the caller's
+          // Vias and the response cannot go upstream. A final ends the branch with 502 at once.
+          this.#deps.log('info', 'proxy-invalid-message', { kind: 'response', answered: false, callId: this.routed.callId(), status: response.status, fault: 'no Via under ours' });
+          if (response.status >= 200 && !settled) settle({ response: buildResponse(copy, 502, 'Bad Gateway'), failsOver: false });
+          return;
+        }
         if (response.status < 200) {
           if (settled) return;
           branch.provisional = true;

@@ -32,6 +32,16 @@ test('strict router before us: the Request-URI is our Record-Route, the last Rou
   assert.deepEqual(request.routes().map((r) => r.uri.toString()), ['sip:edge.b.test;lr']);
 });
 
+test('a Request-URI naming us without lr is not a strict router\'s: a REGISTER to the domain (our advertised name) through an outbound-proxy Route stays as sent', () => {
+  // baresip registering over TLS: Request-URI sip:DOMAIN;transport=tls, Route to the proxy's address.
+  const request = invite('sip:proxy.a.test;transport=tls', ['Route: <sip:192.0.2.10:5061;transport=tls;lr>'], 'REGISTER');
+  const result = preprocessRoutes(request, OWN);
+  assert.equal(result.strictRouterFixed, false);
+  assert.equal(result.ownRoutesRemoved, 1);
+  assert.equal(request.uri.toString(), 'sip:proxy.a.test;transport=tls');
+  assert.equal(request.routes().length, 0);
+});
+
 test('strict router after us: the Request-URI goes to the end of Route, the first Route becomes the Request-URI (section 16.6 item 6)', () => {
   const request = invite('sip:bob@198.51.100.7', ['Route: <sip:strict.b.test>, <sip:loose.b.test;lr>']);
   assert.equal(postprocessStrictRoute(request), true);

@@ -19,7 +19,7 @@ export interface RoutePreprocessing {
 }
 
 /**
- * Section 16.4. When the Request-URI is one we placed in a Record-Route, a strict router sent the
+ * Section 16.4. When the Request-URI is one we placed in a Record-Route (ours, with `lr`), a strict router sent the
  * request: the last Route value becomes the Request-URI again. Then our own entries are taken off
  * the top of Route: the first (section 16.4) and, when the second is ours too, that one, which
  * double record-routing (one entry per side when the transport changes) put there.
@@ -29,8 +29,13 @@ export function preprocessRoutes(request: SipRequest, own: OwnAddresses): RouteP
   const ownUris: SipUri[] = [];
   const routes = request.routes();
   const last = routes[routes.length - 1];
-  if (last !== undefined && request.uri.type === 'sip' && own.isOwnUri(request.uri) && last.uri.type === 'sip') {
-    ownUris.push(request.uri);
+  // Every Record-Route value we write carries `lr` (forward-request.ts): a Request-URI without it is
+  // not one of them, only our name, e.g. a REGISTER to the domain we also advertise, sent through
+  // an outbound proxy's Route.
+  const uri = request.uri;
+  const placedByUs = uri.type === 'sip' && uri.param('lr') !== undefined && own.isOwnUri(uri);
+  if (last !== undefined && placedByUs && last.uri.type === 'sip') {
+    ownUris.push(uri);
     request.uri = last.uri;
     setRoutes(request, routes.slice(0, -1));
     strictRouterFixed = true;

@@ -5,6 +5,7 @@
  * never on how long it took.
  */
 import assert from 'node:assert/strict';
+import { createSocket } from 'node:dgram';
 import { createServer } from 'node:net';
 import { after, before, test } from 'node:test';
 import type { LocalLookup, LocalTarget, OutboundRouter } from '../../src/proxy/contracts.js';
@@ -339,6 +340,30 @@ test('486 from the only binding reaches the caller', async () => {
   users.set('bob', () => Promise.resolve({ kind: 'targets', targets: [bobUdp.target('bob')] }));
   const final = await send(alice, request(alice, 'INVITE', 'sip:bob@a.test'), proxyUdp()).final;
   assert.equal(final.status, 486);
+});
+
+// The timeout is a hang guard: without the fix the caller, past its 100, waits for the proxy's Timer C (3 min).
+test('a callee that answers with our Via only (it dropped the caller\'s): nothing goes upstream, the caller gets 502 at once', { timeout: 60_000 }, async () => {
+  reset();
+  // A raw callee, as SIPp's uas-no-answer once was: its 486 carries only the first Via of the INVITE.
+  const callee = createSocket('udp4');
+  await new Promise<void>((resolve) => callee.bind(0, '127.0.0.113', resolve));
+  callee.on('message', (data, from) => {
+    const text = data.toString('latin1');
+    if (!text.startsWith('INVITE ')) return;
+    const header = (name: string): string => new RegExp(`^${name}: .*$`, 'mi').exec(text)?.[0] ?? '';
+    const reply = ['SIP/2.0 486 Busy Here', header('Via'), header('From'), `${header('To')};tag=raw1`, header('Call-ID'), header('CSeq'), 'Content-Length: 0', '', ''].join('\r\n');
+    callee.send(Buffer.from(reply, 'latin1'), from.port, from.address);
+  });
+  try {
+    const port = callee.address().port;
+    users.set('bob', () => Promise.resolve({ kind: 'targets', targets: [{ uri: parseSipUri(`sip:bob@127.0.0.113:${port}`), destination: { transport: 'udp', address: '127.0.0.113', port }, path: [], q: undefined, instanceId: undefined }] }));
+    const final = await send(alice, request(alice, 'INVITE', 'sip:bob@a.test'), proxyUdp()).final;
+    assert.equal(final.status, 502, logged.slice(-5).join('\n'));
+    assert.ok(logged.some((line) => line.startsWith('proxy-invalid-message') && line.includes('no Via under ours')), logged.slice(-5).join('\n'));
+  } finally {
+    callee.close();
+  }
 });
 
 test('CANCEL: 200 to the CANCEL, the branch is cancelled, the caller gets 487', async () => {

@@ -1,7 +1,7 @@
 /**
  * Debian's baresip (package baresip-core) as a real SIP user agent in tests: one account that
  * registers through an outbound proxy (over TLS in the proxy tests), answers calls by itself, and
- * plays a sine tone instead of a sound card. Its console output is kept for assertions.
+ * plays a tone from a WAV file instead of a sound card. Its console output is kept for assertions.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -25,6 +25,8 @@ export interface BaresipOptions {
   readonly caPem: string;
   /** Registration interval in seconds; default 600. */
   readonly regintS?: number;
+  /** Print every SIP message sent and received (`baresip -s`), for failure messages. */
+  readonly sipTrace?: boolean;
 }
 
 export interface RunningBaresip {
@@ -38,6 +40,7 @@ export interface RunningBaresip {
 export async function startBaresip(options: BaresipOptions): Promise<RunningBaresip> {
   const dir = await mkdtemp(join(os.tmpdir(), 'sipsec-baresip-'));
   await writeFile(join(dir, 'ca.pem'), options.caPem);
+  await writeFile(join(dir, 'tone.wav'), toneWav());
   await writeFile(join(dir, 'config'), [
     'poll_method\t\tepoll',
     `sip_listen\t\t${options.listen}`,
@@ -45,11 +48,12 @@ export async function startBaresip(options: BaresipOptions): Promise<RunningBare
     'call_local_timeout\t120',
     // No sound card on a test machine: a tone as microphone, files as speaker and ringer.
     `audio_player\t\taufile,${join(dir, 'heard.wav')}`,
-    'audio_source\t\tausine,440',
+    // Not ausine: in baresip 1.0 it runs only at 48 kHz, and a G.711 call at 8 kHz then fails to
+    // start its source and is never answered ("ausine: supports only 48kHz samplerate").
+    `audio_source\t\taufile,${join(dir, 'tone.wav')}`,
     `audio_alert\t\taufile,${join(dir, 'alert.wav')}`,
     'module_path\t\t/usr/lib/baresip/modules',
     'module\t\t\tg711.so',
-    'module\t\t\tausine.so',
     'module\t\t\taufile.so',
     'module_tmp\t\tuuid.so',
     'module_tmp\t\taccount.so',
@@ -60,7 +64,9 @@ export async function startBaresip(options: BaresipOptions): Promise<RunningBare
     `outbound="${options.outbound}";regint=${options.regintS ?? 600}`;
   await writeFile(join(dir, 'accounts'), `${account}\n`);
 
-  const child = spawn('baresip', ['-f', dir], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  // Line-buffered: piped, baresip's stdout is block-buffered and its last lines (a call's end) can
+  // sit in the buffer while a test waits for them.
+  const child = spawn('stdbuf', ['-oL', '-eL', 'baresip', '-f', dir, ...(options.sipTrace === true ? ['-s'] : [])], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   let exited = false;
   const wakers = new Set<() => void>();
@@ -106,4 +112,26 @@ export async function startBaresip(options: BaresipOptions): Promise<RunningBare
     await rm(dir, { recursive: true, force: true });
   };
   return { child, output: () => output, waitFor, stop };
+}
+
+/** Two seconds of a 440 Hz tone as a WAV file: 8 kHz, mono, 16-bit PCM, the rate of G.711. */
+function toneWav(): Buffer {
+  const rate = 8000;
+  const samples = rate * 2;
+  const data = Buffer.alloc(samples * 2);
+  for (let i = 0; i < samples; i++) data.writeInt16LE(Math.round(8000 * Math.sin((2 * Math.PI * 440 * i) / rate)), i * 2);
+  const header = Buffer.alloc(44);
+  header.write('RIFF', 0, 'ascii');
+  header.writeUInt32LE(36 + data.length, 4);
+  header.write('WAVEfmt ', 8, 'ascii');
+  header.writeUInt32LE(16, 16); // fmt chunk size
+  header.writeUInt16LE(1, 20); // PCM
+  header.writeUInt16LE(1, 22); // mono
+  header.writeUInt32LE(rate, 24);
+  header.writeUInt32LE(rate * 2, 28); // bytes per second
+  header.writeUInt16LE(2, 32); // block align
+  header.writeUInt16LE(16, 34); // bits per sample
+  header.write('data', 36, 'ascii');
+  header.writeUInt32LE(data.length, 40);
+  return Buffer.concat([header, data]);
 }

@@ -63,8 +63,13 @@ export interface TrapezoidLab {
   stop(): Promise<void>;
 }
 
+export interface TrapezoidLabOptions {
+  /** YAML lines appended to both proxies' configs (e.g. `timers: { timerCMs: 2000 }`). */
+  readonly extraConfig?: readonly string[];
+}
+
 /** Builds the lab in a fresh temporary folder; `stop` removes it. */
-export async function startTrapezoidLab(): Promise<TrapezoidLab> {
+export async function startTrapezoidLab(options: TrapezoidLabOptions = {}): Promise<TrapezoidLab> {
   const dir = await mkdtemp(join(os.tmpdir(), 'sipsec-trapezoid-'));
   let nsd: NsdServer | undefined;
   let faulty: Responder | undefined;
@@ -127,7 +132,8 @@ export async function startTrapezoidLab(): Promise<TrapezoidLab> {
       stubZones: [{ name: `${TRAP_PARENT}.`, port: nsd.port }],
       nodefaultZones: ['test.'],
     });
-    const configs = { a: await writeProxyConfig(dir, 'a'), b: await writeProxyConfig(dir, 'b') };
+    const extra = options.extraConfig ?? [];
+    const configs = { a: await writeProxyConfig(dir, 'a', extra), b: await writeProxyConfig(dir, 'b', extra) };
     return { dir, caPem, dnsConfig, configs, certs, nsdPort: nsd.port, stop };
   } catch (err) {
     await stop();
@@ -142,7 +148,7 @@ function tlsaOf(cert: TestCertificate): string {
 }
 
 /** Each side's config: its domain, TLS for other domains, UDP and TCP for its users. */
-async function writeProxyConfig(dir: string, side: 'a' | 'b'): Promise<string> {
+async function writeProxyConfig(dir: string, side: 'a' | 'b', extra: readonly string[]): Promise<string> {
   const domain = TRAP[side];
   const address = TRAP_ADDRESS[side];
   const users = Object.entries(TRAP_USERS[side]).map(([user, password]) => `${user}@${domain}: { password: "${password}" }`);
@@ -159,6 +165,7 @@ async function writeProxyConfig(dir: string, side: 'a' | 'b'): Promise<string> {
     `users: ${side}-users.yaml`,
     'auth: { algorithms: [ MD5 ] }',
     `location: "sqlite:${side}-location.db"`,
+    ...extra,
     '',
   ].join('\n'));
   return file;
