@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 
 /**
@@ -20,7 +21,16 @@ export function writeReportSection(repoRoot: string, name: string, markdown: str
   return file;
 }
 
-/** One line describing the machine, for the header of a section. */
+/** The load of the machine when the bench started (this module loads with it). */
+const LOAD_AT_START = os.loadavg();
+
+/**
+ * One line describing the machine, for the header of a section, with its load average at the
+ * start and at the end of the run: on a shared machine the other work is part of every figure.
+ */
 export function machineLine(): string {
-  return `Node ${process.version}, ${process.platform}/${process.arch}, measured ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+  const load = (x: number | undefined): string => (x ?? 0).toFixed(2);
+  const end = os.loadavg();
+  return `Node ${process.version}, ${process.platform}/${process.arch}, measured ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC, `
+    + `load average ${load(LOAD_AT_START[0])} at the start and ${load(end[0])} (1 min) / ${load(end[1])} (5 min) at the end`;
 }

@@ -48,10 +48,10 @@ const SETTLE_IDLE_MS = 500;
 const SETTLE_MAX_MS = 6_000;
 
 // Addresses of their own, so that the proxies, caller and callee never share a socket address.
-const KAMAILIO_ADDRESS = '127.0.0.141';
-const SIPSEC_ADDRESS = '127.0.0.142';
-const UAC_ADDRESS = '127.0.0.143';
-const UAS_ADDRESS = '127.0.0.144';
+const KAMAILIO_ADDRESS = '127.0.0.201';
+const SIPSEC_ADDRESS = '127.0.0.202';
+const UAC_ADDRESS = '127.0.0.203';
+const UAS_ADDRESS = '127.0.0.204';
 /** The proxy's domain; the callee registers as CALLEE@DOMAIN, the caller belongs to another domain. */
 const DOMAIN = 'bench.test';
 const CALLEE = 'uas';
