@@ -51,16 +51,21 @@ function jsonSummary(config: ProxyConfig): object {
   };
 }
 
-async function checkConfig(file: string, json: boolean, io: CliIo, terminal: boolean): Promise<number> {
-  let config: ProxyConfig;
+/** The loaded config, or every fault printed (and as JSON with `json`) and undefined. */
+async function loadOrReport(file: string, io: CliIo, terminal: boolean, json = false): Promise<ProxyConfig | undefined> {
   try {
-    config = await loadProxyConfig(file, { terminal });
+    return await loadProxyConfig(file, { terminal });
   } catch (err) {
     if (!(err instanceof ProxyConfigError)) throw err;
     printIssues(err, io);
     if (json) io.stdout(jsonDocument('proxy-config', { valid: false, file, errors: err.issues }));
-    return EXIT_USAGE;
+    return undefined;
   }
+}
+
+async function checkConfig(file: string, json: boolean, io: CliIo, terminal: boolean): Promise<number> {
+  const config = await loadOrReport(file, io, terminal, json);
+  if (config === undefined) return EXIT_USAGE;
   for (const warning of config.warnings) io.stderr(`warning: ${warning}\n`);
   if (io.verbose === true) for (const note of config.notes) io.stderr(`note: ${note}\n`);
   io.stdout(json ? jsonDocument('proxy-config', jsonSummary(config)) : `${summary(config)}\n`);
@@ -69,14 +74,8 @@ async function checkConfig(file: string, json: boolean, io: CliIo, terminal: boo
 
 /** Runs the proxy with an abort signal raised by SIGINT and SIGTERM, removed once it stops. */
 async function run(file: string, io: CliIo, runner: ProxyRunner, terminal: boolean): Promise<number> {
-  let config: ProxyConfig;
-  try {
-    config = await loadProxyConfig(file, { terminal });
-  } catch (err) {
-    if (!(err instanceof ProxyConfigError)) throw err;
-    printIssues(err, io);
-    return EXIT_USAGE;
-  }
+  const config = await loadOrReport(file, io, terminal);
+  if (config === undefined) return EXIT_USAGE;
   const stop = new AbortController();
   const onSignal = (): void => stop.abort();
   process.on('SIGINT', onSignal);
