@@ -1,16 +1,16 @@
 import type { Binding } from '../registrar/binding.js';
+import { silentProxyLogger, type ProxyLogger, type ProxyLogLevel } from './proxy-log.js';
 
 /**
- * How the registrar side of the proxy reports: an event word and plain fields, so that the process
- * hands them to pino (or any structured logger) and tests record them; nothing here writes to the
- * console. The same shape as the proxy core's logger, so one function serves both.
+ * How the registrar side of the proxy reports: the proxy's one logger shape (an event word and
+ * plain fields), under the names the registrar modules use.
  */
-export type RegistrationLogLevel = 'debug' | 'info' | 'warn' | 'error';
+export type RegistrationLogLevel = ProxyLogLevel;
 
-export type RegistrationLogger = (level: RegistrationLogLevel, event: string, fields: Readonly<Record<string, unknown>>) => void;
+export type RegistrationLogger = ProxyLogger;
 
 /** The default: silent unless the process gives a logger. */
-export const silentRegistrationLogger: RegistrationLogger = () => undefined;
+export const silentRegistrationLogger: RegistrationLogger = silentProxyLogger;
 
 /** The fields a log line names a binding by: where it points, where it came from, its flow. */
 export function bindingFields(binding: Binding, nowMs: number): Record<string, unknown> {
