@@ -7,13 +7,13 @@ import type { DnssecState } from './dns/dnssec-state.js';
 import type { SipFaultCode } from './sip/errors.js';
 import type { ReasonCode } from './tls/reasons.js';
 import type { VerificationMethod } from './tls/verdict.js';
-import type { ProxyRoutingWord } from './proxy/routing-words.js';
+import type { HopPolicyWord, ProxyRoutingWord } from './proxy/routing-words.js';
 import type { ResponseOrigin } from './transaction/transaction-layer.js';
 import type { TransportFailureReason } from './transport/transport-context.js';
 import type { RequestOutcome } from './ua/request-once.js';
 import {
   VOCABULARY, closeReasonWord,
-  type DnssecStateWord, type ProxyRoutingWordOf, type RequestOutcomeWord, type ResponseOriginWord, type SipFaultWord, type TlsReasonWord,
+  type DnssecStateWord, type HopPolicyWordOf, type ProxyRoutingWordOf, type RequestOutcomeWord, type ResponseOriginWord, type SipFaultWord, type TlsReasonWord,
   type TransportFailureWord, type TransactionFailureWord, type VerificationMethodWord,
 } from './vocabulary.js';
 
@@ -29,6 +29,7 @@ const sameFamilies: readonly true[] = [
   true satisfies Same<ResponseOrigin, ResponseOriginWord>,
   true satisfies Same<SipFaultCode, SipFaultWord>,
   true satisfies Same<ProxyRoutingWord, ProxyRoutingWordOf>,
+  true satisfies Same<HopPolicyWord, HopPolicyWordOf>,
   true satisfies Same<RequestOutcome, RequestOutcomeWord | TransportFailureWord | Extract<TransactionFailureWord, 'transport-failure'>>,
 ];
 
@@ -44,7 +45,7 @@ function documentedWords(heading: string): Set<string> {
 }
 
 test('every family is type-checked against the code that produces its words', () => {
-  assert.equal(sameFamilies.length, 8);
+  assert.equal(sameFamilies.length, 9);
 });
 
 test('docs/VOCABULARY.md lists every word of every family, in the family\'s section, and no word the code does not know', () => {

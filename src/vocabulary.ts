@@ -173,6 +173,18 @@ export const PROXY_ROUTING = family([
   ['timer-c', 'no final response from a branch within Timer C (RFC 3261 section 16.8): 408, or CANCEL when it rang'],
 ]);
 
+/** The words of the hop-security policies (issue 15, docs/PROXY.md "Policies"): refusals and log-only events. */
+export const HOP_POLICY = family([
+  ['no-client-certificate', 'a request from another domain without a TLS client certificate verified as a SIP domain certificate (403; draft-gurbani 5.2)'],
+  ['from-domain-not-certified', 'the From domain of a request from another domain is not an identity of the peer certificate, nor allowed for it by `policy.peers` (403)'],
+  ['reverse-dns-mismatch', 'the source address of a peer does not resolve (PTR, forward-confirmed) to an identity of its certificate (403; optional check)'],
+  ['via-sent-by-mismatch', 'the top Via of a request from another domain is not a name covered by the peer certificate (403; draft-gurbani 5.5)'],
+  ['sips-not-deliverable', 'a sips request for a user with no binding reachable over TLS or WSS (480; RFC 5630)'],
+  ['dnssec-required', 'require-dnssec: the NAPTR/SRV/address chain of the next hop is not DNSSEC-secure (502)'],
+  ['dane-required', 'require-dane: the next hop has no usable TLSA RRset (502)'],
+  ['alias-refused', 'a Via alias (RFC 5923) from a peer that is not mutually authenticated or whose certificate does not cover the Via host: the connection is not reused (logged only)'],
+]);
+
 type WordOf<F extends readonly Word<string>[]> = F[number]['word'];
 
 export type DnssecStateWord = WordOf<typeof DNSSEC_STATES>;
@@ -187,6 +199,7 @@ export type CloseReasonText = CloseReasonWord | `${CloseReasonWord}: ${string}`;
 export type RequestOutcomeWord = WordOf<typeof REQUEST_OUTCOMES>;
 export type SipFaultWord = WordOf<typeof SIP_FAULTS>;
 export type ProxyRoutingWordOf = WordOf<typeof PROXY_ROUTING>;
+export type HopPolicyWordOf = WordOf<typeof HOP_POLICY>;
 
 /** Every family, by the heading docs/VOCABULARY.md gives it. */
 export const VOCABULARY: Readonly<Record<string, readonly Word<string>[]>> = Object.freeze({
@@ -201,6 +214,7 @@ export const VOCABULARY: Readonly<Record<string, readonly Word<string>[]>> = Obj
   'SIP message faults': SIP_FAULTS,
   'Proxy policies': PROXY_POLICIES,
   'Proxy routing': PROXY_ROUTING,
+  'Hop policies': HOP_POLICY,
 });
 
 /** The word a close reason text starts with (`framing-lost: SIP_ERR_LINE_TOO_LONG` gives `framing-lost`). */

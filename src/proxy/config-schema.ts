@@ -86,8 +86,22 @@ export const proxyConfigSchema = strict({
   log: section(strict({ level: z.enum(LOG_LEVELS, `must be one of ${LOG_LEVELS.join(', ')}`).optional(), format: z.enum(['json', 'text'], 'must be json or text').optional() })),
   limits: section(strict(Object.fromEntries(Object.entries(LIMIT_FAMILIES).map(([name, defaults]) => [name, limitFamily(defaults)])), (key) => unknownKeyMessage(key, Object.keys(LIMIT_FAMILIES), 'limit family'))),
   timers: section(strict(timersShape, (key) => unknownKeyMessage(key, Object.keys(timersShape), 'timer'))),
-  // Reserved for the hop-security policies of issue 15: no policy exists yet, so none is accepted.
-  policy: section(strict({}, (key) => `unknown policy '${key}': no policy is implemented yet (the policy keys come with issue 15)`)),
+  // The hop-security policies (docs/PROXY.md "Policies"); contracts.ts DEFAULT_HOP_POLICIES holds the defaults.
+  policy: section(
+    strict(
+      {
+        'mutual-tls': z.boolean().optional(),
+        peers: section(z.record(z.string().min(1, 'must name a certificate identity'), z.array(z.string().min(1, 'must name a domain')))),
+        'reverse-dns': z.boolean().optional(),
+        'via-trail': z.boolean().optional(),
+        'promote-sips': z.boolean().optional(),
+        'require-dnssec': z.boolean().optional(),
+        'require-dane': z.boolean().optional(),
+        'connection-reuse': z.boolean().optional(),
+      },
+      (key) => unknownKeyMessage(key, ['mutual-tls', 'peers', 'reverse-dns', 'via-trail', 'promote-sips', 'require-dnssec', 'require-dane', 'connection-reuse'], 'policy'),
+    ),
+  ),
 });
 
 export type ProxyConfigInput = z.infer<typeof proxyConfigSchema>;

@@ -9,6 +9,7 @@ import { computeHa1 } from '../registrar/digest.js';
 import { TrustStore } from '../tls/trust-store.js';
 import { loadProxyConfig, ProxyConfigError, renderIssue, type ConfigIssue, type ProxyConfig } from './config.js';
 import { ConfigFixture, MINIMAL } from './config-fixtures.test.support.js';
+import { DEFAULT_HOP_POLICIES } from './contracts.js';
 
 const fx = new ConfigFixture();
 after(() => fx.remove());
@@ -75,7 +76,7 @@ test('a minimal file (one domain, its certificate and key, one listener) loads w
   assert.deepEqual(config.limits.transport, TRANSPORT_LIMITS);
   assert.deepEqual(config.limits.auth, AUTH_LIMITS);
   assert.deepEqual(config.timers, TX_TIMERS);
-  assert.deepEqual(config.policy, {});
+  assert.deepEqual(config.policy, DEFAULT_HOP_POLICIES);
   assert.deepEqual(config.warnings, []);
   assert.ok(Object.isFrozen(config) && Object.isFrozen(config.listeners) && Object.isFrozen(listener) && Object.isFrozen(config.domains[0]) && Object.isFrozen(config.limits.sip));
   // The log format follows the terminal when the file does not say.
@@ -176,7 +177,8 @@ test('an unknown key is an error at its own line, with the key meant when one is
   await assertOneIssue(`${MINIMAL}auth:\n  secret_file: x\n`, 7, 'auth.secret_file', /did you mean 'secret-file'/);
   await assertOneIssue(`${MINIMAL}limits: { transport: { idleTimeout: 5 } }\n`, 6, 'limits.transport.idleTimeout', /unknown limit 'idleTimeout' \(did you mean 'idleTimeoutMs'\?\)/);
   await assertOneIssue(`${MINIMAL}frobnicate: 1\n`, 6, 'frobnicate', /unknown key 'frobnicate' \(known: domains, listen, trust/);
-  await assertOneIssue(`${MINIMAL}policy:\n  promote-sips: true\n`, 7, 'policy.promote-sips', /no policy is implemented yet/);
+  await assertOneIssue(`${MINIMAL}policy:\n  promote_sips: true\n`, 7, 'policy.promote_sips', /unknown policy 'promote_sips' \(did you mean 'promote-sips'\?\)/);
+  await assertOneIssue(`${MINIMAL}policy:\n  via-trail: yes please\n`, 7, 'policy.via-trail', /must be true or false, not the text "yes please"/);
   // Several faults at once: every one is named, in line order.
   const { issues } = await issuesOf(`${MINIMAL}lisen: []\nlog: { level: loud }\ntimers: { timerX: 1 }\n`);
   assert.deepEqual(issues.map((i) => [i.line, i.path]), [[6, 'lisen'], [7, 'log.level'], [8, 'timers.timerX']]);
@@ -304,7 +306,15 @@ test('limits and timers: overrides merged over src/limits.ts, inconsistent ones 
 test('empty sections read as absent', async () => {
   const config = await load(`${MINIMAL}trust:\ndns:\nauth:\nlog:\nlimits:\ntimers:\npolicy:\n`);
   assert.equal(config.trust.system, true);
-  assert.deepEqual(config.policy, {});
+  assert.deepEqual(config.policy, DEFAULT_HOP_POLICIES);
+});
+
+test('policy: each key over its default; peer identities and domains in lower case', async () => {
+  const config = await load(`${MINIMAL}policy:\n  mutual-tls: false\n  via-trail: false\n  promote-sips: true\n  require-dnssec: true\n  require-dane: true\n  reverse-dns: true\n  connection-reuse: false\n  peers:\n    Hosting.Example.: [Customer1.Example, customer2.example]\n`);
+  assert.deepEqual({ ...config.policy, peers: [...config.policy.peers] }, {
+    mutualTls: false, viaTrail: false, promoteSips: true, requireDnssec: true, requireDane: true, reverseDns: true, connectionReuse: false,
+    peers: [['hosting.example', ['customer1.example', 'customer2.example']]],
+  });
 });
 
 /** The first yaml block after a heading of docs/PROXY.md. */

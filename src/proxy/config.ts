@@ -24,6 +24,7 @@ import { certificateCovers, loadDomain, readCertificates, type ProxyDomain } fro
 import { closestKey, ProxyConfigError, YamlLocator, type ConfigIssue, type KeyPath } from './config-issues.js';
 import { isUnspecifiedAddress, parseAdvertise, parseListenUrl, socketKey, type ListenAddress } from './config-listen.js';
 import { LIMIT_FAMILIES, proxyConfigSchema, type LogLevel, type ProxyConfigInput } from './config-schema.js';
+import { DEFAULT_HOP_POLICIES, type HopPolicies } from './contracts.js';
 
 export { ProxyConfigError, renderIssue, type ConfigIssue } from './config-issues.js';
 export type { ProxyDomain } from './config-domain.js';
@@ -98,8 +99,8 @@ export interface ProxyConfig {
   readonly limits: ProxyLimits;
   /** Transaction timers with `timers:` applied (Timer C: timerCMs); derived timers follow T1 and T4. */
   readonly timers: TxTimers;
-  /** Reserved for the hop-security policies (issue 15): empty until they exist. */
-  readonly policy: Readonly<Record<string, never>>;
+  /** The hop-security policies, defaults merged with `policy:` (docs/PROXY.md "Policies"). */
+  readonly policy: HopPolicies;
   /** For the log at start, at warn level: plain passwords in the users file, shared key files ... */
   readonly warnings: readonly string[];
   /** For the log at start, at info level: defaults that matter (a random nonce key ...). */
@@ -249,7 +250,7 @@ async function checkConfig(ctx: LoadContext, input: ProxyConfigInput, options: L
     log: Object.freeze({ level: input.log?.level ?? 'info', format: input.log?.format ?? (options.terminal === true ? 'text' : 'json') }),
     limits,
     timers,
-    policy: Object.freeze({}),
+    policy: hopPolicies(input),
     warnings: Object.freeze([...ctx.warnings]),
     notes: Object.freeze([...ctx.notes]),
   });
@@ -550,4 +551,22 @@ function checkTimers(ctx: LoadContext, input: ProxyConfigInput): TxTimers | unde
     ctx.warn(['timers', 'timerCMs'], `${given.timerCMs} ms: RFC 3261 section 16.6 step 11 asks for more than 3 minutes; a shorter Timer C ends calls still ringing`);
   }
   return timers;
+}
+
+/** `policy:` over DEFAULT_HOP_POLICIES; peer identities and their domains compared in lower case. */
+function hopPolicies(input: ProxyConfigInput): HopPolicies {
+  const p = input.policy ?? {};
+  const d = DEFAULT_HOP_POLICIES;
+  const peers = new Map<string, readonly string[]>();
+  for (const [identity, domains] of Object.entries(p.peers ?? {})) peers.set(identity.toLowerCase().replace(/\.$/, ''), domains.map((x) => x.toLowerCase().replace(/\.$/, '')));
+  return Object.freeze({
+    mutualTls: p['mutual-tls'] ?? d.mutualTls,
+    peers,
+    reverseDns: p['reverse-dns'] ?? d.reverseDns,
+    viaTrail: p['via-trail'] ?? d.viaTrail,
+    promoteSips: p['promote-sips'] ?? d.promoteSips,
+    requireDnssec: p['require-dnssec'] ?? d.requireDnssec,
+    requireDane: p['require-dane'] ?? d.requireDane,
+    connectionReuse: p['connection-reuse'] ?? d.connectionReuse,
+  });
 }

@@ -11,6 +11,7 @@ import type { SipRequest } from '../sip/message.js';
 import type { SipUri } from '../sip/uri.js';
 import type { ServerTransaction } from '../transaction/transaction-layer.js';
 import type { Destination, TransportContext, TransportProtocol } from '../transport/transport-context.js';
+import type { HopPolicyWord } from './routing-words.js';
 
 /** The SIP domains this process is responsible for (section 16.5: "the domain of this proxy"). */
 export interface LocalDomains {
@@ -78,11 +79,84 @@ export interface RequestAuthorizer {
   authorize(request: SipRequest, context: TransportContext): Authorization;
 }
 
+/** What the outbound side knows of the request it locates a next hop for. */
+export interface OutboundQuery {
+  readonly receivedOn: TransportProtocol;
+  /**
+   * The From domain (lower case) of the request: with several local domains, the client
+   * certificate presented on the hop is that domain's (its identity is what the far proxy checks
+   * the From domain against, draft-gurbani 5.2).
+   */
+  readonly fromDomain: string | undefined;
+}
+
 /** The outbound side: from a URI to destinations with their security requirement (issue 10 item 6). */
 export interface OutboundRouter {
   /**
    * Destinations for a request-URI (or top Route) of another domain: RFC 3263, TLS first
    * (draft-johansson Appendix A), TLSA, our client certificate for mutual TLS.
    */
-  destinations(uri: SipUri, receivedOn: TransportProtocol): Promise<DestinationsResult>;
+  destinations(uri: SipUri, query: OutboundQuery): Promise<DestinationsResult>;
+}
+
+/**
+ * The hop-security policies of the config's `policy:` section (issue 15, docs/PROXY.md
+ * "Policies"), with their defaults: each is the safe choice except where the doc says why not.
+ */
+export interface HopPolicies {
+  /**
+   * `mutual-tls` (draft-gurbani 5.2, default on): a request from another domain must come over TLS
+   * with a client certificate verified as a SIP domain certificate (RFC 5922 section 7.4), and its
+   * From domain must be one of that certificate's identities (or allowed for it by `peers`).
+   */
+  readonly mutualTls: boolean;
+  /** `peers`: certificate identity (lower case) to the other domains it may speak for (a hosting provider). */
+  readonly peers: ReadonlyMap<string, readonly string[]>;
+  /** `reverse-dns` (default off, seed 5.2 says why it is weak): the source address's PTR, forward-confirmed, must be a certificate identity. */
+  readonly reverseDns: boolean;
+  /** `via-trail` (draft-gurbani 5.5, default on): the top Via sent-by of a request from another domain is a name its certificate covers. */
+  readonly viaTrail: boolean;
+  /** `promote-sips` (draft-gurbani 5.3, default off: see docs/PROXY.md for the trade-off). */
+  readonly promoteSips: boolean;
+  /** `require-dnssec` (seed 004, default off): no send to a domain whose NAPTR/SRV/address chain is not secure. */
+  readonly requireDnssec: boolean;
+  /** `require-dane` (seed 004, default off): no send to a domain without a usable TLSA RRset. */
+  readonly requireDane: boolean;
+  /** `connection-reuse` (RFC 5923, default on): honour Via `alias` from mutually authenticated peers, and send it. */
+  readonly connectionReuse: boolean;
+}
+
+export const DEFAULT_HOP_POLICIES: HopPolicies = Object.freeze({
+  mutualTls: true,
+  peers: new Map<string, readonly string[]>(),
+  reverseDns: false,
+  viaTrail: true,
+  promoteSips: false,
+  requireDnssec: false,
+  requireDane: false,
+  connectionReuse: true,
+});
+
+/** A policy's answer for one request: go on, or refuse it with a final response that says why. */
+export type PolicyDecision =
+  | { readonly kind: 'pass' }
+  | {
+      readonly kind: 'refuse';
+      readonly status: number;
+      readonly reasonPhrase: string;
+      readonly word: HopPolicyWord;
+      /** The Warning text after the word: short, for the caller. */
+      readonly text: string;
+      /** For the `policy-refused` log line: the peer certificate identities, the header values... */
+      readonly evidence: Readonly<Record<string, unknown>>;
+    };
+
+/**
+ * The checks on a request as it arrives, before any routing (issue 15 items 1 and 2): mutual
+ * authentication between domains, the Via trail. The core answers a refusal at once (Warning 399
+ * and Reason with the word), logs it with the evidence and counts it; an ACK is dropped instead.
+ * CANCEL is never checked: it only matches a transaction that passed.
+ */
+export interface InboundPolicy {
+  check(request: SipRequest, context: TransportContext): PolicyDecision | Promise<PolicyDecision>;
 }

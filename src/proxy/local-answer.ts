@@ -6,7 +6,7 @@ import { quote } from '../sip/header-scanner.js';
 import type { SipRequest, SipResponse } from '../sip/message.js';
 import { buildResponse, warningDetail } from '../transaction/local-response.js';
 import { newTag } from '../ua/identifiers.js';
-import type { DestinationFailureWord, ProxyRoutingWord } from './routing-words.js';
+import type { DestinationFailureWord, HopPolicyWord, ProxyRoutingWord } from './routing-words.js';
 
 export interface LocalAnswer {
   readonly status: number;
@@ -19,12 +19,12 @@ export function answer(status: number, reason: string, headers: ReadonlyArray<re
 }
 
 /** `Warning: 399 <agent> "<word>: <detail>"` (RFC 3261 section 20.43), the detail bounded and printable. */
-export function warning399(agent: string, word: ProxyRoutingWord | DestinationFailureWord, detail: string): readonly [string, string] {
+export function warning399(agent: string, word: ProxyRoutingWord | DestinationFailureWord | HopPolicyWord, detail: string): readonly [string, string] {
   return ['warning', `399 ${agent} ${quote(`${word}: ${warningDetail(detail)}`)}`];
 }
 
 /** `Reason: SIP;cause=<status>;text="<word>"` (RFC 3326): the check that failed, for grepping. */
-export function reasonHeader(status: number, word: ProxyRoutingWord | DestinationFailureWord): readonly [string, string] {
+export function reasonHeader(status: number, word: ProxyRoutingWord | DestinationFailureWord | HopPolicyWord): readonly [string, string] {
   return ['reason', `SIP;cause=${status};text=${quote(word)}`];
 }
 

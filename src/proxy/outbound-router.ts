@@ -8,9 +8,9 @@
  */
 import type { DnsResolver } from '../dns/resolver.js';
 import type { SipUri } from '../sip/uri.js';
-import type { ClientCertificate, SecurityRequirement, TransportProtocol } from '../transport/transport-context.js';
+import type { ClientCertificate, SecurityRequirement } from '../transport/transport-context.js';
 import { destinationsFor, type DestinationsResult } from '../ua/destinations.js';
-import type { OutboundRouter } from './contracts.js';
+import type { OutboundQuery, OutboundRouter } from './contracts.js';
 
 export interface LocatingRouterOptions {
   readonly resolver: DnsResolver;
@@ -28,7 +28,7 @@ export class LocatingRouter implements OutboundRouter {
     this.#security = { tls: 'required', ...(options.clientCertificate !== undefined ? { clientCertificate: options.clientCertificate } : {}) };
   }
 
-  async destinations(uri: SipUri, _receivedOn: TransportProtocol): Promise<DestinationsResult> {
+  async destinations(uri: SipUri, _query: OutboundQuery): Promise<DestinationsResult> {
     // Located as if it had come over TLS whatever it came on: TLS first for sip: URIs too.
     const result = await destinationsFor(this.#resolver, uri, { receivedOn: 'tls' });
     const destinations = result.destinations

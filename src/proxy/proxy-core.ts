@@ -17,16 +17,17 @@ import type { ServerTransaction } from '../transaction/transaction-layer.js';
 import type { Destination, TransportContext, TransportProtocol } from '../transport/transport-context.js';
 import { newTag } from '../ua/identifiers.js';
 import { SipStack, type SipStackOptions, type TransactionUser } from '../ua/sip-stack.js';
-import type { LocalDomains, LocalLookup, LocalUsers, OutboundRouter, RegistrarHandler, RequestAuthorizer } from './contracts.js';
+import type { InboundPolicy, LocalDomains, LocalLookup, LocalUsers, OutboundRouter, PolicyDecision, RegistrarHandler, RequestAuthorizer } from './contracts.js';
 import { FLOW_PARAM, FlowTokens } from './flow-token.js';
-import { answer, buildLocalResponse, warning399, type LocalAnswer } from './local-answer.js';
+import { answer, buildLocalResponse, reasonHeader, warning399, type LocalAnswer } from './local-answer.js';
 import { statelessBranch } from './loop-branch.js';
 import { OwnAddresses, ownListeners, type AdvertisedName } from './own-addresses.js';
 import { forwardCopy, viaValue } from './forward-request.js';
 import { silentProxyLogger, type ProxyLogger } from './proxy-log.js';
+import { ProxyMetrics } from './proxy-metrics.js';
 import { ResponseContext, topBranch, type BranchTarget, type DestinationList } from './response-context.js';
 import { nextHopUri, preprocessRoutes } from './route-processing.js';
-import type { ProxyRoutingWord } from './routing-words.js';
+import type { HopPolicyWord, ProxyRoutingWord } from './routing-words.js';
 import { validateRequest } from './validate-request.js';
 
 export interface ProxyCoreOptions {
@@ -37,6 +38,13 @@ export interface ProxyCoreOptions {
   readonly registrar: RegistrarHandler;
   readonly authorizer: RequestAuthorizer;
   readonly outbound: OutboundRouter;
+  /**
+   * The checks on every request as it arrives (issue 15: mutual authentication between domains,
+   * the Via trail); none when absent (a core without policies, as the library's unit tests use).
+   */
+  readonly inboundPolicy?: InboundPolicy;
+  /** Where refusals and malformed messages are counted; default a registry of this core's own. */
+  readonly metrics?: ProxyMetrics;
   /** The host name each listener is known by (Via sent-by, Record-Route); every listener needs one. */
   readonly advertisedNames: readonly AdvertisedName[];
   /** Timer C (section 16.8); default TX_TIMERS.timerCMs (3 min). */
@@ -62,6 +70,7 @@ export class ProxyCore {
   readonly #clock: Clock;
   readonly #timerCMs: number;
   readonly #flowTokens: FlowTokens;
+  readonly metrics: ProxyMetrics;
   #stack: SipStack | undefined;
   #own: OwnAddresses | undefined;
   /** Response contexts by server transaction key, for CANCEL (section 16.10). */
@@ -84,6 +93,7 @@ export class ProxyCore {
     this.#clock = options.clock ?? systemClock;
     this.#timerCMs = options.timerCMs ?? TX_TIMERS.timerCMs;
     this.#flowTokens = new FlowTokens(options.flowTokenSecret);
+    this.metrics = options.metrics ?? new ProxyMetrics();
     if (!Number.isFinite(this.#timerCMs) || this.#timerCMs <= 0) throw new RangeError(`timerCMs must be a positive number of milliseconds, not ${this.#timerCMs}`);
   }
 
@@ -95,6 +105,7 @@ export class ProxyCore {
       ...options.stack,
       tu: () => core.#transactionUser(),
       onInvalid: (result, context, answered) => {
+        core.metrics.malformed.inc({ kind: result.kind ?? 'unknown', fault: result.faults[0]?.code ?? 'unknown' });
         core.#log('info', 'proxy-invalid-message', { kind: result.kind, answered, remote: `${context.remote.address}:${context.remote.port}`, fault: result.faults[0]?.code });
         userOnInvalid?.(result, context, answered);
       },
@@ -174,6 +185,11 @@ export class ProxyCore {
       this.#refuse(tx, request, validation.answer, validation.word);
       return;
     }
+    const decision = await this.#inboundPolicy(request, context);
+    if (decision.kind === 'refuse') {
+      this.#policyRefuse(tx, request, context, decision);
+      return;
+    }
     // Route preprocessing works on a copy: the server transaction keeps the request as received.
     const routed = copyRequest(request);
     const pre = preprocessRoutes(routed, own);
@@ -233,7 +249,7 @@ export class ProxyCore {
       return;
     }
     const rc = this.#newContext(tx, routed, context, validation.hash, recordRoute);
-    rc.fork([{ requestUri: undefined, pushRoutes: [], label: hop.host, destinations: () => this.#outboundDestinations(hop, context.transport) }]);
+    rc.fork([{ requestUri: undefined, pushRoutes: [], label: hop.host, destinations: () => this.#outboundDestinations(hop, context.transport, request) }]);
   }
 
   /** Section 16.5 for a local domain: the bindings, or the answer that says why there are none. */
@@ -325,6 +341,12 @@ export class ProxyCore {
       this.#log('info', 'proxy-ack-dropped', { word: validation.word, callId: safeCallId(ack) });
       return;
     }
+    const decision = await this.#inboundPolicy(ack, context);
+    if (decision.kind === 'refuse') {
+      // An ACK cannot be answered (section 17.2.3): the refusal is logged and counted, the ACK dropped.
+      this.#logPolicyRefusal(ack, context, decision);
+      return;
+    }
     const routed = copyRequest(ack);
     const pre = preprocessRoutes(routed, own);
     const requestUri = routed.uri as SipUri;
@@ -342,7 +364,7 @@ export class ProxyCore {
       this.#log('info', 'proxy-ack-dropped', { word: 'no-target', callId: safeCallId(ack) });
       return;
     }
-    const list: DestinationList = flow !== undefined ? { kind: 'destinations', destinations: [flow] } : await this.#outboundDestinations(hop as SipUri, context.transport);
+    const list: DestinationList = flow !== undefined ? { kind: 'destinations', destinations: [flow] } : await this.#outboundDestinations(hop as SipUri, context.transport, ack);
     if (list.kind === 'none') {
       this.#log('info', 'proxy-ack-dropped', { word: list.word, callId: safeCallId(ack), detail: list.detail });
       return;
@@ -371,10 +393,10 @@ export class ProxyCore {
   }
 
   /** The next hop's destinations (RFC 3263 through the OutboundRouter), or why there are none. */
-  async #outboundDestinations(uri: SipUri, receivedOn: TransportProtocol): Promise<DestinationList> {
+  async #outboundDestinations(uri: SipUri, receivedOn: TransportProtocol, request: SipRequest): Promise<DestinationList> {
     let result;
     try {
-      result = await this.#options.outbound.destinations(uri, receivedOn);
+      result = await this.#options.outbound.destinations(uri, { receivedOn, fromDomain: fromDomainOf(request) });
     } catch (err) {
       return { kind: 'none', word: 'no-destination', detail: `${uri.host}: ${err instanceof Error ? err.message : String(err)}` };
     }
@@ -410,7 +432,30 @@ export class ProxyCore {
 
   #refuse(tx: ServerTransaction, request: SipRequest, spec: LocalAnswer, word: ProxyRoutingWord): void {
     this.#log('info', 'proxy-request-refused', { status: spec.status, word, method: request.method, callId: safeCallId(request) });
+    this.metrics.refusals.inc({ word, status: String(spec.status) });
     this.#reply(tx, request, spec);
+  }
+
+  /** The inbound policy's decision; a policy that throws refuses nothing (its error is the guard's 500). */
+  async #inboundPolicy(request: SipRequest, context: TransportContext): Promise<PolicyDecision> {
+    const policy = this.#options.inboundPolicy;
+    return policy === undefined ? PASS : await policy.check(request, context);
+  }
+
+  /** A policy refusal (issue 15): at once, with Warning 399 and Reason naming the check, logged with its evidence, counted. */
+  #policyRefuse(tx: ServerTransaction, request: SipRequest, context: TransportContext, decision: Extract<PolicyDecision, { kind: 'refuse' }>): void {
+    this.#logPolicyRefusal(request, context, decision);
+    const agent = this.#agent(context, this.#own as OwnAddresses);
+    this.#reply(tx, request, answer(decision.status, decision.reasonPhrase, [warning399(agent, decision.word, decision.text), reasonHeader(decision.status, decision.word)]));
+  }
+
+  #logPolicyRefusal(request: SipRequest, context: TransportContext, decision: Extract<PolicyDecision, { kind: 'refuse' }>): void {
+    this.metrics.refusals.inc({ word: decision.word, status: String(decision.status) });
+    this.#log('warn', 'policy-refused', {
+      ...decision.evidence,
+      word: decision.word satisfies HopPolicyWord, status: decision.status, method: request.method, callId: safeCallId(request),
+      remote: `${context.transport}:${context.remote.address}:${context.remote.port}`, detail: decision.text,
+    });
   }
 
   #reply(tx: ServerTransaction, request: SipRequest, spec: LocalAnswer): void {
@@ -426,6 +471,18 @@ export class ProxyCore {
 /** A copy to change (header fields are immutable values: a shallow copy of the list is enough). */
 function copyRequest(request: SipRequest): SipRequest {
   return new Request(request.method, request.uri, [...request.headers], request.body, request.version, request.headerEncoding);
+}
+
+const PASS: PolicyDecision = Object.freeze({ kind: 'pass' });
+
+/** The From URI's host, lower case, when it is a sip or sips URI that parses. */
+function fromDomainOf(request: SipRequest): string | undefined {
+  try {
+    const from = request.from().uri;
+    return from.type === 'sip' ? from.host.toLowerCase() : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function safeCallId(message: SipRequest | SipResponse): string | undefined {

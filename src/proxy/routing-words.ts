@@ -22,4 +22,18 @@ export type ProxyRoutingWord =
   | 'timer-c';
 
 /** What the outbound hop may fail with before any send: no destination, or DNSSEC refusing the answers. */
-export type DestinationFailureWord = Extract<ProxyRoutingWord, 'no-destination'> | 'dnssec-bogus' | 'dnssec-indeterminate';
+export type DestinationFailureWord = Extract<ProxyRoutingWord, 'no-destination'> | 'dnssec-bogus' | 'dnssec-indeterminate' | Extract<HopPolicyWord, 'dnssec-required' | 'dane-required'>;
+
+/**
+ * The words of the hop-security policies (issue 15; docs/VOCABULARY.md "Hop policies"): each
+ * refusal's Warning and Reason, and `alias-refused`, which is only logged.
+ */
+export type HopPolicyWord =
+  | 'no-client-certificate'
+  | 'from-domain-not-certified'
+  | 'reverse-dns-mismatch'
+  | 'via-sent-by-mismatch'
+  | 'sips-not-deliverable'
+  | 'dnssec-required'
+  | 'dane-required'
+  | 'alias-refused';

@@ -114,8 +114,9 @@ export async function startProxy(config: ProxyConfig, log: ProxyLog): Promise<Ru
       core, store, resolver,
       close: async () => {
         log.info('proxy-stopping', {});
+        const counted = await core.metrics.totals();
         await unwind();
-        log.info('proxy-stopped', {});
+        log.info('proxy-stopped', { counted });
       },
     };
   } catch (err) {
