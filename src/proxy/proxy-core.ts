@@ -433,7 +433,10 @@ export class ProxyCore {
   #refuse(tx: ServerTransaction, request: SipRequest, spec: LocalAnswer, word: ProxyRoutingWord): void {
     this.#log('info', 'proxy-request-refused', { status: spec.status, word, method: request.method, callId: safeCallId(request) });
     this.metrics.refusals.inc({ word, status: String(spec.status) });
-    this.#reply(tx, request, spec);
+    // Every refusal names its check in a Warning (seed 001: "no error codes, warnings"), except a
+    // challenge (its own headers say what to do) and an unknown user (the log has the word).
+    const named = spec.headers.some(([name]) => name === 'warning') || WORD_IN_LOG_ONLY.has(word);
+    this.#reply(tx, request, named ? spec : { ...spec, headers: [...spec.headers, warning399(this.#agent(tx.context, this.#own as OwnAddresses), word, spec.reason)] });
   }
 
   /** The inbound policy's decision; a policy that throws refuses nothing (its error is the guard's 500). */
@@ -472,6 +475,9 @@ export class ProxyCore {
 function copyRequest(request: SipRequest): SipRequest {
   return new Request(request.method, request.uri, [...request.headers], request.body, request.version, request.headerEncoding);
 }
+
+/** Refusals whose word stays in the log (see #refuse). */
+const WORD_IN_LOG_ONLY: ReadonlySet<ProxyRoutingWord> = new Set<ProxyRoutingWord>(['not-authorized', 'unknown-user']);
 
 const PASS: PolicyDecision = Object.freeze({ kind: 'pass' });
 

@@ -35,7 +35,9 @@ test('a Via of ours with the same hash is a loop (482); with another hash a spir
   const looped = invite();
   looped.addHeader('via', `SIP/2.0/UDP proxy.a.test:5060;branch=${proxyBranch(hash)}`);
   looped.addHeader('via', 'SIP/2.0/UDP other.b.test;branch=z9hG4bKother', { prepend: true });
-  assert.equal(status(validateRequest(looped, { own: OWN })), 482);
+  const loopResult = validateRequest(looped, { own: OWN });
+  assert.equal(status(loopResult), 482);
+  assert.equal(loopResult.ok ? '' : loopResult.word, 'loop-detected');
 
   const spiral = invite('sip:bob@c.test');
   spiral.addHeader('via', `SIP/2.0/UDP proxy.a.test:5060;branch=${proxyBranch(hash)}`);
@@ -50,12 +52,15 @@ test('Proxy-Require with unknown tags is 420 listing them in Unsupported; known 
   const request = invite('sip:bob@b.test', ['Proxy-Require: foo, sec-agree', 'Proxy-Require: bar']);
   const result = validateRequest(request, { own: OWN, proxyRequireSupported: ['SEC-AGREE'] });
   assert.equal(status(result), 420);
+  assert.equal(result.ok ? '' : result.word, 'bad-extension');
   assert.deepEqual(result.ok ? [] : result.answer.headers, [['unsupported', 'foo, bar']]);
   assert.equal(status(validateRequest(invite('sip:bob@b.test', ['Proxy-Require: sec-agree']), { own: OWN, proxyRequireSupported: ['sec-agree'] })), 0);
 });
 
 test('a tel: Request-URI or Route is 416; a Route that does not parse is 400 naming it', () => {
-  assert.equal(status(validateRequest(invite('tel:+15551234'), { own: OWN })), 416);
+  const tel = validateRequest(invite('tel:+15551234'), { own: OWN });
+  assert.equal(status(tel), 416);
+  assert.equal(tel.ok ? '' : tel.word, 'unsupported-uri-scheme');
   assert.equal(status(validateRequest(invite('sip:bob@b.test', ['Route: <tel:+15551234>']), { own: OWN })), 416);
   const broken = invite();
   broken.addHeader('route', '<sip:unterminated');
