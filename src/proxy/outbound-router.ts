@@ -96,6 +96,8 @@ export class LocatingRouter implements OutboundRouter {
  * The rule the verifier (verifyServer) applies to a destination's server, by what DNS proved:
  * `none` when the chain or the TLSA lookup is bogus or indeterminate (the hop aborts), `dane` when
  * both are secure and the RRset has records (then DANE only, never RFC 5922), else `rfc5922`.
+ * This is the decision under the proxy's TLS policy, the default one (DANE on, no RFC 5922 for a
+ * secure RRset without usable records); the proxy has no key to change it.
  */
 export function hopRule(d: LocatedDestination): HopRule {
   const target = d.destination.tlsTarget;
