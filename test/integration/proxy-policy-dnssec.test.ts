@@ -104,9 +104,12 @@ test('require-dane on: a secure domain without TLSA is refused with dane-require
     assert.deepEqual([line.rule, line.dnssec, line.require], ['dane', 'secure', 'dane']);
     const connected = b.events().find((e) => e.event === 'tls-connected' && String(e.remote).startsWith(TRAP_ADDRESS.a));
     assert.equal(connected?.reason, 'dane', b.output().slice(-3000));
-    // The refusal was counted with its word and status.
-    const counted = a.events().filter((e) => e.event === 'policy-refused').map((e) => e.word);
-    assert.deepEqual(counted, ['dane-required']);
+    assert.deepEqual(a.events().filter((e) => e.event === 'policy-refused').map((e) => e.word), ['dane-required']);
+    // Counted with its word and status: the totals are in the proxy-stopped line.
+    await a.stop();
+    const stopped = a.events().find((e) => e.event === 'proxy-stopped');
+    const counted = stopped?.counted as Record<string, number> | undefined;
+    assert.equal(counted?.['sipsec_proxy_refusals_total{word=dane-required,status=500}'], 1, a.output().slice(-3000));
   });
 });
 
