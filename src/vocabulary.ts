@@ -180,8 +180,8 @@ export const HOP_POLICY = family([
   ['reverse-dns-mismatch', 'the source address of a peer does not resolve (PTR, forward-confirmed) to an identity of its certificate (403; optional check)'],
   ['via-sent-by-mismatch', 'the top Via of a request from another domain is not a name covered by the peer certificate (403; draft-gurbani 5.5)'],
   ['sips-not-deliverable', 'a sips request for a user with no binding reachable over TLS or WSS (480; RFC 5630)'],
-  ['dnssec-required', 'require-dnssec: the NAPTR/SRV/address chain of the next hop is not DNSSEC-secure (502)'],
-  ['dane-required', 'require-dane: the next hop has no usable TLSA RRset (502)'],
+  ['dnssec-required', 'require-dnssec: the NAPTR/SRV/address chain of the next hop is not DNSSEC-secure (500: a hop failure, section 16.7 step 6)'],
+  ['dane-required', 'require-dane: the next hop has no usable TLSA RRset (500: a hop failure, section 16.7 step 6)'],
   ['alias-refused', 'a Via alias (RFC 5923) from a peer that is not mutually authenticated or whose certificate does not cover the Via host: the connection is not reused (logged only)'],
 ]);
 

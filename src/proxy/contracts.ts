@@ -5,6 +5,7 @@
  * Each part is built and tested against these interfaces alone, so that one can change without
  * the others: the core never reads YAML, the registrar never routes.
  */
+import type { DnssecState } from '../dns/dnssec-state.js';
 import type { DestinationsResult } from '../ua/destinations.js';
 import type { ResponseSpec } from '../registrar/response-spec.js';
 import type { SipRequest } from '../sip/message.js';
@@ -90,13 +91,36 @@ export interface OutboundQuery {
   readonly fromDomain: string | undefined;
 }
 
+/**
+ * How a hop's server is verified, as the verifier decides from what DNS proved (PeerVerdict's
+ * `attempted`): `dane` (secure chain and a secure TLSA RRset: DANE only, no fallback), `rfc5922`
+ * (insecure, or secure without TLSA), `none` (bogus or indeterminate: the hop aborts).
+ */
+export type HopRule = 'dane' | 'rfc5922' | 'none';
+
+/** A DNSSEC policy (require-dnssec, require-dane) that left no destination to send to. */
+export interface OutboundRefusal {
+  readonly word: Extract<HopPolicyWord, 'dnssec-required' | 'dane-required'>;
+  readonly detail: string;
+}
+
+/** The destinations with what the outbound side decided about them, for the core's log and answer. */
+export interface OutboundDestinations extends DestinationsResult {
+  /** Per destination, in order: the rule its server is verified by and its chain's DNSSEC state. */
+  readonly hops?: readonly { readonly rule: HopRule; readonly dnssec: DnssecState }[];
+  /** Which DNSSEC policies were on. */
+  readonly require?: { readonly dnssec: boolean; readonly dane: boolean };
+  /** Set (with no destination) when a DNSSEC policy refused every destination the locator found. */
+  readonly refusal?: OutboundRefusal;
+}
+
 /** The outbound side: from a URI to destinations with their security requirement (issue 10 item 6). */
 export interface OutboundRouter {
   /**
    * Destinations for a request-URI (or top Route) of another domain: RFC 3263, TLS first
-   * (draft-johansson Appendix A), TLSA, our client certificate for mutual TLS.
+   * (draft-johansson Appendix A), TLSA, our client certificate for mutual TLS, the DNSSEC policies.
    */
-  destinations(uri: SipUri, query: OutboundQuery): Promise<DestinationsResult>;
+  destinations(uri: SipUri, query: OutboundQuery): Promise<OutboundDestinations>;
 }
 
 /**

@@ -392,7 +392,12 @@ export class ProxyCore {
     rc.forwardStray(response);
   }
 
-  /** The next hop's destinations (RFC 3263 through the OutboundRouter), or why there are none. */
+  /**
+   * The next hop's destinations (RFC 3263 through the OutboundRouter), or why there are none. The
+   * verification rule of the hop is logged (`proxy-hop-located`); a DNSSEC policy that refused
+   * every destination is logged and counted as a policy refusal, and the branch ends like any hop
+   * that cannot be sent (503 with the word, 500 to the caller: section 16.7 step 6).
+   */
   async #outboundDestinations(uri: SipUri, receivedOn: TransportProtocol, request: SipRequest): Promise<DestinationList> {
     let result;
     try {
@@ -400,7 +405,27 @@ export class ProxyCore {
     } catch (err) {
       return { kind: 'none', word: 'no-destination', detail: `${uri.host}: ${err instanceof Error ? err.message : String(err)}` };
     }
-    if (result.destinations.length > 0) return { kind: 'destinations', destinations: result.destinations.map((d) => d.destination) };
+    const hops = result.hops ?? [];
+    const rules = {
+      rule: distinct(hops.map((h) => h.rule)), dnssec: distinct(hops.map((h) => h.dnssec)),
+      require: result.require === undefined ? undefined : [result.require.dnssec ? 'dnssec' : '', result.require.dane ? 'dane' : ''].filter((w) => w !== '').join(',') || 'none',
+    };
+    if (result.refusal !== undefined) {
+      const { word, detail } = result.refusal;
+      this.metrics.refusals.inc({ word, status: String(HOP_REFUSED_STATUS) });
+      this.#log('warn', 'policy-refused', {
+        word: word satisfies HopPolicyWord, status: HOP_REFUSED_STATUS, method: request.method, callId: safeCallId(request), target: uri.host, detail,
+        require: rules.require, lookups: result.located.lookups.map((l) => `${l.type} ${l.name} ${l.state}`),
+      });
+      return { kind: 'none', word, detail };
+    }
+    if (result.destinations.length > 0) {
+      this.#log('info', 'proxy-hop-located', {
+        method: request.method, callId: safeCallId(request), target: uri.host, ...rules,
+        destinations: result.destinations.map((d) => `${d.destination.transport}:${d.destination.address}:${d.destination.port}`),
+      });
+      return { kind: 'destinations', destinations: result.destinations.map((d) => d.destination) };
+    }
     const failed = result.failedLookups;
     const bogus = failed.find((l) => l.state === 'bogus');
     const indeterminate = failed.find((l) => l.state === 'indeterminate');
@@ -480,6 +505,17 @@ function copyRequest(request: SipRequest): SipRequest {
 const WORD_IN_LOG_ONLY: ReadonlySet<ProxyRoutingWord> = new Set<ProxyRoutingWord>(['not-authorized', 'unknown-user']);
 
 const PASS: PolicyDecision = Object.freeze({ kind: 'pass' });
+
+/**
+ * What the caller of a request whose hop a DNSSEC policy refused gets: the branch ends with 503
+ * like every hop that cannot be sent, and section 16.7 step 6 makes that 500 (docs/PROXY.md).
+ */
+const HOP_REFUSED_STATUS = 500;
+
+/** The distinct values in order, comma-joined: one word when every destination agrees. */
+function distinct(values: readonly string[]): string | undefined {
+  return values.length === 0 ? undefined : [...new Set(values)].join(',');
+}
 
 /** The From URI's host, lower case, when it is a sip or sips URI that parses. */
 function fromDomainOf(request: SipRequest): string | undefined {

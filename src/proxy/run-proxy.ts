@@ -66,7 +66,7 @@ export async function startProxy(config: ProxyConfig, log: ProxyLog): Promise<Ru
     const users = config.users.directory;
     const authenticator = new DigestAuthenticator({ secret: config.auth.secret, algorithms: config.auth.algorithms, limits: config.limits.auth });
     const retryAfterSeconds = config.limits.location.unavailableRetryAfterSeconds;
-    // The first domain's certificate is our client certificate on every outbound TLS hop.
+    // The first domain's certificate is the transport's default client certificate; the router names each hop's own.
     const [first] = config.domains;
     if (first === undefined) throw new ProxyStartError('domains', new Error('no domain configured'));
     let isConnectionOpen: (connectionId: string) => boolean = () => false;
@@ -94,7 +94,13 @@ export async function startProxy(config: ProxyConfig, log: ProxyLog): Promise<Ru
       localUsers: new LocalUsersService({ users, store, isConnectionOpen: (id) => isConnectionOpen(id), log: logger, retryAfterSeconds }),
       registrar: new RegistrarService({ users, authenticator, store, localDomains, log: logger, limits: config.limits.registrar, retryAfterSeconds }),
       authorizer: new DigestRequestAuthorizer({ users, authenticator, localDomains, log: logger }),
-      outbound: new LocatingRouter({ resolver, clientCertificate: { cert: first.cert, key: first.key } }),
+      // Each domain's certificate on the hops of its users' requests; the first domain's for the rest (LocatingRouter.securityFor).
+      outbound: new LocatingRouter({
+        resolver,
+        clientCertificates: new Map(config.domains.map((d) => [d.name, { cert: d.cert, key: d.key }])),
+        requireDnssec: config.policy.requireDnssec,
+        requireDane: config.policy.requireDane,
+      }),
       advertisedNames: config.listeners.map((l) => ({ transport: l.transport, address: l.address, ...(l.port !== 0 ? { port: l.port } : {}), name: l.advertisedHost })),
       timerCMs: config.timers.timerCMs,
       flowTokenSecret: config.auth.secret,

@@ -5,7 +5,8 @@
  * need with `startProxy`, and stop everything.
  *
  * Addresses (127.0.0.140-149, no other test uses them): proxy A 127.0.0.141, proxy B 127.0.0.142,
- * the faulty far servers 127.0.0.146, nothing listening on 127.0.0.147.
+ * the faulty far servers 127.0.0.146, nothing listening on 127.0.0.147; the outbound-DNS block
+ * (below) 127.0.0.144.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -73,8 +74,11 @@ export async function startTrapezoidLab(options: TrapezoidLabOptions = {}): Prom
   const dir = await mkdtemp(join(os.tmpdir(), 'sipsec-trapezoid-'));
   let nsd: NsdServer | undefined;
   let faulty: Responder | undefined;
+  let outDns: Responder | undefined;
   const stop = async (): Promise<void> => {
     await faulty?.close().catch(() => undefined);
+    await outDns?.close().catch(() => undefined);
+    outDns = undefined;
     await nsd?.stop();
     faulty = undefined;
     nsd = undefined;
@@ -112,6 +116,7 @@ export async function startTrapezoidLab(options: TrapezoidLabOptions = {}): Prom
       trustStore: TrustStore.fromPem(ca.pem),
       log: () => undefined,
     });
+    outDns = await startOutDnsServer(ca, leaf);
 
     const caPem = join(dir, 'ca.pem');
     await writeFile(caPem, ca.pem);
@@ -189,7 +194,7 @@ function trapZones(tlsa: Readonly<Record<string, string>>): ZoneSpec[] {
   };
   const label = (domain: string): string => domain.slice(0, -TRAP_PARENT.length - 1);
   return [
-    { origin: `${TRAP_PARENT}.`, signing: 'signed', nameServer, records: ['ns IN A 127.0.0.1', ...Object.values(TRAP).map((d) => `${label(d)} IN NS ${nameServer}`)] },
+    { origin: `${TRAP_PARENT}.`, signing: 'signed', nameServer, records: ['ns IN A 127.0.0.1', ...[...Object.values(TRAP), ...OUT_DNS_ZONES].map((d) => `${label(d)} IN NS ${nameServer}`)] },
     { origin: `${TRAP.a}.`, signing: 'signed', nameServer, records: withTlsa(TRAP.a, TRAP_ADDRESS.a) },
     { origin: `${TRAP.b}.`, signing: 'signed', nameServer, records: sipDomain(TRAP.b, TRAP_ADDRESS.b) },
     { origin: `${TRAP.wrongCert}.`, signing: 'signed', nameServer, records: sipDomain(TRAP.wrongCert, TRAP_ADDRESS.faulty) },
@@ -201,8 +206,92 @@ function trapZones(tlsa: Readonly<Record<string, string>>): ZoneSpec[] {
       tamper: [{ from: /^(sip\.bogus\.trap\.test\.\s+\d+\s+IN\s+A\s+)127\.0\.0\.142$/m, to: '$1127.0.0.143' }],
     },
     { origin: `${TRAP.nobody}.`, signing: 'signed', nameServer, records: sipDomain(TRAP.nobody, TRAP_ADDRESS.nobody) },
+    ...outDnsZones(nameServer, sipDomain),
   ];
 }
+
+// ---- Outbound DNS policies (issue 15 item 5, the client certificate by From domain): an
+// insecure domain served on 127.0.0.144, and a second domain that proxy A may serve too.
+
+export const TRAP_OUT_DNS = {
+  /** Not signed, delegated without DS: insecure (RFC 4035 section 5.2); a valid certificate from the lab CA. */
+  insecure: 'insecure.trap.test',
+  /** A second domain for proxy A (writeTwoDomainConfigA), with its own certificate from the lab CA; no zone. */
+  annex: 'annex.trap.test',
+} as const;
+
+/** The TLS server of the insecure domain (a Responder: OPTIONS gets 200). */
+export const TRAP_OUT_DNS_ADDRESS = '127.0.0.144';
+
+/** The zones of this block that the parent delegates to. */
+const OUT_DNS_ZONES: readonly string[] = [TRAP_OUT_DNS.insecure];
+
+function outDnsZones(nameServer: string, sipDomain: (domain: string, address: string) => string[]): ZoneSpec[] {
+  return [{ origin: `${TRAP_OUT_DNS.insecure}.`, signing: 'unsigned', nameServer, records: sipDomain(TRAP_OUT_DNS.insecure, TRAP_OUT_DNS_ADDRESS) }];
+}
+
+async function startOutDnsServer(ca: TestCertificate, leaf: (domain: string) => TestCertificate): Promise<Responder> {
+  const cert = leaf(TRAP_OUT_DNS.insecure);
+  return Responder.start({
+    listeners: [{
+      transport: 'tls', address: TRAP_OUT_DNS_ADDRESS, port: 5061,
+      certificates: [{ domains: [TRAP_OUT_DNS.insecure, `sip.${TRAP_OUT_DNS.insecure}`], cert: cert.pem, key: cert.keyPem }],
+    }],
+    trustStore: TrustStore.fromPem(ca.pem),
+    log: () => undefined,
+  });
+}
+
+/** A user of the annex domain on proxy A, for writeTwoDomainConfigA. */
+export const TRAP_ANNEX_USER = { name: 'erin', password: 'erin-secret' } as const;
+
+/**
+ * Proxy A's config serving a.trap.test and annex.trap.test (its certificate issued here by the lab
+ * CA), with its users and erin@annex.trap.test; `extra` lines appended. Several domains need the
+ * TLS listener's advertised name: A's own domain.
+ */
+export async function writeTwoDomainConfigA(lab: TrapezoidLab, extra: readonly string[] = []): Promise<string> {
+  const annex = issueCertificate({
+    cn: `sip.${TRAP_OUT_DNS.annex}`, o: 'sipsec tests', issuer: lab.certs.ca,
+    san: { dns: [TRAP_OUT_DNS.annex, `sip.${TRAP_OUT_DNS.annex}`], uri: [`sip:${TRAP_OUT_DNS.annex}`] },
+    eku: [EKU_SERVER_AUTH, EKU_CLIENT_AUTH],
+  });
+  await writeFile(join(lab.dir, 'annex.pem'), annex.pem);
+  await writeFile(join(lab.dir, 'annex.key'), annex.keyPem, { mode: 0o600 });
+  const users = [
+    ...Object.entries(TRAP_USERS.a).map(([user, password]) => `${user}@${TRAP.a}: { password: "${password}" }`),
+    `${TRAP_ANNEX_USER.name}@${TRAP_OUT_DNS.annex}: { password: "${TRAP_ANNEX_USER.password}" }`,
+  ];
+  await writeFile(join(lab.dir, 'a2-users.yaml'), `${users.join('\n')}\n`);
+  const address = TRAP_ADDRESS.a;
+  const file = join(lab.dir, 'a2.yaml');
+  await writeFile(file, [
+    'domains:',
+    `  ${TRAP.a}: { certificate: a.pem, key: a.key }`,
+    `  ${TRAP_OUT_DNS.annex}: { certificate: annex.pem, key: annex.key }`,
+    'listen:',
+    `  - { url: "tls://${address}:5061", advertise: "${TRAP.a}" }`,
+    `  - { url: "tcp://${address}:5060", advertise: "${address}" }`,
+    `  - { url: "udp://${address}:5060", advertise: "${address}" }`,
+    'trust: { ca: [ ca.pem ] }',
+    'dns: { unbound: libunbound.conf }',
+    'users: a2-users.yaml',
+    'auth: { algorithms: [ MD5 ] }',
+    'location: "sqlite:a2-location.db"',
+    ...extra,
+    '',
+  ].join('\n'));
+  return file;
+}
+
+/** A copy of a proxy config with `extra` lines appended (a `policy:` section, say), beside it. */
+export async function withConfigLines(config: string, name: string, extra: readonly string[]): Promise<string> {
+  const file = join(config, '..', name);
+  await writeFile(file, `${await readFile(config, 'utf8')}${extra.join('\n')}\n`);
+  return file;
+}
+
+// ---- end of the outbound DNS block.
 
 export interface RunningProxy {
   readonly child: ChildProcess;
