@@ -4,12 +4,16 @@
  * and, when asked, pings targets over TLS with OPTIONS from its dispatcher. Kamailio's TLS module
  * checks the peer's chain only, not its name (PEERS.md). `startKamailioProxy` runs it instead as a
  * stateful record-routing proxy over UDP, the reference the proxy benchmark measures sipsec against.
+ * `startKamailioPeer` runs it as the proxy of a SIP domain facing other domains over mutual TLS
+ * (docs/PROXY.md, "Kamailio as the peer of a sipsec domain").
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { freePort, waitForSipUdp, waitForTcp } from './free-port.js';
+import { stopper } from './stop-child.js';
 
 export interface KamailioOptions {
   /** Server (and client) certificate, key and the CA whose peers are accepted, as PEM. */
@@ -104,7 +108,7 @@ interface KamailioProcess {
   readonly child: ChildProcess;
   readonly exit: () => ProcessExit | undefined;
   readonly output: () => string;
-  /** Stops the process (SIGTERM, then SIGKILL after 5 s) and removes its directory. */
+  /** Stops the process and its workers (SIGTERM, then SIGKILL after 10 s) and removes its directory. */
   readonly stop: () => Promise<void>;
 }
 
@@ -121,17 +125,14 @@ function spawnKamailio(dir: string, memoryArgs: readonly string[]): KamailioProc
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
   let exit: ProcessExit | undefined;
-  const exited = new Promise<void>((resolve) => child.once('exit', (code, signal) => {
+  child.once('exit', (code, signal) => {
     exit = { code, signal };
-    resolve();
-  }));
+  });
+  // The main process, then its workers: a worker still holding a listener would refuse the next
+  // run on the same address.
+  const stopProcesses = stopper(child);
   const stop = async (): Promise<void> => {
-    if (exit === undefined) {
-      child.kill('SIGTERM');
-      const killer = setTimeout(() => child.kill('SIGKILL'), 5_000);
-      await exited;
-      clearTimeout(killer);
-    }
+    await stopProcesses();
     fs.rmSync(dir, { recursive: true, force: true });
   };
   return { child, exit: () => exit, output: () => output, stop };
@@ -269,4 +270,220 @@ export async function startKamailioProxy(options: KamailioProxyOptions): Promise
     throw new Error(`Kamailio proxy did not start: ${err instanceof Error ? err.message : String(err)}\n${kamailio.output().slice(-3000)}`);
   }
   return { address, port, pid: kamailio.child.pid ?? 0, exit: kamailio.exit, output: kamailio.output, stop: kamailio.stop };
+}
+
+export interface KamailioPeerOptions {
+  /** The SIP domain Kamailio is the proxy of, e.g. k.trap.test. */
+  readonly domain: string;
+  /** Its address: TLS for other domains on `tlsPort` (default 5061), UDP for its own users on `udpPort` (default 5060). */
+  readonly address: string;
+  readonly tlsPort?: number;
+  readonly udpPort?: number;
+  /** Its certificate (server and client) and key, and the CA whose certificates it accepts, as PEM. */
+  readonly cert: string;
+  readonly key: string;
+  readonly ca: string;
+  /**
+   * The host name written into its Via sent-by and Record-Route on the TLS listener
+   * (`listen=tls:ADDRESS:PORT advertise NAME:PORT`), a name its certificate covers. Left out,
+   * Kamailio writes its IP address there, its default.
+   */
+  readonly advertisedName?: string;
+  /**
+   * Other domains' proxies, `domain -> host:port`, reached over TLS with the domain as SNI. A static
+   * route: Kamailio resolves with the system resolver (/etc/resolv.conf, port 53), which cannot be
+   * pointed at a lab's DNS server on another port.
+   */
+  readonly peers: Readonly<Record<string, string>>;
+  /** The domain's users, `user -> host:port` of the user agent over UDP (a static location). */
+  readonly users: Readonly<Record<string, string>>;
+}
+
+export interface RunningKamailioPeer {
+  readonly address: string;
+  readonly tlsPort: number;
+  readonly udpPort: number;
+  readonly pid: number;
+  readonly exit: () => ProcessExit | undefined;
+  /** The tail of its log: one `sipsec-lab:` line per request and per reply over TLS, with the peer's verified certificate. */
+  readonly output: () => string;
+  readonly stop: () => Promise<void>;
+}
+
+const CFG_WORD = /^[\w.-]+$/;
+const HOST_PORT = /^[\w.-]+:\d{1,5}$/;
+
+/**
+ * Kamailio as the proxy of a SIP domain, the far proxy of a sipsec domain: a record-routing
+ * stateful proxy (tm, rr) with mutual TLS for other domains (the TLS module presents its
+ * certificate, and requires and verifies the peer's against the CA, both ways). A request for its
+ * domain goes to the user's static address over UDP; a request from one of its users for another
+ * domain goes over TLS to that domain's proxy; a request from another domain for a third is refused
+ * (no open relay). Its log shows, for each request and reply over TLS, whether Kamailio verified the
+ * peer's certificate and the certificate's first DNS name: the TLS module checks the chain only,
+ * not the name (README of the tls module, "Known Limitations").
+ */
+export async function startKamailioPeer(options: KamailioPeerOptions): Promise<RunningKamailioPeer> {
+  const words = [options.domain, options.address, ...Object.keys(options.peers), ...Object.keys(options.users), ...(options.advertisedName !== undefined ? [options.advertisedName] : [])];
+  const bad = words.find((w) => !CFG_WORD.test(w)) ?? [...Object.values(options.peers), ...Object.values(options.users)].find((v) => !HOST_PORT.test(v));
+  if (bad !== undefined) throw new Error(`startKamailioPeer: ${JSON.stringify(bad)} cannot be written into kamailio.cfg (names: letters, digits, ".", "_", "-"; destinations: host:port)`);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sipsec-kamailio-peer-'));
+  const { address, domain } = options;
+  const tlsPort = options.tlsPort ?? 5061;
+  const udpPort = options.udpPort ?? 5060;
+  fs.writeFileSync(path.join(dir, 'cert.pem'), options.cert);
+  fs.writeFileSync(path.join(dir, 'key.pem'), options.key, { mode: 0o600 });
+  fs.writeFileSync(path.join(dir, 'ca.pem'), options.ca);
+  // Both sides verify the peer's chain against ca.pem and insist on a certificate; a client
+  // profile per peer sends the peer's domain as SNI.
+  const profile = (name: string, serverName?: string): string => [
+    `[${name}]`, 'method = TLSv1.2+', 'verify_certificate = yes', 'require_certificate = yes',
+    `private_key = ${dir}/key.pem`, `certificate = ${dir}/cert.pem`, `ca_list = ${dir}/ca.pem`,
+    ...(serverName !== undefined ? [`server_name = ${serverName}`] : []), '',
+  ].join('\n');
+  fs.writeFileSync(path.join(dir, 'tls.cfg'), [
+    profile('server:default'),
+    profile('client:default'),
+    ...Object.entries(options.peers).map(([peer, hostPort]) => profile(`client:${hostPort}`, peer)),
+  ].join('\n'));
+  const name = options.advertisedName;
+  // The name goes where Kamailio would put its TLS socket's address: the Via of what it sends over
+  // TLS, and the Record-Route entry of the TLS side. `listen=... advertise NAME:PORT` would do it
+  // for every message, but Kamailio 5.6 resolves that name at start and, when it cannot (the lab's
+  // names are in the lab's DNS only), starts without the listener: so per request, as
+  // set_advertised_address and record_route_preset do (docs/PROXY.md).
+  const tlsSide = name !== undefined ? `${name}:${tlsPort};transport=tls;r2=on` : undefined;
+  const udpSide = `${address}:${udpPort};r2=on`;
+  const peerRoutes = Object.entries(options.peers).flatMap(([peer, hostPort], i) => [
+    `  ${i === 0 ? 'if' : '} else if'} ($nh(d) == "${peer}") {`,
+    `    $du = "sip:${hostPort};transport=tls";`,
+    // From its own address, not whichever the kernel picks for the route (127.0.0.1 on loopback).
+    `    force_send_socket(tls:${address}:${tlsPort});`,
+    ...(name !== undefined ? [`    set_advertised_address("${name}");`, `    set_advertised_port(${tlsPort});`] : []),
+  ]);
+  const userRoutes = Object.entries(options.users).flatMap(([user, hostPort], i) => [
+    `    ${i === 0 ? 'if' : '} else if'} ($rU == "${user}") {`,
+    `      $du = "sip:${hostPort}";`,
+  ]);
+  const lines = [
+    '#!KAMAILIO',
+    'debug=2',
+    'log_stderror=yes',
+    'children=2',
+    'tcp_children=2',
+    'auto_aliases=no',
+    'enable_tls=yes',
+    `listen=udp:${address}:${udpPort}`,
+    `listen=tls:${address}:${tlsPort}`,
+    // Its own Record-Route entries, by name, must be recognised as its own by loose_route.
+    ...(name !== undefined ? [`alias=${name}:${tlsPort}`] : []),
+    `mpath="${MODULES}"`,
+    'loadmodule "tm.so"',
+    'loadmodule "sl.so"',
+    'loadmodule "rr.so"',
+    'loadmodule "maxfwd.so"',
+    'loadmodule "siputils.so"',
+    'loadmodule "pv.so"',
+    'loadmodule "xlog.so"',
+    'loadmodule "tls.so"',
+    `modparam("tls", "config", "${dir}/tls.cfg")`,
+    '',
+    'request_route {',
+    '  if (!mf_process_maxfwd_header("10")) {',
+    '    sl_send_reply("483", "Too Many Hops");',
+    '    exit;',
+    '  }',
+    '  if (proto == TLS) {',
+    '    xlog("L_NOTICE", "sipsec-lab: $rm from $si:$sp over TLS, client certificate verified=$tls_peer_verified name=$tls_peer_san_hostname\\n");',
+    // The handshake already required a verified certificate; this says so in the script as well.
+    '    if (!is_peer_verified()) {',
+    '      sl_send_reply("403", "Client Certificate Not Verified");',
+    '      exit;',
+    '    }',
+    '  }',
+    '  if (has_totag()) {',
+    '    if (loose_route()) {',
+    '      route(RELAY);',
+    '    }',
+    '    if (method == "ACK" && t_check_trans()) {',
+    '      route(RELAY);',
+    '    }',
+    '    if (method != "ACK") {',
+    '      sl_send_reply("404", "Not Here");',
+    '    }',
+    '    exit;',
+    '  }',
+    '  if (method == "CANCEL") {',
+    '    if (t_check_trans()) {',
+    '      route(RELAY);',
+    '    }',
+    '    exit;',
+    '  }',
+    `  if (method == "OPTIONS" && $rU == $null && (uri == myself || $rd == "${domain}")) {`,
+    '    sl_send_reply("200", "OK");',
+    '    exit;',
+    '  }',
+    '  t_check_trans();',
+    `  if ($rd == "${domain}") {`,
+    ...(userRoutes.length > 0 ? [...userRoutes, '    } else {'] : []),
+    '      sl_send_reply("404", "Not Found");',
+    '      exit;',
+    ...(userRoutes.length > 0 ? ['    }'] : []),
+    '  } else if (proto == TLS) {',
+    '    sl_send_reply("403", "Relaying Denied");',
+    '    exit;',
+    '  }',
+    ...(tlsSide !== undefined
+      ? [
+        // Double record-routing by hand: the outbound side first, then the inbound side.
+        `  if (proto == TLS) {`,
+        `    record_route_preset("${udpSide}", "${tlsSide}");`,
+        `  } else if ($rd != "${domain}") {`,
+        `    record_route_preset("${tlsSide}", "${udpSide}");`,
+        '  } else {',
+        '    record_route();',
+        '  }',
+      ]
+      : ['  record_route();']),
+    '  route(RELAY);',
+    '}',
+    '',
+    'route[RELAY] {',
+    ...(peerRoutes.length > 0 ? [...peerRoutes, '  }'] : []),
+    '  if (!t_relay()) {',
+    '    sl_reply_error();',
+    '  }',
+    '  exit;',
+    '}',
+    '',
+    'onreply_route {',
+    '  if (proto == TLS) {',
+    '    xlog("L_NOTICE", "sipsec-lab: reply $rs $rm from $si:$sp over TLS, server certificate verified=$tls_peer_verified name=$tls_peer_san_hostname, our Via $(hdr(Via)[0])\\n");',
+    '  }',
+    '}',
+    '',
+  ];
+  fs.writeFileSync(path.join(dir, 'kamailio.cfg'), lines.join('\n'));
+  const kamailio = spawnKamailio(dir, ['-m', '128', '-M', '16', '-x', 'tlsf']);
+  try {
+    await waitForSipUdp(address, udpPort, 20_000, () => kamailio.exit() === undefined);
+    // Listeners are bound before the workers start, but Kamailio starts even when a listen line
+    // failed (an advertised name it could not resolve): the TLS listener is checked on its own.
+    if (!await acceptsTcp(address, tlsPort)) throw new Error(`nothing listens on tls ${address}:${tlsPort}`);
+  } catch (err) {
+    await kamailio.stop();
+    throw new Error(`Kamailio (proxy of ${domain}) did not start: ${err instanceof Error ? err.message : String(err)}\n${kamailio.output().slice(-3000)}`);
+  }
+  return { address, tlsPort, udpPort, pid: kamailio.child.pid ?? 0, exit: kamailio.exit, output: kamailio.output, stop: kamailio.stop };
+}
+
+function acceptsTcp(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, host);
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
 }

@@ -14,6 +14,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { EKU_CLIENT_AUTH, EKU_SERVER_AUTH, issueCertificate, type TestCertificate } from '../../src/lab/certificates.js';
 import { buildZones, type ZoneSpec } from '../../src/lab/dns-zones.js';
+import { startKamailioPeer, type RunningKamailioPeer } from '../../src/lab/kamailio.js';
 import { startNsd, type NsdServer } from '../../src/lab/nsd-server.js';
 import { writeLibunboundConfig } from '../../src/lab/unbound-config.js';
 import { parsePemCertificates } from '../../src/tls/certificate.js';
@@ -128,7 +129,7 @@ export async function startTrapezoidLab(options: TrapezoidLabOptions = {}): Prom
       [TRAP.a]: tlsaOf(certs.a),
       [TRAP.daneMismatch]: tlsaOf(stale),
     };
-    const built = await buildZones(dir, trapZones(tlsa));
+    const built = await buildZones(dir, withKamailioZone(trapZones(tlsa)));
     if (built.trustAnchors.length !== 1) throw new Error(`expected 1 trust anchor, built ${built.trustAnchors.length}`);
     nsd = await startNsd(dir, built.zones, `${TRAP_PARENT}.`);
     const dnsConfig = join(dir, 'libunbound.conf');
@@ -365,4 +366,67 @@ export async function startProxy(config: string): Promise<RunningProxy> {
 /** The text of a file in the lab (a log, a database dump) for failure messages. */
 export async function labFile(lab: TrapezoidLab, name: string): Promise<string> {
   return readFile(join(lab.dir, name), 'utf8');
+}
+
+// ---- Kamailio as the proxy of domain k (issue 15 item 7): its zone and its certificate ----------
+
+/**
+ * k.trap.test, whose proxy is Debian's Kamailio 5.6 (src/lab/kamailio.ts, `startKamailioPeer`)
+ * on 127.0.0.145: TLS on 5061 for other domains, UDP on 5060 for its own user agents.
+ */
+export const KAMAILIO_DOMAIN = 'k.trap.test';
+export const KAMAILIO_ADDRESS = '127.0.0.145';
+/** k's users: a static location each, a SIPp UAS over UDP on Kamailio's address. */
+export const KAMAILIO_USERS = { kate: 5090 } as const;
+
+/**
+ * The zone of k.trap.test, signed with its DS in the parent and no TLSA (RFC 5922 under the private
+ * CA, as b): NAPTR and SRV to sip.k.trap.test:5061 over TLS, and an address for the domain name
+ * itself, which Kamailio's Record-Route names with a port (`sip:k.trap.test:5061;transport=tls`):
+ * with a port RFC 3263 looks up only the address record.
+ */
+function withKamailioZone(zones: readonly ZoneSpec[]): ZoneSpec[] {
+  const nameServer = `ns.${TRAP_PARENT}.`;
+  const label = KAMAILIO_DOMAIN.slice(0, -TRAP_PARENT.length - 1);
+  return [
+    ...zones.map((zone) => zone.origin === `${TRAP_PARENT}.` ? { ...zone, records: [...zone.records, `${label} IN NS ${nameServer}`] } : zone),
+    {
+      origin: `${KAMAILIO_DOMAIN}.`, signing: 'signed', nameServer, records: [
+        `@ IN NAPTR 10 50 "s" "SIPS+D2T" "" _sips._tcp.${KAMAILIO_DOMAIN}.`,
+        `_sips._tcp IN SRV 10 0 5061 sip.${KAMAILIO_DOMAIN}.`,
+        `sip IN A ${KAMAILIO_ADDRESS}`,
+        `@ IN A ${KAMAILIO_ADDRESS}`,
+      ],
+    },
+  ];
+}
+
+/** Kamailio's certificate from the lab's CA, as the proxies' own: the domain and sip.domain, client and server use. */
+export function kamailioCertificate(lab: TrapezoidLab): TestCertificate {
+  return issueCertificate({
+    cn: `sip.${KAMAILIO_DOMAIN}`,
+    o: 'sipsec tests',
+    issuer: lab.certs.ca,
+    san: { dns: [KAMAILIO_DOMAIN, `sip.${KAMAILIO_DOMAIN}`], uri: [`sip:${KAMAILIO_DOMAIN}`] },
+    eku: [EKU_SERVER_AUTH, EKU_CLIENT_AUTH],
+  });
+}
+
+/**
+ * Kamailio as the proxy of k.trap.test, facing proxy A over mutual TLS (a static route to A: it
+ * cannot ask the lab's NSD). Without `advertisedName` its Via and Record-Route carry its address,
+ * Kamailio's default; with it, that name.
+ */
+export async function startKamailioOfK(lab: TrapezoidLab, options: { readonly advertisedName?: string } = {}): Promise<RunningKamailioPeer> {
+  const cert = kamailioCertificate(lab);
+  return startKamailioPeer({
+    domain: KAMAILIO_DOMAIN,
+    address: KAMAILIO_ADDRESS,
+    cert: cert.pem,
+    key: cert.keyPem,
+    ca: lab.certs.ca.pem,
+    peers: { [TRAP.a]: `${TRAP_ADDRESS.a}:5061` },
+    users: Object.fromEntries(Object.entries(KAMAILIO_USERS).map(([user, port]) => [user, `${KAMAILIO_ADDRESS}:${port}`])),
+    ...(options.advertisedName !== undefined ? { advertisedName: options.advertisedName } : {}),
+  });
 }
