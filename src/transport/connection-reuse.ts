@@ -43,11 +43,13 @@ type AliasRefusal = 'no-client-certificate' | 'peer-not-authenticated' | 'via-se
 
 export class ConnectionReuse {
   /** The first Via `alias` on a connection decides for it: honoured or refused, logged once. */
-  readonly #decided = new WeakMap<Connection, string>();
+  readonly #decided = new WeakSet<Connection>();
   /** Per connection: its peer's verdict as the server of a send's target (null: refused), by requirement and domain. */
   readonly #verified = new WeakMap<Connection, Map<string, PeerVerdict | null>>();
   /** The fingerprint of the certificate we presented on an inbound connection, read once. */
   readonly #ours = new WeakMap<Connection, string | null>();
+  /** The leaf fingerprint of each client certificate a send asked for (a process presents a handful). */
+  readonly #fingerprints = new Map<string, string | null>();
 
   constructor(private readonly options: ConnectionReuseOptions) {}
 
@@ -68,10 +70,10 @@ export class ConnectionReuse {
       return;
     }
     if (via === undefined || paramValue(via.params, 'alias') === undefined) return;
+    if (this.#decided.has(connection)) return;
+    this.#decided.add(connection);
     const port = via.port ?? DEFAULT_TLS_PORT;
     const sentBy = `${via.host}:${port}`;
-    if (this.#decided.has(connection)) return;
-    this.#decided.set(connection, sentBy);
     const peer = connection.peer;
     const refusal = aliasRefusal(via, peer);
     const identities = peer?.peerIdentities.join(',') || '-';
@@ -113,7 +115,7 @@ export class ConnectionReuse {
    */
   #aliasFits(connection: Connection, target: ServerTarget, sipDomain: string, security: HopSecurity): PeerVerdict | undefined {
     if (connection.direction !== 'inbound' || connection.peer?.authenticated !== true) return undefined;
-    const presented = security.clientCertificate === undefined ? undefined : leafFingerprint(security.clientCertificate.cert);
+    const presented = security.clientCertificate === undefined ? undefined : this.#leafFingerprint(security.clientCertificate.cert);
     if (presented === undefined || presented !== this.#ourCertificate(connection)) return undefined;
     return this.#verdictFor(connection, target, sipDomain, security);
   }
@@ -160,6 +162,20 @@ export class ConnectionReuse {
     return authenticated;
   }
 
+  /** The SHA-256 fingerprint of the first certificate of a PEM chain, in Node's notation; undefined if it does not parse. */
+  #leafFingerprint(pem: string): string | undefined {
+    let fingerprint = this.#fingerprints.get(pem);
+    if (fingerprint === undefined) {
+      try {
+        fingerprint = new X509Certificate(pem).fingerprint256;
+      } catch {
+        fingerprint = null;
+      }
+      this.#fingerprints.set(pem, fingerprint);
+    }
+    return fingerprint ?? undefined;
+  }
+
   #ourCertificate(connection: Connection): string | undefined {
     let fingerprint = this.#ours.get(connection);
     if (fingerprint === undefined) {
@@ -184,20 +200,4 @@ function aliasRefusal(via: Via, peer: PeerVerdict | undefined): { word: AliasRef
 function socketOf(connection: Connection): tls.TLSSocket | undefined {
   const socket: unknown = 'socket' in connection ? connection.socket : undefined;
   return socket instanceof tls.TLSSocket ? socket : undefined;
-}
-
-const fingerprints = new Map<string, string | undefined>();
-
-/** The SHA-256 fingerprint of the first certificate of a PEM chain, in Node's notation; undefined if it does not parse. */
-function leafFingerprint(pem: string): string | undefined {
-  if (fingerprints.has(pem)) return fingerprints.get(pem);
-  let fingerprint: string | undefined;
-  try {
-    fingerprint = new X509Certificate(pem).fingerprint256;
-  } catch {
-    fingerprint = undefined;
-  }
-  // A process presents a handful of certificates: the cache stays small.
-  if (fingerprints.size < 64) fingerprints.set(pem, fingerprint);
-  return fingerprint;
 }
