@@ -49,3 +49,9 @@ test('our Via names the advertised name, never the bound address; without a list
   assert.equal(viaValue('udp', UDP, 'x', 'z9hG4bKb'), 'SIP/2.0/UDP proxy.a.test:5060;branch=z9hG4bKb');
   assert.equal(viaValue('ws', undefined, 'proxy.a.test', 'z9hG4bKb'), 'SIP/2.0/WS proxy.a.test;branch=z9hG4bKb');
 });
+
+test('RFC 5923: alias on our Via only when asked and only over TLS', () => {
+  assert.equal(viaValue('tls', TLS, 'unused', 'z9hG4bKa', { alias: true }), 'SIP/2.0/TLS proxy.a.test:5061;branch=z9hG4bKa;alias');
+  assert.equal(viaValue('tls', TLS, 'unused', 'z9hG4bKa'), 'SIP/2.0/TLS proxy.a.test:5061;branch=z9hG4bKa');
+  assert.equal(viaValue('tcp', TCP, 'unused', 'z9hG4bKa', { alias: true }), `SIP/2.0/TCP proxy.a.test:${TCP.port};branch=z9hG4bKa`);
+});

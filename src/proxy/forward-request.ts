@@ -72,10 +72,20 @@ export function recordRouteValues(inbound: OwnListener, outbound: OwnListener | 
   return [recordRouteUri(outbound, flowToken), recordRouteUri(inbound, flowToken)];
 }
 
+/** How our Via says more than where we are. */
+export interface ViaOptions {
+  /**
+   * RFC 5923 section 8.1: offer the connection for the peer's requests back (`;alias`); only on
+   * TLS, the one transport whose connections are reused by both sides (connection-reuse.ts).
+   */
+  readonly alias?: boolean;
+}
+
 /** Our Via for a copy sent over `transport` (section 16.6 item 8): the listener's advertised name and port. */
-export function viaValue(transport: TransportProtocol, listener: OwnListener | undefined, fallbackName: string, branch: string): string {
+export function viaValue(transport: TransportProtocol, listener: OwnListener | undefined, fallbackName: string, branch: string, options: ViaOptions = {}): string {
   const sentBy = listener === undefined ? hostOf(fallbackName) : `${hostOf(listener.name)}:${listener.port}`;
-  return `SIP/2.0/${transport.toUpperCase()} ${sentBy};branch=${branch}`;
+  const alias = options.alias === true && transport === 'tls' ? ';alias' : '';
+  return `SIP/2.0/${transport.toUpperCase()} ${sentBy};branch=${branch}${alias}`;
 }
 
 function hostOf(name: string): string {

@@ -193,7 +193,7 @@ export class ResponseContext {
       recordRoute: this.recordRoute && inbound !== undefined
         ? recordRouteValues(inbound, outbound, branch.target.flow === undefined ? undefined : this.#deps.flowTokens.encode(branch.target.flow, this.routed.fromTag() ?? ''))
         : [],
-      via: viaValue(destination.transport, outbound, inbound?.name ?? 'sipsec', id),
+      via: viaValue(destination.transport, outbound, inbound?.name ?? 'sipsec', id, { alias: destination.offersAlias === true }),
     });
     this.#deps.indexBranch(id, this);
     branch.provisional = false;

@@ -16,7 +16,9 @@ import { startExpirySweeper, type ExpirySweeper } from './expiry-sweeper.js';
 import { LocalUsersService } from './local-users.js';
 import { LocatingRouter } from './outbound-router.js';
 import { ProxyCore } from './proxy-core.js';
+import { offeringAliases } from './connection-reuse.js';
 import { createProxyLog, loggerOf, type LogLevel, type ProxyLog } from './proxy-log.js';
+import { ProxyMetrics } from './proxy-metrics.js';
 import { RegistrarService } from './registrar-service.js';
 import { DigestRequestAuthorizer } from './request-authorizer.js';
 
@@ -70,6 +72,14 @@ export async function startProxy(config: ProxyConfig, log: ProxyLog): Promise<Ru
     const [first] = config.domains;
     if (first === undefined) throw new ProxyStartError('domains', new Error('no domain configured'));
     let isConnectionOpen: (connectionId: string) => boolean = () => false;
+    const metrics = new ProxyMetrics();
+    // Each domain's certificate on the hops of its users' requests; the first domain's for the rest (LocatingRouter.securityFor).
+    const router = new LocatingRouter({
+      resolver,
+      clientCertificates: new Map(config.domains.map((d) => [d.name, { cert: d.cert, key: d.key }])),
+      requireDnssec: config.policy.requireDnssec,
+      requireDane: config.policy.requireDane,
+    });
 
     const core = await ProxyCore.start({
       stack: {
@@ -79,13 +89,19 @@ export async function startProxy(config: ProxyConfig, log: ProxyLog): Promise<Ru
         limits: config.limits.transport,
         sipLimits: config.limits.sip,
         transactions: { timers: config.timers, limits: config.limits.transaction },
-        // Connections, their verdicts (tls-connected, tls-accepted) and every cut-off, in the proxy's log.
-        log: (e) => log[e.level](e.event, {
-          ...(e.connection !== undefined ? { connection: e.connection } : {}),
-          ...(e.remote !== undefined ? { remote: `${e.remote.address}:${e.remote.port}` } : {}),
-          ...(e.reason !== undefined ? { reason: e.reason } : {}),
-          ...(e.detail !== undefined ? { detail: e.detail } : {}),
-        }),
+        // RFC 5923: which inbound aliases are honoured, and which connections carry our requests.
+        connectionReuse: config.policy.connectionReuse,
+        // Connections, their verdicts (tls-connected, tls-accepted) and every cut-off, in the proxy's log;
+        // a refused alias is also a policy event (it refuses no request).
+        log: (e) => {
+          if (e.event === 'alias-refused') metrics.policyEvents.inc({ word: 'alias-refused' });
+          log[e.level](e.event, {
+            ...(e.connection !== undefined ? { connection: e.connection } : {}),
+            ...(e.remote !== undefined ? { remote: `${e.remote.address}:${e.remote.port}` } : {}),
+            ...(e.reason !== undefined ? { reason: e.reason } : {}),
+            ...(e.detail !== undefined ? { detail: e.detail } : {}),
+          });
+        },
         onInvalid: (result, context, answered) => log.debug('message-invalid', {
           faults: result.faults.map((f) => f.code), from: `${context.remote.address}:${context.remote.port}`, transport: context.transport, answered,
         }),
@@ -94,13 +110,8 @@ export async function startProxy(config: ProxyConfig, log: ProxyLog): Promise<Ru
       localUsers: new LocalUsersService({ users, store, isConnectionOpen: (id) => isConnectionOpen(id), log: logger, retryAfterSeconds }),
       registrar: new RegistrarService({ users, authenticator, store, localDomains, log: logger, limits: config.limits.registrar, retryAfterSeconds }),
       authorizer: new DigestRequestAuthorizer({ users, authenticator, localDomains, log: logger }),
-      // Each domain's certificate on the hops of its users' requests; the first domain's for the rest (LocatingRouter.securityFor).
-      outbound: new LocatingRouter({
-        resolver,
-        clientCertificates: new Map(config.domains.map((d) => [d.name, { cert: d.cert, key: d.key }])),
-        requireDnssec: config.policy.requireDnssec,
-        requireDane: config.policy.requireDane,
-      }),
+      outbound: config.policy.connectionReuse ? offeringAliases(router) : router,
+      metrics,
       advertisedNames: config.listeners.map((l) => ({ transport: l.transport, address: l.address, ...(l.port !== 0 ? { port: l.port } : {}), name: l.advertisedHost })),
       timerCMs: config.timers.timerCMs,
       flowTokenSecret: config.auth.secret,

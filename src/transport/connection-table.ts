@@ -3,14 +3,18 @@ import { isSecureTransport, type TransportProtocol } from './transport-context.j
 
 /**
  * Open connections (TCP, TLS, WS, WSS), found by id (responses go back on the connection a request
- * came in on) or by (transport, remote address, port) for reuse. A TLS or WSS connection is reused
- * only when the caller's check accepts it (its server verified for the SIP domain, under the same
- * security requirement: DESIGN rule 5), never by IP:port alone. The per-address and total counts are what the connection limits read.
+ * came in on) or by (transport, remote address, port) for reuse, and RFC 5923 aliases (inbound
+ * connections offered for our requests back) by the names and port they answer for. A TLS or WSS
+ * connection is reused only when the caller's check accepts it (connection-reuse.ts: DESIGN rule
+ * 5), never by IP:port alone. The per-address and total counts are what the connection limits read.
  */
 export class ConnectionTable {
   readonly #byId = new Map<string, Connection>();
   readonly #byRemote = new Map<string, Set<Connection>>();
   readonly #perAddress = new Map<string, number>();
+  /** RFC 5923 aliases: inbound connections a peer offered for our requests back, by the names and port they answer for. */
+  readonly #aliases = new Map<string, Set<Connection>>();
+  readonly #aliasKeys = new WeakMap<Connection, string[]>();
 
   get size(): number {
     return this.#byId.size;
@@ -38,6 +42,44 @@ export class ConnectionTable {
     const count = this.countForAddress(connection.remote.address) - 1;
     if (count <= 0) this.#perAddress.delete(connection.remote.address);
     else this.#perAddress.set(connection.remote.address, count);
+    for (const aliasKey of this.#aliasKeys.get(connection) ?? []) {
+      const aliased = this.#aliases.get(aliasKey);
+      aliased?.delete(connection);
+      if (aliased?.size === 0) this.#aliases.delete(aliasKey);
+    }
+    this.#aliasKeys.delete(connection);
+  }
+
+  /**
+   * Makes an open connection (inbound, whose peer offered it with Via `alias`) a candidate for our
+   * requests to `names` (the Via sent-by host and the address the connection comes from, RFC 5923
+   * section 8.2) on `port`. Being found by name and port is only the first condition: findAlias's
+   * caller still checks the peer's identities and our own.
+   */
+  addAlias(connection: Connection, names: readonly string[], port: number): void {
+    if (connection.closed || this.#byId.get(connection.id) !== connection) return;
+    const keys = this.#aliasKeys.get(connection) ?? [];
+    for (const name of names) {
+      const key = remoteKey(connection.transport, name.toLowerCase(), port);
+      if (keys.includes(key)) continue;
+      keys.push(key);
+      let set = this.#aliases.get(key);
+      if (set === undefined) this.#aliases.set(key, (set = new Set()));
+      set.add(connection);
+    }
+    this.#aliasKeys.set(connection, keys);
+  }
+
+  /** An aliased connection answering for one of `names` (host names or addresses) on `port` that `accepts` takes. */
+  findAlias(transport: TransportProtocol, names: readonly string[], port: number, accepts: (connection: Connection) => boolean): Connection | undefined {
+    for (const name of names) {
+      const set = this.#aliases.get(remoteKey(transport, name.toLowerCase(), port));
+      if (set === undefined) continue;
+      for (const connection of set) {
+        if (!connection.closed && accepts(connection)) return connection;
+      }
+    }
+    return undefined;
   }
 
   byId(id: string): Connection | undefined {

@@ -18,7 +18,7 @@ export interface Connection {
   readonly remote: Endpoint;
   /** For TLS and WSS: the verdict on the peer's certificate (server's when outbound, client's when inbound). */
   readonly peer: PeerVerdict | undefined;
-  /** SIP domains this connection's server certificate was verified for (outbound TLS and WSS). */
+  /** SIP domains this connection's server certificate was verified for when it was opened (outbound TLS and WSS). */
   readonly verifiedFor: Set<string>;
   readonly closed: boolean;
   /** Why the connection closed (empty while open): a vocabulary word, with a detail after `: ` for some. */

@@ -8,6 +8,7 @@ import type { ConnectionAdmission } from './admission.js';
 import type { Connection, ConnectionTransport } from './connection.js';
 import type { ConnectionFactory } from './connection-factory.js';
 import type { ConnectionTable } from './connection-table.js';
+import type { ConnectionReuse } from './connection-reuse.js';
 import type { SecureContextCache } from './secure-context-cache.js';
 import type { HopSecurity, HopSecurityResolver } from './hop-security.js';
 import { normalizeDomain } from './hop-security.js';
@@ -23,6 +24,8 @@ export interface OutboundOptions {
   readonly security: HopSecurityResolver;
   readonly contexts: SecureContextCache;
   readonly table: ConnectionTable;
+  /** Which open TLS or WSS connection may carry a send (connection-reuse.ts). */
+  readonly reuse: ConnectionReuse;
   readonly admission: ConnectionAdmission;
   readonly connections: ConnectionFactory;
   readonly isClosed: () => boolean;
@@ -35,8 +38,9 @@ export interface OutboundOptions {
  * under the same requirement, else a new one, within the connection limits, its TLS server
  * verified before any byte of SIP or HTTP. A TLS or WSS connection is reused only when it was
  * opened under the same security requirement (client certificate, policy, accepted identities)
- * and its server verified for the send's SIP domain (DESIGN rule 5, sofia-sip's rule): never by
- * address alone, so a send that asks for another client certificate gets its own connection.
+ * and its server verifies for the send's SIP domain (DESIGN rule 5, sofia-sip's rule), or it is
+ * an RFC 5923 alias that fits the send (connection-reuse.ts): never by address alone, so a send
+ * that asks for another client certificate gets its own connection.
  */
 export class OutboundConnector {
   readonly #pending = new Map<string, Promise<Connection>>();
@@ -45,25 +49,31 @@ export class OutboundConnector {
 
   constructor(private readonly options: OutboundOptions) {}
 
-  async connectionFor(destination: Destination, transport: ConnectionTransport): Promise<Connection> {
+  /** The connection for a send and the verdict on its peer for this send (undefined on TCP and WS). */
+  async connectionFor(destination: Destination, transport: ConnectionTransport): Promise<{ connection: Connection; peer: PeerVerdict | undefined }> {
     if (destination.connectionId !== undefined) {
       const connection = this.options.table.byId(destination.connectionId);
-      if (connection !== undefined && !connection.closed) return connection;
+      if (connection !== undefined && !connection.closed) return { connection, peer: connection.peer };
       // RFC 3261 section 18.2.2: if the connection is gone, open a new one to the same address.
     }
     const security = this.options.security.resolve(destination.security);
     const sipDomain = destination.tlsTarget === undefined ? undefined : normalizeDomain(destination.tlsTarget.sipDomain);
-    const covers = (connection: Connection): boolean =>
-      sipDomain !== undefined && connection.peer?.authenticated === true && connection.verifiedFor.has(sipDomain) && this.#openedUnder.get(connection) === security.reuseKey;
-    const reusable = this.options.table.findReusable(transport, destination.address, destination.port, covers);
-    if (reusable !== undefined) return reusable;
     const secure = transport === 'tls' || transport === 'wss';
+    if (secure) {
+      const reused = sipDomain === undefined ? undefined : this.options.reuse.find(destination, sipDomain, security, (c) => this.#openedUnder.get(c));
+      if (reused !== undefined) return { connection: reused.connection, peer: reused.verdict };
+    } else {
+      const reusable = this.options.table.findReusable(transport, destination.address, destination.port, () => true);
+      if (reusable !== undefined) return { connection: reusable, peer: undefined };
+    }
     const key = `${transport}|${destination.address}|${destination.port}|${sipDomain ?? ''}|${secure ? security.reuseKey : ''}`;
-    const pending = this.#pending.get(key);
-    if (pending !== undefined) return pending;
-    const connecting = this.#connect(transport, destination, sipDomain, security).finally(() => this.#pending.delete(key));
-    this.#pending.set(key, connecting);
-    return connecting;
+    let pending = this.#pending.get(key);
+    if (pending === undefined) {
+      pending = this.#connect(transport, destination, sipDomain, security).finally(() => this.#pending.delete(key));
+      this.#pending.set(key, pending);
+    }
+    const connection = await pending;
+    return { connection, peer: connection.peer };
   }
 
   async #connect(transport: ConnectionTransport, destination: Destination, sipDomain: string | undefined, security: HopSecurity): Promise<Connection> {

@@ -1,6 +1,6 @@
 import tls from 'node:tls';
 import type { SipLimits } from '../limits.js';
-import type { SipMessage } from '../sip/message.js';
+import type { SipMessage, SipRequest } from '../sip/message.js';
 import { inspectMessage, type ParseResult } from '../sip/parse-message.js';
 import type { FramingError } from '../sip/stream-framer.js';
 import type { Connection } from './connection.js';
@@ -10,6 +10,8 @@ import type { TransportLog } from './transport-log.js';
 export interface ReceiveHandlers {
   readonly onMessage: (message: SipMessage, context: TransportContext) => void;
   readonly onInvalid?: ((result: Extract<ParseResult, { ok: false }>, context: TransportContext) => void) | undefined;
+  /** A request parsed from a TCP or TLS stream, with its connection, before onMessage (RFC 5923 aliases). */
+  readonly onStreamRequest?: ((request: SipRequest, connection: Connection) => void) | undefined;
 }
 
 /**
@@ -35,7 +37,7 @@ export class ReceivePath {
 
   /** One message the stream framer cut out of a TCP or TLS connection. */
   stream(bytes: Buffer, connection: Connection): void {
-    this.#receive(bytes, this.contextOf(connection), 'stream');
+    this.#receive(bytes, this.contextOf(connection), 'stream', connection);
   }
 
   framingLost(connection: Connection, error: FramingError): void {
@@ -78,9 +80,10 @@ export class ReceivePath {
     return facts ?? undefined;
   }
 
-  #receive(bytes: Buffer, context: TransportContext, framing: 'stream' | 'datagram'): void {
+  #receive(bytes: Buffer, context: TransportContext, framing: 'stream' | 'datagram', connection?: Connection): void {
     const result = inspectMessage(bytes, { framing, limits: this.sipLimits });
     if (result.ok) {
+      if (connection !== undefined && result.message.kind === 'request') this.handlers.onStreamRequest?.(result.message, connection);
       this.handlers.onMessage(result.message, context);
       return;
     }

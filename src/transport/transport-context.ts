@@ -125,6 +125,13 @@ export interface Destination {
    */
   readonly security?: SecurityRequirement;
   /**
+   * RFC 5923: the sender offers the connection this request goes out on for the peer's requests
+   * back (its top Via carries `alias`: the caller writes the Via, as sipsec proxy does for TLS hops
+   * that present our client certificate). Informative here: every connection takes the requests
+   * that arrive on it, and the layer chooses the connection by the same rules either way.
+   */
+  readonly offersAlias?: boolean;
+  /**
    * For WS and WSS (RFC 7118): the HTTP request path of the opening handshake; default '/'. Used
    * when a connection is opened; an open connection to the same peer is reused whatever its path.
    */

@@ -70,16 +70,19 @@ test('security: the same requirement (another object, the same content) reuses t
   }
 });
 
-test('security: a connection verified for one domain is not reused for another at the same address, even when its certificate covers both', async () => {
+test('security: a connection verified for one domain carries a send to another at the same address when its certificate covers both (issue 15 item 4)', async () => {
   const { server, client, to } = await setup();
   try {
     const forB = await client.send(parseMessage(options(1)), to('b.example'));
     const forX = await client.send(parseMessage(options(2)), to('x.example'));
-    assert.notEqual(forX.connectionId, forB.connectionId);
+    assert.equal(forX.connectionId, forB.connectionId);
+    // The verdict is the one for this send's domain, not the connection's first.
     assert.equal(forX.peer?.matchedIdentity, 'x.example');
-    // Each is reused for its own domain.
-    assert.equal((await client.send(parseMessage(options(3)), to('x.example'))).connectionId, forX.connectionId);
-    assert.equal((await client.send(parseMessage(options(4)), to('b.example'))).connectionId, forB.connectionId);
+    assert.equal(forB.peer?.matchedIdentity, 'b.example');
+    assert.equal((await client.send(parseMessage(options(3)), to('b.example'))).peer?.matchedIdentity, 'b.example');
+    // Under another requirement it is not taken, covered or not.
+    const withC = await client.send(parseMessage(options(4)), to('x.example', { clientCertificate: certC }));
+    assert.notEqual(withC.connectionId, forB.connectionId);
   } finally {
     await client.close();
     await server.close();

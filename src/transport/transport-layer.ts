@@ -10,6 +10,7 @@ import { ConnectionAdmission } from './admission.js';
 import type { Connection } from './connection.js';
 import { ConnectionFactory } from './connection-factory.js';
 import { ConnectionTable } from './connection-table.js';
+import { ConnectionReuse } from './connection-reuse.js';
 import { HopSecurityResolver } from './hop-security.js';
 import { InboundTls } from './inbound-tls.js';
 import { listenerName, type ListenerContext, type ListenerSpec, type Listening } from './listener.js';
@@ -43,6 +44,14 @@ export interface TransportLayerOptions {
   readonly clientCertificate?: ClientCertificate;
   /** Close inbound TLS connections whose client presents no certificate that verifies. Default false. */
   readonly requireClientCertificate?: boolean;
+  /**
+   * RFC 5923 connection reuse: an inbound TLS connection whose request's top Via carries `alias`
+   * becomes a candidate for our requests to the Via's sent-by host and port, when the client's
+   * certificate authenticated and covers that host (else `alias-refused` is logged); such a
+   * connection carries a send only when it fits the send's requirement (connection-reuse.ts).
+   * Default false: a library user opts in (`sipsec proxy` has it on, policy `connection-reuse`).
+   */
+  readonly connectionReuse?: boolean;
   readonly limits?: Partial<TransportLimits>;
   readonly sipLimits?: Partial<SipLimits>;
   readonly onMessage: (message: SipMessage, context: TransportContext) => void;
@@ -116,7 +125,13 @@ export class TransportLayer {
     const limits = this.#limits;
     const log = this.#log;
     this.#security = new HopSecurityResolver(this.#policy, options.clientCertificate);
-    this.#receive = new ReceivePath({ onMessage: options.onMessage, onInvalid: options.onInvalid }, this.#sipLimits, log);
+    const reuse = new ConnectionReuse({ aliases: options.connectionReuse === true, table: this.#connections, trustStore: options.trustStore, log });
+    this.#receive = new ReceivePath({
+      onMessage: options.onMessage,
+      onInvalid: options.onInvalid,
+      // Before the request goes up: an alias it offers is there for the first request back.
+      onStreamRequest: (request, connection) => reuse.considerAlias(request, connection),
+    }, this.#sipLimits, log);
     this.#admission = new ConnectionAdmission(this.#connections, limits, log);
     this.#udp = new UdpSockets(this.#receive, log);
     const connections = new ConnectionFactory(limits, this.#sipLimits, this.#receive, (connection) => this.#closedConnection(connection), log);
@@ -138,6 +153,7 @@ export class TransportLayer {
       security: this.#security,
       contexts: this.#contexts,
       table: this.#connections,
+      reuse,
       admission: this.#admission,
       connections,
       isClosed: () => this.#isClosed(),
@@ -199,10 +215,10 @@ export class TransportLayer {
       await this.#udp.send(bytes, destination);
       return { connectionId: undefined, peer: undefined };
     }
-    const connection = await this.#outbound.connectionFor(destination, destination.transport);
+    const { connection, peer } = await this.#outbound.connectionFor(destination, destination.transport);
     await connection.send(bytes);
     const session = this.#receive.sessionOf(connection);
-    return { connectionId: connection.id, peer: connection.peer, ...(session !== undefined ? { tls: session } : {}) };
+    return { connectionId: connection.id, peer, ...(session !== undefined ? { tls: session } : {}) };
   }
 
   /** True from the first close() on, graceful or not. */
