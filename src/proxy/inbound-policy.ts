@@ -82,7 +82,9 @@ export class HopInboundPolicy implements InboundPolicy {
     }
     const peer = context.peer;
     if (peer?.authenticated !== true) {
-      const why = peer === undefined ? 'no client certificate could be verified' : `the client certificate is not verified (${peer.reasons.map((r) => r.code).join(', ') || 'no reason'})`;
+      const why = peer === undefined ? 'no client certificate could be verified'
+        : peer.chain.length === 0 ? 'no client certificate was presented'
+        : `the client certificate is not verified (${peer.reasons.map((r) => r.code).join(', ') || 'no reason'})`;
       return refuse('no-client-certificate', `${why}: a request from another domain needs a verified SIP domain certificate`, { ...evidence, peerReasons: peer?.reasons.map((r) => r.code) ?? [] });
     }
     if (fromDomain === undefined) {
