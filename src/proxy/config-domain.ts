@@ -142,8 +142,10 @@ export async function loadDomain(ctx: LoadContext, key: string, name: string, en
 }
 
 /**
- * Whether a host name is one a peer checking our Via or Record-Route would accept against this
- * certificate: a SIP domain identity (RFC 5922 section 7.1) or a dNSName host identity.
+ * Whether this certificate is the one to present for a host name a client asks for by SNI: a SIP
+ * domain identity (RFC 5922 section 7.1) or a dNSName host identity. The advertised name of a TLS
+ * listener must pass the stricter test of config.ts (a SIP domain identity: what a far proxy's
+ * via-trail check compares with).
  */
 export function certificateCovers(domain: ProxyDomain, host: string): boolean {
   const leaf = domain.chain[0];

@@ -14,7 +14,7 @@ import { DEFAULT_HOP_POLICIES } from './contracts.js';
 const fx = new ConfigFixture();
 after(() => fx.remove());
 fx.domain('a.test');
-fx.domain('b.test', { san: { uri: ['sip:b.test'], dns: ['b.test', 'proxy.b.test'] } });
+fx.domain('b.test', { san: { uri: ['sip:b.test', 'sip:proxy.b.test'], dns: ['b.test', 'proxy.b.test'] } });
 
 async function load(text: string, options: Parameters<typeof loadProxyConfig>[1] = {}): Promise<ProxyConfig> {
   return loadProxyConfig(fx.config(text), options);
@@ -112,7 +112,7 @@ timers: { t1Ms: 100, timerCMs: 200000 }
 policy: {}
 `);
   assert.deepEqual(config.domains.map((d) => d.name), ['a.test', 'b.test']);
-  assert.deepEqual(config.domains[1]?.identities, ['b.test']);
+  assert.deepEqual(config.domains[1]?.identities, ['b.test', 'proxy.b.test']);
   assert.deepEqual(
     config.listeners.map((l) => [l.transport, l.address, l.port, l.path, l.advertisedHost, l.advertisedPort, l.advertisedFrom]),
     [
@@ -257,8 +257,16 @@ test('advertised names: required for TLS with several domains, covered by a cert
   const two = 'domains:\n  a.test: { certificate: a.test.pem, key: a.test.key }\n  b.test: { certificate: b.test.pem, key: b.test.key }\n';
   await assertOneIssue(`${two}listen: [ "tls://127.0.0.2:5061" ]\n`, 4, 'listen[0]', /several domains a tls listener needs advertise/);
   await assertOneIssue(`${two}listen: [ "udp://0.0.0.0:5060" ]\n`, 4, 'listen[0]', /several domains a listener on every address \(0\.0\.0\.0\) needs advertise/);
-  await assertOneIssue(`${two}listen:\n  - { url: "tls://127.0.0.2:5061", advertise: c.test }\n`, 5, 'listen[0].advertise', /c\.test is not covered by any domain's certificate/);
-  await assertOneIssue(`${two}listen:\n  - { url: "tls://127.0.0.2:5061", advertise: 127.0.0.2 }\n`, 5, 'listen[0].advertise', /127\.0\.0\.2 is an IP address/);
+  await assertOneIssue(`${two}listen:\n  - { url: "tls://127.0.0.2:5061", advertise: c.test }\n`, 5, 'listen[0].advertise', /^tls:\/\/127\.0\.0\.2:5061 \(tls listener\): advertises the host c\.test, which is not covered by any domain's certificate/);
+  await assertOneIssue(`${two}listen:\n  - { url: "tls://127.0.0.2:5061", advertise: 127.0.0.2 }\n`, 5, 'listen[0].advertise', /IP address 127\.0\.0\.2, but with policy via-trail on a far proxy checks.*no certificate proves an address/);
+  // With via-trail off an address is no longer refused as such, but it still has to be covered.
+  await assertOneIssue(`${two}listen:\n  - { url: "wss://127.0.0.2:5061", advertise: 127.0.0.2 }\npolicy: { via-trail: false }\n`, 5, 'listen[0].advertise', /IP address 127\.0\.0\.2, which is not covered by any domain's certificate/);
+  // A dNSName beside sip URI identities is no SIP domain identity (RFC 5922 section 7.1): a far
+  // proxy's via-trail check would refuse it, so the start is refused.
+  fx.domain('d.test', { san: { uri: ['sip:d.test'], dns: ['d.test', 'sip.d.test'] } });
+  await assertOneIssue('domains:\n  d.test: { certificate: d.test.pem, key: d.test.key }\nlisten:\n  - { url: "tls://127.0.0.2:5061", advertise: sip.d.test }\n', 4, 'listen[0].advertise', /host sip\.d\.test, which is not covered.*identities: d\.test\)/);
+  await assertOneIssue('domains:\n  d.test: { certificate: d.test.pem, key: d.test.key }\nlisten:\n  - { url: "tls://127.0.0.2:5061", advertise: SIP.d.test }\n', 4, 'listen[0].advertise', /host sip\.d\.test/);
+  assert.equal((await load(`${two}listen:\n  - { url: "tls://127.0.0.2:5061", advertise: Proxy.B.test }\n`)).listeners[0]?.advertisedHost, 'proxy.b.test');
   await assertOneIssue(`${MINIMAL}`.replace(/listen: .*/, 'listen:\n  - { url: "udp://127.0.0.2", advertise: "bad_name" }'), 6, 'listen[0].advertise', /'bad_name'/);
   const config = await load(`${two}listen: [ "udp://127.0.0.2:5060" ]\n`);
   assert.equal(config.listeners[0]?.advertisedHost, '127.0.0.2');
@@ -334,7 +342,7 @@ test('the minimal and the full file of docs/PROXY.md load as the page says', asy
   const docs = new ConfigFixture();
   try {
     docs.domain('a.test', {}, 'certs/a.test');
-    docs.domain('b.test', { san: { uri: ['sip:b.test'], dns: ['b.test', 'proxy.b.test'] } }, 'certs/b.test');
+    docs.domain('b.test', { san: { uri: ['sip:b.test', 'sip:proxy.b.test'], dns: ['b.test', 'proxy.b.test'] } }, 'certs/b.test');
     docs.write('ca/partners.pem', docs.ca.pem);
     docs.write('unbound.conf', 'server:\n');
     docs.write('users.yaml', 'alice@a.test: { password: x }\nbob@b.test: { password: y }\n');

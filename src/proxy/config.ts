@@ -16,6 +16,7 @@ import { DIGEST_ALGORITHMS, type DigestAlgorithm } from '../registrar/digest.js'
 import { parseUsersDocument, parseUsersFile, UserDirectory, UsersFileError } from '../registrar/users.js';
 import type { ParsedCertificate } from '../tls/certificate.js';
 import { toAsciiHostName } from '../tls/host-name.js';
+import { matchSipDomain } from '../tls/identity.js';
 import { TrustStore } from '../tls/trust-store.js';
 import { resolveTxTimers } from '../transaction/tx-timers.js';
 import type { ListenerSpec, ServerCertificate } from '../transport/transport-layer.js';
@@ -228,7 +229,8 @@ function sortIssues(issues: readonly ConfigIssue[]): ConfigIssue[] {
 
 async function checkConfig(ctx: LoadContext, input: ProxyConfigInput, options: LoadProxyConfigOptions): Promise<ProxyConfig | undefined> {
   const domains = await checkDomains(ctx, input);
-  const listeners = checkListeners(ctx, input, domains);
+  const policy = hopPolicies(input);
+  const listeners = checkListeners(ctx, input, domains, policy.viaTrail);
   const trust = await checkTrust(ctx, input);
   const dns = await checkDns(ctx, input);
   const users = await checkUsers(ctx, input, domains);
@@ -250,7 +252,7 @@ async function checkConfig(ctx: LoadContext, input: ProxyConfigInput, options: L
     log: Object.freeze({ level: input.log?.level ?? 'info', format: input.log?.format ?? (options.terminal === true ? 'text' : 'json') }),
     limits,
     timers,
-    policy: hopPolicies(input),
+    policy,
     warnings: Object.freeze([...ctx.warnings]),
     notes: Object.freeze([...ctx.notes]),
   });
@@ -288,7 +290,7 @@ async function checkDomains(ctx: LoadContext, input: ProxyConfigInput): Promise<
   return failed ? undefined : Object.freeze(domains);
 }
 
-function checkListeners(ctx: LoadContext, input: ProxyConfigInput, domains: readonly ProxyDomain[] | undefined): readonly ProxyListener[] | undefined {
+function checkListeners(ctx: LoadContext, input: ProxyConfigInput, domains: readonly ProxyDomain[] | undefined, viaTrail: boolean): readonly ProxyListener[] | undefined {
   interface Draft { readonly at: KeyPath; readonly url: string; readonly address: ListenAddress; readonly host: string; readonly port: number; readonly from: ProxyListener['advertisedFrom'] }
   const drafts: Draft[] = [];
   const sockets = new Map<string, { index: number; url: string }>();
@@ -339,9 +341,9 @@ function checkListeners(ctx: LoadContext, input: ProxyConfigInput, domains: read
   // what a peer checking the Via trail (draft-gurbani section 5.5) compares with our certificate.
   for (const d of drafts) {
     if (d.address.transport !== 'tls' && d.address.transport !== 'wss') continue;
-    if (!domains.some((domain) => certificateCovers(domain, d.host))) {
-      const what = toAsciiHostName(d.host).ok ? `the host ${d.host} is not covered by any domain's certificate` : `${d.host} is an IP address`;
-      ctx.fail(d.at, `a ${d.address.transport} listener advertises a host name its certificate covers, and ${what} (identities: ${domains.flatMap((x) => x.identities).join(', ')})`);
+    const why = advertisedNameFault(d.host, domains, viaTrail);
+    if (why !== undefined) {
+      ctx.fail(d.at, `${d.url} (${d.address.transport} listener): ${why}`);
       failed = true;
     }
   }
@@ -362,6 +364,26 @@ function checkListeners(ctx: LoadContext, input: ProxyConfigInput, domains: read
       }),
     ),
   );
+}
+
+/**
+ * Why a TLS or WSS listener's advertised host would fail a far proxy's via-trail check, if it
+ * would: the far side knows our certificate only by its SIP domain identities (RFC 5922 section
+ * 7.1, what a verdict's peerIdentities holds), so the name must be one of them, exactly; a dNSName
+ * beside sip URI identities does not count, nor does a wildcard.
+ */
+function advertisedNameFault(host: string, domains: readonly ProxyDomain[], viaTrail: boolean): string | undefined {
+  const identities = domains.flatMap((d) => d.identities).join(', ');
+  const address = !toAsciiHostName(host).ok;
+  if (address && viaTrail) {
+    return `advertises the IP address ${host}, but with policy via-trail on a far proxy checks that our Via sent-by and Record-Route name a host our certificate covers, and no certificate proves an address: advertise one of ${identities}`;
+  }
+  const covered = domains.some((domain) => {
+    const leaf = domain.chain[0];
+    return leaf !== undefined && matchSipDomain(leaf, host, { allowWildcard: false }).matched;
+  });
+  if (covered) return undefined;
+  return `advertises the ${address ? 'IP address' : 'host'} ${host}, which is not covered by any domain's certificate (RFC 5922 section 7.1 identities: ${identities}), so a far proxy checking the Via trail refuses our requests: advertise one of them, or put the name into the certificate`;
 }
 
 /** Each domain's certificate, presented for the domain and for the advertised names it covers (SNI). */

@@ -13,6 +13,7 @@ import type { LocationStore } from '../registrar/location-store.js';
 import type { ProxyConfig, ProxyListener } from './config.js';
 import type { LocalDomains } from './contracts.js';
 import { startExpirySweeper, type ExpirySweeper } from './expiry-sweeper.js';
+import { HopInboundPolicy } from './inbound-policy.js';
 import { LocalUsersService } from './local-users.js';
 import { LocatingRouter } from './outbound-router.js';
 import { ProxyCore } from './proxy-core.js';
@@ -107,6 +108,7 @@ export async function startProxy(config: ProxyConfig, log: ProxyLog): Promise<Ru
         }),
       },
       localDomains,
+      inboundPolicy: new HopInboundPolicy({ policies: config.policy, localDomains, resolver, log: logger }),
       localUsers: new LocalUsersService({ users, store, isConnectionOpen: (id) => isConnectionOpen(id), log: logger, retryAfterSeconds }),
       registrar: new RegistrarService({ users, authenticator, store, localDomains, log: logger, limits: config.limits.registrar, retryAfterSeconds }),
       authorizer: new DigestRequestAuthorizer({ users, authenticator, localDomains, log: logger }),

@@ -82,17 +82,10 @@ export function matchSipDomain(cert: ParsedCertificate, domain: string, options:
   if (found.source === 'none') {
     return { matched: false, reasons: [{ code: 'no-identity', referenceIdentities: [reference] }, ...found.skipped, ...cnNotes(cert, [reference])] };
   }
+  const direct = matchExtractedIdentities(found, reference, options);
+  if (direct.matched) return direct;
+  const reasons: Reason[] = direct.reasons.filter((r) => r.code !== 'name-mismatch' && r.code !== 'no-identity');
   const source = found.source;
-  for (const presented of found.identities) {
-    if (presented === reference) return { matched: true, identity: reference, source, wildcard: false, notes: [] };
-  }
-  const reasons: Reason[] = [];
-  if (source !== 'san-uri') {
-    for (const presented of found.identities) {
-      const wild = matchWildcard(presented, reference, options, reasons);
-      if (wild) return { matched: true, identity: reference, source, wildcard: true, notes: reasons };
-    }
-  }
   const ignoredDns = source === 'san-uri' ? cert.sanDnsNames.map(normalizeDnsName).filter((n) => n === reference) : [];
   reasons.unshift({
     code: 'name-mismatch',
@@ -102,6 +95,28 @@ export function matchSipDomain(cert: ParsedCertificate, domain: string, options:
   });
   reasons.push(...found.skipped.filter((r) => skippedUriHostIs(r, reference)), ...cnNotes(cert, [reference]));
   return { matched: false, reasons };
+}
+
+/**
+ * RFC 5922 section 7.2 against identities already extracted by section 7.1, as a verdict's
+ * `peerIdentities` holds them: equal after normalization, or, under the wildcard opt-in, a `*.`
+ * dNSName or CN (never a sip URI) standing for the one left-most label. What an inbound request's
+ * From domain or Via host is compared with when only the verdict of its connection is at hand.
+ */
+export function matchExtractedIdentities(found: Pick<SipDomainIdentities, 'identities' | 'source'>, domain: string, options: IdentityOptions): IdentityMatch {
+  const reference = normalizeDnsName(domain);
+  const source = found.source;
+  if (source === 'none') return { matched: false, reasons: [{ code: 'no-identity', referenceIdentities: [reference] }] };
+  for (const presented of found.identities) {
+    if (presented === reference) return { matched: true, identity: reference, source, wildcard: false, notes: [] };
+  }
+  const notes: Reason[] = [];
+  if (source !== 'san-uri') {
+    for (const presented of found.identities) {
+      if (matchWildcard(presented, reference, options, notes)) return { matched: true, identity: reference, source, wildcard: true, notes };
+    }
+  }
+  return { matched: false, reasons: [{ code: 'name-mismatch', referenceIdentities: [reference], presentedIdentities: found.identities }, ...notes] };
 }
 
 /**

@@ -122,10 +122,14 @@ function register(proxyAddress: string, expires = 600): Promise<SipResponse> {
   });
 }
 
-/** An OPTIONS for bob's address of record through a proxy: 200 when the proxy found his binding and reached his phone. */
+/**
+ * An OPTIONS for bob's address of record through a proxy: 200 when the proxy found his binding and
+ * reached his phone. From a user of the domain: one of another domain would have to come over
+ * mutual TLS (policy mutual-tls), which is not what this test is about.
+ */
 function reachBob(proxyAddress: string): Promise<SipResponse> {
   return exchange(proxyAddress, (n) => buildRequest({
-    method: 'OPTIONS', uri: parseSipUri(`sip:bob@${DOMAIN}`), from: `sip:carol@elsewhere.test`, via: { transport: 'udp', host: UA, port: 5070 }, cseq: n,
+    method: 'OPTIONS', uri: parseSipUri(`sip:bob@${DOMAIN}`), from: `sip:carol@${DOMAIN}`, via: { transport: 'udp', host: UA, port: 5070 }, cseq: n,
   }));
 }
 

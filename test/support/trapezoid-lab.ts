@@ -9,7 +9,7 @@
  * (below) 127.0.0.144.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { appendFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { join } from 'node:path';
 import { EKU_CLIENT_AUTH, EKU_SERVER_AUTH, issueCertificate, type TestCertificate } from '../../src/lab/certificates.js';
@@ -129,15 +129,16 @@ export async function startTrapezoidLab(options: TrapezoidLabOptions = {}): Prom
       [TRAP.a]: tlsaOf(certs.a),
       [TRAP.daneMismatch]: tlsaOf(stale),
     };
-    const built = await buildZones(dir, withKamailioZone(trapZones(tlsa)));
+    const built = await buildZones(dir, withReverseDns(withKamailioZone(trapZones(tlsa))));
     if (built.trustAnchors.length !== 1) throw new Error(`expected 1 trust anchor, built ${built.trustAnchors.length}`);
     nsd = await startNsd(dir, built.zones, `${TRAP_PARENT}.`);
     const dnsConfig = join(dir, 'libunbound.conf');
     await writeLibunboundConfig(dnsConfig, {
       trustAnchors: built.trustAnchors,
-      stubZones: [{ name: `${TRAP_PARENT}.`, port: nsd.port }],
-      nodefaultZones: ['test.'],
+      stubZones: [{ name: `${TRAP_PARENT}.`, port: nsd.port }, ...reverseDnsStubs(nsd.port)],
+      nodefaultZones: ['test.', ...REVERSE_DNS_NODEFAULT],
     });
+    await appendFile(dnsConfig, REVERSE_DNS_UNBOUND);
     const extra = options.extraConfig ?? [];
     const configs = { a: await writeProxyConfig(dir, 'a', extra), b: await writeProxyConfig(dir, 'b', extra) };
     return { dir, caPem, dnsConfig, configs, certs, nsdPort: nsd.port, stop };
@@ -293,6 +294,42 @@ export async function withConfigLines(config: string, name: string, extra: reado
 }
 
 // ---- end of the outbound DNS block.
+
+// ---- Reverse DNS of lab addresses (issue 15, the reverse-dns policy) ----
+
+/**
+ * An unsigned reverse zone for 127.0.0.x, served by the lab's NSD (insecure: no trust anchor
+ * covers it). `confirmed` (proxy A's address) has the PTR a.trap.test, which resolves back to it;
+ * `forged` claims a.trap.test too, which does not resolve to it.
+ */
+export const TRAP_REVERSE = { zone: '0.0.127.in-addr.arpa.', confirmed: TRAP_ADDRESS.a, forged: '127.0.0.148' } as const;
+
+/** Unbound answers 127.in-addr.arpa itself (RFC 6303) unless told not to. */
+const REVERSE_DNS_NODEFAULT = ['127.in-addr.arpa.'];
+
+/**
+ * Without this, libunbound (which always has the root trust anchor) would look for the DS chain
+ * of in-addr.arpa at the root servers, unreachable from the lab, and time out.
+ */
+const REVERSE_DNS_UNBOUND = `server:\n  domain-insecure: "${TRAP_REVERSE.zone}"\n`;
+
+function withReverseDns(zones: readonly ZoneSpec[]): ZoneSpec[] {
+  const lastOctet = (address: string): string => address.split('.').at(-1) ?? '';
+  return [
+    // The forward half of the confirmation: a.trap.test itself has proxy A's address.
+    ...zones.map((z) => (z.origin === `${TRAP.a}.` ? { ...z, records: [...z.records, `@ IN A ${TRAP_ADDRESS.a}`] } : z)),
+    {
+      origin: TRAP_REVERSE.zone, signing: 'unsigned', nameServer: `ns.${TRAP_PARENT}.`,
+      records: [`${lastOctet(TRAP_REVERSE.confirmed)} IN PTR ${TRAP.a}.`, `${lastOctet(TRAP_REVERSE.forged)} IN PTR ${TRAP.a}.`],
+    },
+  ];
+}
+
+function reverseDnsStubs(port: number): Array<{ name: string; port: number }> {
+  return [{ name: TRAP_REVERSE.zone, port }];
+}
+
+// ---- end of reverse DNS ----
 
 export interface RunningProxy {
   readonly child: ChildProcess;
