@@ -146,13 +146,6 @@ export const SIP_FAULTS = family([
   ['SIP_ERR_BODY_TRUNCATED', 'fewer body bytes than Content-Length'],
 ]);
 
-/** Words reserved for the proxy's hop-security policies (not produced yet). */
-export const PROXY_POLICIES = family([
-  ['via-sent-by-mismatch', 'reserved: the top Via sent-by is not covered by the peer certificate (draft-gurbani 5.5)'],
-  ['reverse-dns-mismatch', 'reserved: the source address PTR name is not an identity of the certificate (draft-gurbani 5.2)'],
-  ['alias-refused', 'reserved: a Via alias from a peer that is not mutually authenticated (RFC 5923)'],
-]);
-
 /** Words of the proxy core's refusals and hop failures (src/proxy/routing-words.ts), in Warning, Reason and logs. */
 export const PROXY_ROUTING = family([
   ['bad-request', 'a header the proxy must read does not parse (400 naming it)'],
@@ -212,7 +205,6 @@ export const VOCABULARY: Readonly<Record<string, readonly Word<string>[]>> = Obj
   'Connection close reasons': CLOSE_REASONS,
   'Request outcomes': REQUEST_OUTCOMES,
   'SIP message faults': SIP_FAULTS,
-  'Proxy policies': PROXY_POLICIES,
   'Proxy routing': PROXY_ROUTING,
   'Hop policies': HOP_POLICY,
 });

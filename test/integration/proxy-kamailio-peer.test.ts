@@ -5,7 +5,7 @@
  * (all on 127.0.0.145: alice's at A on 5080 and 5081, k's on 5090 and 5091).
  */
 import assert from 'node:assert/strict';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { EKU_CLIENT_AUTH, EKU_SERVER_AUTH, issueCertificate } from '../../src/lab/certificates.js';
@@ -151,4 +151,44 @@ test('Kamailio requires and verifies sipsec\'s client certificate: A\'s is accep
     assert.equal(refused.code, 3, `${what}: ${refused.text}`);
     assert.equal(refused.result.response?.status, 503, `${what}: ${refused.text}`);
   }
+});
+
+test('via-trail: Kamailio with its default Via (an IP address) is refused by A with 403 via-sent-by-mismatch; with its name advertised the same call passes', async (t) => {
+  const register = await runSipp(sippArgs('uac-register.xml', [
+    '-i', KAMAILIO_ADDRESS, '-p', String(ALICE_UAS_PORT), `${TRAP_ADDRESS.a}:5060`,
+    '-s', 'alice', '-au', 'alice', '-ap', TRAP_USERS.a.alice, '-auth_uri', TRAP.a, '-key', 'domain', TRAP.a,
+  ]), 40_000).done;
+  assert.equal(register.code, 0, register.output.slice(-3000));
+
+  // Kamailio as Debian ships it: the Via it adds names its address, which no certificate covers.
+  const plain = await kamailioFor(t);
+  const trace = path.join(lab.dir, 'kate-refused-messages.log');
+  const kamailioUdp = `${KAMAILIO_ADDRESS}:${plain.udpPort}`;
+  const refused = await runSipp([...sippArgs('uac-forbidden.xml', [
+    '-i', KAMAILIO_ADDRESS, '-p', String(K_UAC_PORT), kamailioUdp, '-rsa', kamailioUdp,
+    '-s', 'alice', '-key', 'from_user', 'kate', '-key', 'from_domain', KAMAILIO_DOMAIN, '-key', 'to_domain', TRAP.a,
+  ]), '-trace_msg', '-message_file', trace], 40_000).done;
+  assert.equal(refused.code, 0, `kate's INVITE refused with 403:\n${refused.output.slice(-3000)}${logs(plain)}`);
+  // The 403 that reached kate through Kamailio names the check in its Warning and Reason.
+  const messages = await readFile(trace, 'utf8');
+  const forbidden = messages.slice(messages.indexOf('SIP/2.0 403'));
+  assert.match(forbidden, /^Warning: 399 a\.trap\.test:5061 "via-sent-by-mismatch: [^"]*"/m, messages);
+  assert.match(forbidden, /^Reason: SIP;cause=403;text="via-sent-by-mismatch"/m, messages);
+  // A's log has the evidence: Kamailio's Via with its address, and the identities of its certificate.
+  const line = proxyA.events().find((e) => e.event === 'policy-refused' && e.word === 'via-sent-by-mismatch');
+  assert.ok(line !== undefined, logs(plain));
+  assert.match(JSON.stringify(line), new RegExp(`SIP/2\\.0/TLS ${KAMAILIO_ADDRESS.replace(/\./g, '\\.')}`), JSON.stringify(line));
+  assert.match(JSON.stringify(line), /k\.trap\.test/, JSON.stringify(line));
+  await plain.stop();
+
+  // The same call with `advertise k.trap.test`: the Via names what the certificate covers.
+  const named = await kamailioFor(t, KAMAILIO_DOMAIN);
+  const alice = callee(ALICE_UAS_PORT);
+  const namedUdp = `${KAMAILIO_ADDRESS}:${named.udpPort}`;
+  const call = await runSipp(sippArgs('uac-call.xml', [
+    '-i', KAMAILIO_ADDRESS, '-p', String(K_UAC_PORT), '-mp', String(K_UAC_PORT + 1000), namedUdp, '-rsa', namedUdp, '-d', '200',
+    '-s', 'alice', '-key', 'from_user', 'kate', '-key', 'from_domain', KAMAILIO_DOMAIN, '-key', 'to_domain', TRAP.a,
+  ]), 40_000).done;
+  assertPlayed(call, 'kate\'s call to alice with Kamailio\'s name advertised', named);
+  assertPlayed(await alice.done, 'alice\'s UAS registered at A', named);
 });
