@@ -105,3 +105,17 @@ test('sipsec user add reads one line from a piped stdin; sipsec lists the comman
   assert.equal(await runCli(['--help'], { stdout: (t) => void out.push(t), stderr: () => undefined }), 0);
   assert.match(out.join(''), /\buser\b/);
 });
+
+test('user add keeps a forward target; a users file may forward a user, and refuses a target that is no sip or sips URI', async () => {
+  const dir = tempDir();
+  const file = path.join(dir, 'users.yaml');
+  fs.writeFileSync(file, 'bob@b.test: { password: "old", forward: "sip:bob@c.test" }\nerin@b.test: { forward: "sips:erin@d.test" }\n');
+  const before = parseUsersFile(fs.readFileSync(file, 'utf8'), file).users;
+  assert.equal(before.forwardOf('erin@B.TEST')?.toString(), 'sips:erin@d.test', 'a user that only forwards needs no credentials');
+  assert.equal((await add(['add', 'bob@b.test', '--users', file], 'new')).code, 0);
+  const { users } = parseUsersFile(fs.readFileSync(file, 'utf8'), file);
+  assert.equal(users.forwardOf('bob@b.test')?.toString(), 'sip:bob@c.test');
+  assert.equal(users.ha1('bob', 'b.test', 'MD5'), computeHa1('MD5', 'bob', 'b.test', 'new'));
+  assert.throws(() => parseUsersFile('bob@b.test: { password: "x", forward: "tel:+123" }\n', file), /forward: must be a sip or sips URI/);
+  assert.throws(() => parseUsersFile('bob@b.test: { password: "x", forward: "sip:c.test" }\n', file), /forward: must be a sip or sips URI/);
+});

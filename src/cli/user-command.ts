@@ -128,7 +128,10 @@ export function makeUserCommand(readPassword: PasswordReader): Command {
       // The same address with its domain in another case is the same user: replace that key.
       const key = (doc.contents as YAMLMap).items.map((p) => String(isScalar(p.key) ? p.key.value : p.key)).find((k) => sameAddress(k, address));
       const replaced = key !== undefined;
-      doc.set(key ?? address, doc.createNode(entry));
+      // The entry's other keys (a forward target) stay: only the credentials are replaced.
+      const previous = key === undefined ? undefined : doc.get(key);
+      const forward: unknown = isMap(previous) ? previous.get('forward') : undefined;
+      doc.set(key ?? address, doc.createNode(typeof forward === 'string' ? { ...entry, forward } : entry));
       await writeAtomically(file, doc.toString());
       const realm = values.realm ?? address.slice(address.lastIndexOf('@') + 1);
       io.stdout(values.json === true

@@ -45,9 +45,12 @@ export type LocalLookup =
   /**
    * A user with no binding, or only bindings whose flow is gone (RFC 5626 section 5.3: 430 for an
    * outbound flow; 480 otherwise, at once, never a timeout). `why` is a vocabulary word for the
-   * Warning: 'not-registered' | 'flow-failed'.
+   * Warning: 'not-registered' | 'flow-failed' | 'sips-not-deliverable' (a sips request, RFC 5630,
+   * and the live bindings are reached over neither TLS nor WSS).
    */
-  | { readonly kind: 'unavailable'; readonly status: 480 | 430; readonly why: 'not-registered' | 'flow-failed' }
+  | { readonly kind: 'unavailable'; readonly status: 480 | 430; readonly why: 'not-registered' | 'flow-failed' | 'sips-not-deliverable' }
+  /** The user forwards every request (users.yaml `forward:`) to this URI, usually in another domain. */
+  | { readonly kind: 'forward'; readonly target: SipUri }
   /** The location backend failed: 500 with Retry-After (issue 13 item 9). */
   | { readonly kind: 'store-failed'; readonly retryAfterS: number; readonly detail: string };
 

@@ -67,13 +67,14 @@ test('UDP: behind NAT (the Contact is not the source address) the received addre
   assert.equal(dest(udp('not a uri')), 'unusable');
 });
 
-test('a sips request (RFC 5630) finds only bindings reached over TLS or WSS, else 480', () => {
+test('a sips request (RFC 5630) finds only bindings reached over TLS or WSS, else 480 sips-not-deliverable', () => {
   const overTls = tcp('sip:bob@10.0.0.4;transport=tls', { connectionId: 'tls-1', receivedFrom: TLS_FROM });
   const overTcp = tcp('sip:bob@10.0.0.5;transport=tcp', { connectionId: 'tcp-1' });
   const sipsUdp = udp('sips:bob@192.0.2.4');
   const found = lookupBindings([overTcp, overTls, sipsUdp], isOpen, true);
   assert.deepEqual(found.kind === 'targets' && found.targets.map((t) => t.destination.transport), ['tls', 'tls']);
-  assert.deepEqual(lookupBindings([overTcp, udp('sip:bob@10.0.0.4')], isOpen, true), { kind: 'unavailable', status: 480, why: 'not-registered' });
+  assert.deepEqual(lookupBindings([overTcp, udp('sip:bob@10.0.0.4')], isOpen, true), { kind: 'unavailable', status: 480, why: 'sips-not-deliverable' });
+  assert.deepEqual(lookupBindings([], isOpen, true), { kind: 'unavailable', status: 480, why: 'not-registered' }, 'no binding at all is not a matter of the scheme');
   // A TLS flow that is gone is still a flow failure.
   assert.deepEqual(lookupBindings([overTcp, { ...overTls, connectionId: 'tls-gone' }], isOpen, true), { kind: 'unavailable', status: 480, why: 'flow-failed' });
   assert.equal(lookupBindings([overTcp], isOpen, false).kind, 'targets');

@@ -11,7 +11,7 @@ import { silentRegistrationLogger, type RegistrationLogger } from './registratio
 
 export interface LocalUsersOptions {
   /** Whether an address is a local user (a UserDirectory): 404 versus 480 (RFC 3261 section 16.5). */
-  readonly users: { has(address: string): boolean };
+  readonly users: { has(address: string): boolean; forwardOf?(address: string): SipUri | undefined };
   readonly store: LocationStore;
   /** Whether a connection is still open (TransportLayer.hasConnection): a flow that is gone is no target. */
   readonly isConnectionOpen: (connectionId: string) => boolean;
@@ -88,17 +88,19 @@ export function routeBinding(binding: Binding, isConnectionOpen: (connectionId: 
  * The answer for an AOR's live bindings (RFC 3261 section 16.5, RFC 5626 section 5.3): the
  * reachable ones, highest q first; none registered is 480 not-registered; bindings whose flows are
  * all gone are 430 when each was an outbound flow (the UA will register a new one), 480
- * flow-failed otherwise; a sips request with no binding reachable over TLS or WSS is 480.
+ * flow-failed otherwise; a sips request with no binding reachable over TLS or WSS is 480
+ * sips-not-deliverable.
  */
 export function lookupBindings(
   bindings: readonly Binding[],
   isConnectionOpen: (connectionId: string) => boolean,
   sipsOnly: boolean,
   onRoute?: (binding: Binding, route: BindingRoute) => void,
-): Exclude<LocalLookup, { kind: 'unknown-user' | 'store-failed' }> {
+): Exclude<LocalLookup, { kind: 'unknown-user' | 'store-failed' | 'forward' }> {
   const targets: LocalTarget[] = [];
   let gone = 0;
   let goneOutbound = 0;
+  let notSecure = 0;
   for (const binding of bindings) {
     const route = routeBinding(binding, isConnectionOpen, sipsOnly);
     onRoute?.(binding, route);
@@ -106,7 +108,7 @@ export function lookupBindings(
     else if (route.kind === 'flow-gone') {
       gone++;
       if (route.outbound) goneOutbound++;
-    }
+    } else if (route.kind === 'not-secure') notSecure++;
   }
   if (targets.length > 0) {
     // Stable: equal q-values keep the order of registration. A Contact without q counts as 1.
@@ -114,6 +116,9 @@ export function lookupBindings(
     return { kind: 'targets', targets };
   }
   if (gone > 0) return goneOutbound === gone ? { kind: 'unavailable', status: 430, why: 'flow-failed' } : { kind: 'unavailable', status: 480, why: 'flow-failed' };
+  // RFC 5630 section 3.1.3: a sips request is delivered over TLS to the end or not at all, and the
+  // caller is told that it was the scheme, not the user's absence.
+  if (notSecure > 0) return { kind: 'unavailable', status: 480, why: 'sips-not-deliverable' };
   return { kind: 'unavailable', status: 480, why: 'not-registered' };
 }
 
@@ -142,6 +147,8 @@ export class LocalUsersService implements LocalUsers {
   async lookup(requestUri: SipUri, options: { readonly sipsOnly: boolean }): Promise<LocalLookup> {
     const aor = aorOf(requestUri);
     if (aor === undefined || !this.#users.has(aor)) return { kind: 'unknown-user' };
+    const forward = this.#users.forwardOf?.(aor);
+    if (forward !== undefined) return { kind: 'forward', target: forward };
     let bindings: Binding[];
     try {
       bindings = await this.#store.get(aor);

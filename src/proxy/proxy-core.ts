@@ -43,6 +43,11 @@ export interface ProxyCoreOptions {
    * the Via trail); none when absent (a core without policies, as the library's unit tests use).
    */
   readonly inboundPolicy?: InboundPolicy;
+  /**
+   * promote-sips (draft-gurbani 5.3, issue 15 item 3): a request for another domain sent over TLS
+   * chosen through NAPTR/SRV goes with a sips Request-URI. Default off (docs/PROXY.md says why).
+   */
+  readonly promoteSips?: boolean;
   /** Where refusals and malformed messages are counted; default a registry of this core's own. */
   readonly metrics?: ProxyMetrics;
   /** The host name each listener is known by (Via sent-by, Record-Route); every listener needs one. */
@@ -225,6 +230,15 @@ export class ProxyCore {
       }
       const rc = this.#newContext(tx, routed, context, validation.hash, recordRoute);
       const lookup = await options.localUsers.lookup(requestUri, { sipsOnly: requestUri.scheme === 'sips' });
+      if (lookup.kind === 'forward') {
+        // The user's call forwarding (users.yaml `forward:`): a new target in another domain,
+        // reached like any other domain (RFC 3263, verified TLS). A sips request stays sips
+        // (RFC 5630 section 3.1.3: the target of a SIPS Request-URI is reached over TLS to the end).
+        const target = requestUri.scheme === 'sips' ? lookup.target.withScheme('sips') : lookup.target;
+        this.#log('info', 'proxy-forwarded', { callId: safeCallId(request), from: requestUri.toString(), to: target.toString() });
+        await this.#forkOutbound(rc, target, target, true, context, request);
+        return;
+      }
       this.#forkLocal(tx, request, rc, lookup);
       return;
     }
@@ -249,7 +263,26 @@ export class ProxyCore {
       return;
     }
     const rc = this.#newContext(tx, routed, context, validation.hash, recordRoute);
-    rc.fork([{ requestUri: undefined, pushRoutes: [], label: hop.host, destinations: () => this.#outboundDestinations(hop, context.transport, request) }]);
+    await this.#forkOutbound(rc, hop, undefined, !hasRoute, context, request);
+  }
+
+  /**
+   * One branch to another domain: `uri` is located (RFC 3263) and becomes the Request-URI when
+   * `requestUri` says so. With promote-sips, when the hop is the Request-URI (`isRequestUri`) and
+   * TLS was chosen through NAPTR/SRV, the Request-URI goes as sips (draft-gurbani 5.3), so that
+   * the far domain keeps TLS to the end (RFC 5630); the destinations are then located first.
+   */
+  async #forkOutbound(rc: ResponseContext, uri: SipUri, requestUri: SipUri | undefined, isRequestUri: boolean, context: TransportContext, request: SipRequest): Promise<void> {
+    const label = uri.host;
+    const promotable = this.#options.promoteSips === true && isRequestUri && uri.scheme === 'sip' && uri.param('transport') === undefined;
+    if (!promotable) {
+      rc.fork([{ requestUri, pushRoutes: [], label, destinations: () => this.#outboundDestinations(uri, context.transport, request) }]);
+      return;
+    }
+    const list = await this.#outboundDestinations(uri, context.transport, request);
+    const promoted = list.kind === 'destinations' && list.throughSrv === true ? uri.withScheme('sips') : undefined;
+    if (promoted !== undefined) this.#log('info', 'proxy-sips-promoted', { callId: safeCallId(request), from: uri.toString(), to: promoted.toString() });
+    rc.fork([{ requestUri: promoted ?? requestUri, pushRoutes: [], label, destinations: () => Promise.resolve(list) }]);
   }
 
   /** Section 16.5 for a local domain: the bindings, or the answer that says why there are none. */
@@ -275,8 +308,9 @@ export class ProxyCore {
         this.#refuse(tx, request, answer(404, 'Not Found'), 'unknown-user');
         return;
       case 'unavailable': {
-        const text = lookup.why === 'flow-failed' ? 'the connection of the registration is gone' : 'no registered contact';
-        this.#refuse(tx, request, answer(lookup.status, lookup.status === 430 ? 'Flow Failed' : 'Temporarily Unavailable', [warning399(agent, lookup.why, text)]), lookup.why);
+        const text = UNAVAILABLE_TEXT[lookup.why];
+        const headers = [warning399(agent, lookup.why, text), ...(lookup.why === 'sips-not-deliverable' ? [reasonHeader(lookup.status, lookup.why)] : [])];
+        this.#refuse(tx, request, answer(lookup.status, lookup.status === 430 ? 'Flow Failed' : 'Temporarily Unavailable', headers), lookup.why);
         return;
       }
       case 'store-failed':
@@ -398,7 +432,7 @@ export class ProxyCore {
    * every destination is logged and counted as a policy refusal, and the branch ends like any hop
    * that cannot be sent (503 with the word, 500 to the caller: section 16.7 step 6).
    */
-  async #outboundDestinations(uri: SipUri, receivedOn: TransportProtocol, request: SipRequest): Promise<DestinationList> {
+  async #outboundDestinations(uri: SipUri, receivedOn: TransportProtocol, request: SipRequest): Promise<DestinationList & { readonly throughSrv?: boolean }> {
     let result;
     try {
       result = await this.#options.outbound.destinations(uri, { receivedOn, fromDomain: fromDomainOf(request) });
@@ -424,7 +458,9 @@ export class ProxyCore {
         method: request.method, callId: safeCallId(request), target: uri.host, ...rules,
         destinations: result.destinations.map((d) => `${d.destination.transport}:${d.destination.address}:${d.destination.port}`),
       });
-      return { kind: 'destinations', destinations: result.destinations.map((d) => d.destination) };
+      // TLS chosen through NAPTR/SRV (draft-gurbani 5.3): what promote-sips asks for.
+      const throughSrv = result.destinations.every((d) => d.destination.transport === 'tls' && d.located.srvHost !== undefined);
+      return { kind: 'destinations', destinations: result.destinations.map((d) => d.destination), throughSrv };
     }
     const failed = result.failedLookups;
     const bogus = failed.find((l) => l.state === 'bogus');
@@ -455,7 +491,7 @@ export class ProxyCore {
     return from.type === 'sip' && this.#options.localDomains.isLocal(from.host);
   }
 
-  #refuse(tx: ServerTransaction, request: SipRequest, spec: LocalAnswer, word: ProxyRoutingWord): void {
+  #refuse(tx: ServerTransaction, request: SipRequest, spec: LocalAnswer, word: ProxyRoutingWord | HopPolicyWord): void {
     this.#log('info', 'proxy-request-refused', { status: spec.status, word, method: request.method, callId: safeCallId(request) });
     this.metrics.refusals.inc({ word, status: String(spec.status) });
     // Every refusal names its check in a Warning (seed 001: "no error codes, warnings"), except a
@@ -502,7 +538,14 @@ function copyRequest(request: SipRequest): SipRequest {
 }
 
 /** Refusals whose word stays in the log (see #refuse). */
-const WORD_IN_LOG_ONLY: ReadonlySet<ProxyRoutingWord> = new Set<ProxyRoutingWord>(['not-authorized', 'unknown-user']);
+const WORD_IN_LOG_ONLY: ReadonlySet<string> = new Set<ProxyRoutingWord>(['not-authorized', 'unknown-user']);
+
+/** The Warning text of each reason a local user cannot be reached. */
+const UNAVAILABLE_TEXT: Readonly<Record<Extract<LocalLookup, { kind: 'unavailable' }>['why'], string>> = {
+  'not-registered': 'no registered contact',
+  'flow-failed': 'the connection of the registration is gone',
+  'sips-not-deliverable': 'a sips request, and no registered contact is reached over TLS or WSS (RFC 5630)',
+};
 
 const PASS: PolicyDecision = Object.freeze({ kind: 'pass' });
 

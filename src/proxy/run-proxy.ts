@@ -108,6 +108,7 @@ export async function startProxy(config: ProxyConfig, log: ProxyLog): Promise<Ru
         }),
       },
       localDomains,
+      promoteSips: config.policy.promoteSips,
       inboundPolicy: new HopInboundPolicy({ policies: config.policy, localDomains, resolver, log: logger }),
       localUsers: new LocalUsersService({ users, store, isConnectionOpen: (id) => isConnectionOpen(id), log: logger, retryAfterSeconds }),
       registrar: new RegistrarService({ users, authenticator, store, localDomains, log: logger, limits: config.limits.registrar, retryAfterSeconds }),

@@ -2,12 +2,14 @@ import { isMap, isScalar, LineCounter, parseDocument, type Document, type Node }
 import { z } from 'zod';
 import { computeHa1, type DigestAlgorithm, type Ha1Source } from './digest.js';
 import { RegistrarError } from './errors.js';
+import { parseSipUri, type SipUri } from '../sip/uri.js';
 
 /**
  * users.yaml: the digest credentials of a domain's local users, keyed by address.
  *
  *   bob@b.test: { ha1-sha256: "…", ha1-md5: "…" }   # HA1 = H(user:realm:password), realm = the domain
  *   alice@a.test: { password: "…" }                 # accepted for tests and demos, with a warning
+ *   carol@a.test: { ha1-sha256: "…", ha1-md5: "…", forward: "sip:carol@c.test" }   # every request forwarded
  *
  * An entry may name another realm (`realm: …`) when its HA1 values were made for one.
  */
@@ -21,8 +23,10 @@ const entrySchema = z
     'ha1-md5': z.string().regex(/^[0-9a-fA-F]{32}$/, 'must be 32 hex digits (MD5 of user:realm:password)').optional(),
     password: z.string().min(1, 'must not be empty').optional(),
     realm: z.string().min(1, 'must not be empty').optional(),
+    forward: z.string().refine(isForwardTarget, 'must be a sip or sips URI with a user and a domain, like sip:bob@example.net').optional(),
   })
-  .refine((e) => e.password !== undefined || e['ha1-sha256'] !== undefined || e['ha1-md5'] !== undefined, { message: 'needs ha1-sha256 and ha1-md5 (or a password)' })
+  // A user that only forwards never registers, so needs no credentials.
+  .refine((e) => e.forward !== undefined || e.password !== undefined || e['ha1-sha256'] !== undefined || e['ha1-md5'] !== undefined, { message: 'needs ha1-sha256 and ha1-md5 (or a password, or a forward target)' })
   .refine((e) => e.password === undefined || (e['ha1-sha256'] === undefined && e['ha1-md5'] === undefined), { message: 'has both a password and HA1 values: keep one' });
 
 const fileSchema = z.union([z.null(), z.record(z.string().regex(ADDRESS, 'is not an address user@domain'), entrySchema)]);
@@ -48,6 +52,8 @@ interface UserEntry {
   readonly user: string;
   readonly realm: string;
   readonly ha1: Readonly<Partial<Record<DigestAlgorithm, string>>>;
+  /** Unconditional call forwarding: every request for the user goes to this URI instead. */
+  readonly forward?: SipUri;
 }
 
 /** The users of a users file, answering the digest authenticator's HA1 look-ups. */
@@ -68,6 +74,11 @@ export class UserDirectory implements Ha1Source {
   /** Whether `address` (user@domain) is a local user: the proxy's 404 versus 480 (RFC 3261 section 16.5). */
   has(address: string): boolean {
     return this.#entries.has(normalizeAddress(address));
+  }
+
+  /** Where every request for `address` is forwarded (its `forward:`), if anywhere. */
+  forwardOf(address: string): SipUri | undefined {
+    return this.#entries.get(normalizeAddress(address))?.forward;
   }
 
   /** The digest username is the user part of the address, and the realm the one its HA1 was made for. */
@@ -117,7 +128,7 @@ function toIssue(issue: z.core.$ZodIssue, doc: Document, lines: LineCounter): Us
   let message = issue.message;
   if (issue.code === 'unrecognized_keys') {
     path = [...path, issue.keys[0] ?? ''];
-    message = `unknown key (expected ha1-sha256, ha1-md5, password or realm)`;
+    message = `unknown key (expected ha1-sha256, ha1-md5, password, realm or forward)`;
   } else if (issue.code === 'invalid_key') {
     message = issue.issues[0]?.message ?? message;
   }
@@ -152,7 +163,9 @@ export function parseUsersFile(text: string, file: string): UsersFile {
     const where = `${file} line ${lineOf(doc, lines, [address]) ?? '?'}`;
     if (entries.has(key)) throw new UsersFileError(file, [{ path: address, line: lineOf(doc, lines, [address]), message: `is listed twice (as ${key})` }]);
     let ha1: Partial<Record<DigestAlgorithm, string>>;
-    if (entry.password !== undefined) {
+    if (entry.password === undefined && entry['ha1-sha256'] === undefined && entry['ha1-md5'] === undefined) {
+      ha1 = {};
+    } else if (entry.password !== undefined) {
       warnings.push(`${where}: ${address} has a plain password; store HA1 values instead (sipsec user add ${address})`);
       ha1 = { 'SHA-256': computeHa1('SHA-256', user, realm, entry.password), MD5: computeHa1('MD5', user, realm, entry.password) };
     } else {
@@ -162,7 +175,7 @@ export function parseUsersFile(text: string, file: string): UsersFile {
       if (entry['ha1-md5'] !== undefined) ha1.MD5 = entry['ha1-md5'].toLowerCase();
       else warnings.push(`${where}: ${address} has no ha1-md5: it cannot answer MD5 challenges`);
     }
-    entries.set(key, { user, realm, ha1 });
+    entries.set(key, { user, realm, ha1, ...(entry.forward !== undefined ? { forward: parseSipUri(entry.forward) } : {}) });
   }
   return { users: new UserDirectory(entries), warnings };
 }
@@ -180,4 +193,13 @@ export function credentialEntry(address: string, password: string, realm?: strin
 
 export function isUserAddress(text: string): boolean {
   return ADDRESS.test(text);
+}
+
+function isForwardTarget(text: string): boolean {
+  try {
+    const uri = parseSipUri(text);
+    return uri.user !== undefined && uri.user !== '';
+  } catch {
+    return false;
+  }
 }

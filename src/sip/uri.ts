@@ -45,6 +45,11 @@ export class SipUri {
     return findParam(this.params, name);
   }
 
+  /** The same URI with another scheme (sip to sips promotion, RFC 5630 retargeting); itself when it has that scheme. */
+  withScheme(scheme: 'sip' | 'sips'): SipUri {
+    return scheme === this.scheme ? this : new SipUri(scheme, this.user, this.password, this.host, this.hostKind, this.port, this.params, this.headers);
+  }
+
   /** `host` or `[v6]`, followed by `:port` when the URI has one. */
   hostport(): string {
     const host = this.hostKind === 'ipv6' ? `[${this.host}]` : this.host;
