@@ -144,8 +144,9 @@ test('promote-sips on at A: B forwards sips to C, which refuses (carol has only 
     const call = await aliceCallsBob('uac-unavailable-auth.xml', ['-trace_msg', '-message_file', messages]).done;
     assertPlayed(call, 'alice\'s promoted call to bob (expects 480)', proxies);
     const final = (await receivedMessages(messages)).filter((m) => m.startsWith('SIP/2.0 480'));
-    assert.equal(final.length, 1, `alice's messages:\n${(await readFile(messages, 'utf8')).slice(-4000)}`);
-    const response = final[0] as string;
+    // A retransmission of the 480 (its ACK late) would be the same response: the first is enough.
+    const response = final[0];
+    assert.ok(response !== undefined, `no 480 among alice's messages:\n${(await readFile(messages, 'utf8')).slice(-4000)}`);
     const shown = `${response}${proxies.logs()}`;
     assert.match(header(response, 'Warning') ?? '', /^399 \S+ "sips-not-deliverable: /, shown);
     assert.equal(header(response, 'Reason'), 'SIP;cause=480;text="sips-not-deliverable"', shown);
