@@ -89,7 +89,7 @@ async function registerCarolOverUdp(proxies: Proxies): Promise<void> {
     '-s', 'carol', '-au', 'carol', '-ap', TRAP_C_USERS.carol, '-auth_uri', TRAP_C.domain, '-key', 'domain', TRAP_C.domain,
   ]).done;
   assertPlayed(run, 'carol\'s REGISTER at C', proxies);
-  const binding = await proxies.c.waitFor((e) => e.event === 'registration-added' && String(e.aor).startsWith('carol@'));
+  const binding = await proxies.c.waitFor((e) => /^registration-(added|refreshed)$/.test(String(e.event)) && String(e.aor).startsWith('carol@'));
   assert.equal(binding.transport, 'udp', JSON.stringify(binding));
 }
 
@@ -157,7 +157,8 @@ test('promote-sips on at A: B forwards sips to C, which refuses (carol has only 
     // The request crossed both inter-domain hops over TLS; neither A nor B refused it.
     assertHopOverTls(proxies.a, TRAP.b, proxies);
     assertHopOverTls(proxies.b, TRAP_C.domain, proxies);
-    for (const proxy of [proxies.a, proxies.b]) assert.equal(proxy.events().some((e) => e.event === 'proxy-request-refused'), false, shown);
+    // (A's 407 to alice's first INVITE is the digest challenge, not a refusal of the promoted call.)
+  for (const proxy of [proxies.a, proxies.b]) assert.equal(proxy.events().some((e) => e.event === 'proxy-request-refused' && e.word !== 'not-authorized'), false, shown);
   });
 });
 
