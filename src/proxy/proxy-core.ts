@@ -19,6 +19,7 @@ import { newTag } from '../ua/identifiers.js';
 import { SipStack, type SipStackOptions, type TransactionUser } from '../ua/sip-stack.js';
 import type { InboundPolicy, LocalDomains, LocalLookup, LocalUsers, OutboundRouter, PolicyDecision, RegistrarHandler, RequestAuthorizer } from './contracts.js';
 import { FLOW_PARAM, FlowTokens } from './flow-token.js';
+import { groupsByQ } from './fork-order.js';
 import { answer, buildLocalResponse, reasonHeader, warning399, type LocalAnswer } from './local-answer.js';
 import { statelessBranch } from './loop-branch.js';
 import { OwnAddresses, ownListeners, type AdvertisedName } from './own-addresses.js';
@@ -261,14 +262,15 @@ export class ProxyCore {
           this.#refuse(tx, request, answer(480, 'Temporarily Unavailable', [warning399(agent, 'not-registered', 'no registered contact')]), 'not-registered');
           return;
         }
-        const targets = lookup.targets.map((t): BranchTarget => ({
+        // Section 16.6: bindings of different q are tried highest first, a group at a time.
+        const groups = groupsByQ(lookup.targets).map((group) => group.map((t): BranchTarget => ({
           requestUri: t.uri,
           pushRoutes: t.path,
           label: t.uri.toString(),
           flow: t.destination,
           destinations: () => Promise.resolve({ kind: 'destinations', destinations: [t.destination] }),
-        }));
-        rc.fork(targets);
+        })));
+        rc.forkInOrder(groups);
         return;
       }
       case 'unknown-user':
