@@ -226,6 +226,7 @@ export class ProxyCore {
       }
       const rc = this.#newContext(tx, routed, context, validation.hash, recordRoute);
       const lookup = await options.localUsers.lookup(requestUri, { sipsOnly: requestUri.scheme === 'sips' });
+      if (rc.finalSent) return; // Cancelled during the look-up: the caller has its 487.
       this.#forkLocal(tx, request, rc, lookup);
       return;
     }

@@ -157,11 +157,19 @@ export class ResponseContext {
    */
   cancelPending(reason: string | undefined): void {
     this.#stopped = true;
-    for (const branch of this.#branches) {
+    for (const branch of [...this.#branches]) {
       if (branch.done || branch.cancelRequested) continue;
       branch.cancelRequested = true;
-      if (branch.current !== undefined && branch.provisional) this.#sendCancel(branch, reason);
+      if (branch.current === undefined) {
+        // Still locating its destinations: nothing was sent, so nothing to cancel. It ends now
+        // with 487 rather than when DNS answers, and #runBranch sends nothing afterwards.
+        this.#branchFinal(branch, buildResponse(this.#withOurVia(), 487, 'Request Terminated'));
+        continue;
+      }
+      if (branch.provisional) this.#sendCancel(branch, reason);
     }
+    // Cancelled before any branch existed (the location look-up still running): 487 at once.
+    if (this.#branches.length === 0) this.#sendFinal(buildResponse(this.serverTx.request, 487, 'Request Terminated', { toTag: newTag() }));
   }
 
   /** A 2xx matching no client transaction, of one of our branches (section 16.7: forwarded, 16.11). */
@@ -178,6 +186,7 @@ export class ResponseContext {
 
   async #runBranch(branch: Branch): Promise<void> {
     const list = await branch.target.destinations();
+    if (branch.done) return; // Cancelled while its destinations were located.
     if (list.kind === 'none') {
       this.#deps.log('info', 'proxy-no-destination', { callId: this.routed.callId(), target: branch.target.label, word: list.word, detail: list.detail });
       this.#branchFinal(branch, this.#hopFailure(list.word, list.detail));

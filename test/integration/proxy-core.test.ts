@@ -462,6 +462,65 @@ test('sequential forking by q: a 6xx or a CANCEL in the first group means the ne
   assert.deepEqual(carol.received, []);
 });
 
+/** A promise to settle from outside, for a look-up that answers when the test says. */
+function deferred<T>(): { promise: Promise<T>; resolve: (value: T) => void } {
+  let resolve: (value: T) => void = () => undefined;
+  const promise = new Promise<T>((r) => {
+    resolve = r;
+  });
+  return { promise, resolve };
+}
+
+// The timeout is a hang guard: without the fix the 487 waits for the look-up, which the test only answers after it.
+test('CANCEL while the next hop or the binding is still being looked up: 487 at once, nothing sent when the look-up answers', { timeout: 60_000 }, async () => {
+  reset();
+  const auth: ReadonlyArray<readonly [string, string]> = [['proxy-authorization', 'Digest username="alice"']];
+  const dns = deferred<DestinationsResult>();
+  let located = false;
+  const slow = await ProxyCore.start(coreOptions({
+    stack: { listeners: [{ transport: 'udp', address: '127.0.0.114', port: 0 }], log: quiet },
+    advertisedNames: [{ transport: 'udp', address: '127.0.0.114', name: NAME }],
+    outbound: {
+      destinations: (uri) => {
+        if (uri.host !== 'slow.test') return router.destinations(uri, { receivedOn: 'udp', fromDomain: undefined });
+        located = true;
+        return dns.promise;
+      },
+    },
+  }));
+  try {
+    const to: Destination = { transport: 'udp', address: '127.0.0.114', port: slow.listening()[0]?.port ?? 0 };
+    const invite = request(alice, 'INVITE', 'sip:carol@slow.test', auth);
+    const call = send(alice, invite, to);
+    await until(() => located);
+    assert.equal((await send(alice, cancelOf(invite), to).final).status, 200);
+    assert.equal((await call.final).status, 487);
+    dns.resolve(result([{ transport: 'udp', address: carol.address, port: carol.port }], 'slow.test'));
+    // A request sent after the look-up answered reaches carol; the cancelled INVITE, which would have gone first, does not.
+    routes.set('c.test', [{ transport: 'udp', address: carol.address, port: carol.port }]);
+    assert.equal((await send(alice, request(alice, 'OPTIONS', 'sip:carol@c.test', auth), to).final).status, 200);
+    assert.deepEqual(carol.methods(), ['OPTIONS']);
+
+    const lookup = deferred<LocalLookup>();
+    let asked = false;
+    users.set('bob', () => {
+      asked = true;
+      return lookup.promise;
+    });
+    const local = request(alice, 'INVITE', 'sip:bob@a.test');
+    const ringing = send(alice, local, to);
+    await until(() => asked);
+    assert.equal((await send(alice, cancelOf(local), to).final).status, 200);
+    assert.equal((await ringing.final).status, 487);
+    lookup.resolve({ kind: 'targets', targets: [bobUdp.target('bob')] });
+    users.set('bob', () => Promise.resolve({ kind: 'targets', targets: [bobUdp.target('bob')] }));
+    assert.equal((await send(alice, request(alice, 'OPTIONS', 'sip:bob@a.test'), to).final).status, 200);
+    assert.deepEqual(bobUdp.methods(), ['OPTIONS']);
+  } finally {
+    await slow.close({ force: true });
+  }
+});
+
 test('Timer C: a ringing branch is cancelled (487), a silent one ends in 408 naming timer-c', async () => {
   reset();
   // Timer C on virtual time, moved on once the branch is where the test wants it: no race with the network.
