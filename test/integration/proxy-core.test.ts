@@ -397,6 +397,10 @@ test('CANCEL: 200 to the CANCEL, the branch is cancelled, the caller gets 487', 
   assert.equal((await call.final).status, 487);
   assert.deepEqual(bobUdp.methods(), ['INVITE', 'CANCEL']);
   assert.equal(bobUdp.received[1]?.header('reason'), 'SIP;cause=480;text="hung up"', 'the caller\'s Reason goes on (RFC 3326)');
+  // A CANCEL for an INVITE the proxy never saw matches nothing: 481 naming no-transaction.
+  const stray = await send(alice, cancelOf(request(alice, 'INVITE', 'sip:bob@a.test')), proxyUdp()).final;
+  assert.equal(stray.status, 481);
+  assert.match(stray.warnings()[0]?.text ?? '', /^no-transaction: /);
 });
 
 test('forking: both bindings ring, one answers, the other is cancelled; the caller gets one 200', async () => {
@@ -622,7 +626,9 @@ test('OPTIONS to the proxy or to the domain itself is answered by the proxy; REG
     assert.equal(answered.status, 200, uri);
     assert.ok(answered.header('allow')?.includes('INVITE'));
   }
-  assert.equal((await send(alice, request(alice, 'MESSAGE', 'sip:a.test'), proxyUdp()).final).status, 404);
+  const notServed = await send(alice, request(alice, 'MESSAGE', 'sip:a.test'), proxyUdp()).final;
+  assert.equal(notServed.status, 404);
+  assert.match(notServed.warnings()[0]?.text ?? '', /^not-found: /);
   registers.length = 0;
   const final = await send(alice, request(alice, 'REGISTER', 'sip:a.test'), proxyUdp()).final;
   assert.equal(final.status, 200);
@@ -638,6 +644,9 @@ test('no open relay: a stranger to another domain gets 403, a local user without
   const challenged = await send(alice, request(alice, 'INVITE', 'sip:carol@c.test'), proxyUdp()).final;
   assert.equal(challenged.status, 407);
   assert.equal(challenged.proxyAuthenticates().length, 1);
+  // A challenge says what to do in its own header; the word is in the log only.
+  assert.equal(challenged.warnings().length, 0);
+  assert.ok(logged.some((line) => line.startsWith('proxy-request-refused ') && line.includes('"word":"not-authorized"')), logged.slice(-5).join('\n'));
   assert.equal(carol.received.length, 0);
   const authorized = await send(alice, request(alice, 'INVITE', 'sip:carol@c.test', [['proxy-authorization', 'Digest username="alice"']]), proxyUdp()).final;
   assert.equal(authorized.status, 200);
@@ -703,7 +712,8 @@ test('failover over TLS: a server whose certificate is refused, then one that an
     const forwarded = serverSaw.find((r) => r.method === 'INVITE');
     assert.equal(impostorSaw.length, 0, 'the impostor got nothing: refused before any byte of SIP');
     const tlsPort = tlsProxy.listening().find((l) => l.transport === 'tls')?.port;
-    assert.deepEqual(forwarded?.recordRoutes().map((r) => r.uri.toString()), [`sips:${NAME}:${tlsPort};lr`, `sip:${NAME}:${to.port};transport=udp;lr`]);
+    // (The flow token holds the caller's flow: its INVITE came straight from its user agent.)
+    assert.deepEqual(forwarded?.recordRoutes().map((r) => r.uri.toString().replace(/;sxflow=[^;]*/, '')), [`sips:${NAME}:${tlsPort};lr`, `sip:${NAME}:${to.port};transport=udp;lr`]);
     assert.equal(forwarded?.topVia()?.transport, 'TLS');
     const hopFailed = logged.filter((l) => l.startsWith('proxy-hop-failed ') && l.includes('"word":"peer-not-authenticated"'));
     assert.equal(hopFailed.length, 1);
