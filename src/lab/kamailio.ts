@@ -28,6 +28,32 @@ export interface KamailioOptions {
   readonly logRequests?: boolean;
 }
 
+
+/**
+ * The part of both Kamailio scripts (the benchmark's proxy and the trapezoid's peer) that routes
+ * in-dialog requests by their Route set and CANCEL by its transaction, as Debian's sample config does.
+ */
+const IN_DIALOG_AND_CANCEL: readonly string[] = [
+    '  if (has_totag()) {',
+    '    if (loose_route()) {',
+    '      route(RELAY);',
+    '    }',
+    '    if (method == "ACK" && t_check_trans()) {',
+    '      route(RELAY);',
+    '    }',
+    '    if (method != "ACK") {',
+    '      sl_send_reply("404", "Not Here");',
+    '    }',
+    '    exit;',
+    '  }',
+    '  if (method == "CANCEL") {',
+    '    if (t_check_trans()) {',
+    '      route(RELAY);',
+    '    }',
+    '    exit;',
+    '  }',
+];
+
 /** How the process ended: its exit code or the signal that killed it. */
 export interface ProcessExit {
   readonly code: number | null;
@@ -211,24 +237,7 @@ export async function startKamailioProxy(options: KamailioProxyOptions): Promise
     '    sl_send_reply("483", "Too Many Hops");',
     '    exit;',
     '  }',
-    '  if (has_totag()) {',
-    '    if (loose_route()) {',
-    '      route(RELAY);',
-    '    }',
-    '    if (method == "ACK" && t_check_trans()) {',
-    '      route(RELAY);',
-    '    }',
-    '    if (method != "ACK") {',
-    '      sl_send_reply("404", "Not Here");',
-    '    }',
-    '    exit;',
-    '  }',
-    '  if (method == "CANCEL") {',
-    '    if (t_check_trans()) {',
-    '      route(RELAY);',
-    '    }',
-    '    exit;',
-    '  }',
+    ...IN_DIALOG_AND_CANCEL,
     '  if (method == "OPTIONS" && uri == myself && $rU == $null) {',
     '    sl_send_reply("200", "OK");',
     '    exit;',
@@ -401,24 +410,7 @@ export async function startKamailioPeer(options: KamailioPeerOptions): Promise<R
     '      exit;',
     '    }',
     '  }',
-    '  if (has_totag()) {',
-    '    if (loose_route()) {',
-    '      route(RELAY);',
-    '    }',
-    '    if (method == "ACK" && t_check_trans()) {',
-    '      route(RELAY);',
-    '    }',
-    '    if (method != "ACK") {',
-    '      sl_send_reply("404", "Not Here");',
-    '    }',
-    '    exit;',
-    '  }',
-    '  if (method == "CANCEL") {',
-    '    if (t_check_trans()) {',
-    '      route(RELAY);',
-    '    }',
-    '    exit;',
-    '  }',
+    ...IN_DIALOG_AND_CANCEL,
     `  if (method == "OPTIONS" && $rU == $null && (uri == myself || $rd == "${domain}")) {`,
     '    sl_send_reply("200", "OK");',
     '    exit;',
