@@ -255,7 +255,9 @@ export const TRAP_ANNEX_USER = { name: 'erin', password: 'erin-secret' } as cons
 export async function writeTwoDomainConfigA(lab: TrapezoidLab, extra: readonly string[] = []): Promise<string> {
   const annex = issueCertificate({
     cn: `sip.${TRAP_OUT_DNS.annex}`, o: 'sipsec tests', issuer: lab.certs.ca,
-    san: { dns: [TRAP_OUT_DNS.annex, `sip.${TRAP_OUT_DNS.annex}`], uri: [`sip:${TRAP_OUT_DNS.annex}`] },
+    // A hosting proxy's certificate: its domain, and the name the proxy writes in Via and
+    // Record-Route (A's), which a far via-trail check compares with the same certificate.
+    san: { dns: [TRAP_OUT_DNS.annex, `sip.${TRAP_OUT_DNS.annex}`, TRAP.a], uri: [`sip:${TRAP_OUT_DNS.annex}`, `sip:${TRAP.a}`] },
     eku: [EKU_SERVER_AUTH, EKU_CLIENT_AUTH],
   });
   await writeFile(join(lab.dir, 'annex.pem'), annex.pem);
