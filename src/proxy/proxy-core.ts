@@ -20,6 +20,7 @@ import { SipStack, type SipStackOptions, type TransactionUser } from '../ua/sip-
 import type { InboundPolicy, LocalDomains, LocalLookup, LocalUsers, OutboundRouter, PolicyDecision, RegistrarHandler, RequestAuthorizer } from './contracts.js';
 import { FLOW_PARAM, FlowTokens } from './flow-token.js';
 import { answer, buildLocalResponse, reasonHeader, warning399, type LocalAnswer } from './local-answer.js';
+import { chosenThroughSrv, isPromotable, promotedRequestUri } from './sips-promotion.js';
 import { statelessBranch } from './loop-branch.js';
 import { OwnAddresses, ownListeners, type AdvertisedName } from './own-addresses.js';
 import { forwardCopy, viaValue } from './forward-request.js';
@@ -274,13 +275,12 @@ export class ProxyCore {
    */
   async #forkOutbound(rc: ResponseContext, uri: SipUri, requestUri: SipUri | undefined, isRequestUri: boolean, context: TransportContext, request: SipRequest): Promise<void> {
     const label = uri.host;
-    const promotable = this.#options.promoteSips === true && isRequestUri && uri.scheme === 'sip' && uri.param('transport') === undefined;
-    if (!promotable) {
+    if (!isPromotable(uri, { promoteSips: this.#options.promoteSips === true, isRequestUri })) {
       rc.fork([{ requestUri, pushRoutes: [], label, destinations: () => this.#outboundDestinations(uri, context.transport, request) }]);
       return;
     }
     const list = await this.#outboundDestinations(uri, context.transport, request);
-    const promoted = list.kind === 'destinations' && list.throughSrv === true ? uri.withScheme('sips') : undefined;
+    const promoted = list.kind === 'destinations' ? promotedRequestUri(uri, list.throughSrv === true) : undefined;
     if (promoted !== undefined) this.#log('info', 'proxy-sips-promoted', { callId: safeCallId(request), from: uri.toString(), to: promoted.toString() });
     rc.fork([{ requestUri: promoted ?? requestUri, pushRoutes: [], label, destinations: () => Promise.resolve(list) }]);
   }
@@ -459,8 +459,7 @@ export class ProxyCore {
         destinations: result.destinations.map((d) => `${d.destination.transport}:${d.destination.address}:${d.destination.port}`),
       });
       // TLS chosen through NAPTR/SRV (draft-gurbani 5.3): what promote-sips asks for.
-      const throughSrv = result.destinations.every((d) => d.destination.transport === 'tls' && d.located.srvHost !== undefined);
-      return { kind: 'destinations', destinations: result.destinations.map((d) => d.destination), throughSrv };
+      return { kind: 'destinations', destinations: result.destinations.map((d) => d.destination), throughSrv: chosenThroughSrv(result.destinations) };
     }
     const failed = result.failedLookups;
     const bogus = failed.find((l) => l.state === 'bogus');
