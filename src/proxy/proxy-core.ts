@@ -21,6 +21,7 @@ import type { InboundPolicy, LocalDomains, LocalLookup, LocalUsers, OutboundRout
 import { FLOW_PARAM, FlowTokens } from './flow-token.js';
 import { answer, buildLocalResponse, reasonHeader, warning399, type LocalAnswer } from './local-answer.js';
 import { chosenThroughSrv, isPromotable, promotedRequestUri } from './sips-promotion.js';
+import { unavailableAnswer } from './unavailable-answer.js';
 import { statelessBranch } from './loop-branch.js';
 import { OwnAddresses, ownListeners, type AdvertisedName } from './own-addresses.js';
 import { forwardCopy, viaValue } from './forward-request.js';
@@ -307,12 +308,9 @@ export class ProxyCore {
       case 'unknown-user':
         this.#refuse(tx, request, answer(404, 'Not Found'), 'unknown-user');
         return;
-      case 'unavailable': {
-        const text = UNAVAILABLE_TEXT[lookup.why];
-        const headers = [warning399(agent, lookup.why, text), ...(lookup.why === 'sips-not-deliverable' ? [reasonHeader(lookup.status, lookup.why)] : [])];
-        this.#refuse(tx, request, answer(lookup.status, lookup.status === 430 ? 'Flow Failed' : 'Temporarily Unavailable', headers), lookup.why);
+      case 'unavailable':
+        this.#refuse(tx, request, unavailableAnswer(agent, lookup), lookup.why);
         return;
-      }
       case 'store-failed':
         this.#log('error', 'proxy-location-failed', { callId: safeCallId(request), detail: lookup.detail });
         this.#refuse(tx, request, answer(500, 'Server Internal Error', [['retry-after', String(lookup.retryAfterS)], warning399(agent, 'location-unavailable', 'the location store did not answer')]), 'location-unavailable');
@@ -538,13 +536,6 @@ function copyRequest(request: SipRequest): SipRequest {
 
 /** Refusals whose word stays in the log (see #refuse). */
 const WORD_IN_LOG_ONLY: ReadonlySet<string> = new Set<ProxyRoutingWord>(['not-authorized', 'unknown-user']);
-
-/** The Warning text of each reason a local user cannot be reached. */
-const UNAVAILABLE_TEXT: Readonly<Record<Extract<LocalLookup, { kind: 'unavailable' }>['why'], string>> = {
-  'not-registered': 'no registered contact',
-  'flow-failed': 'the connection of the registration is gone',
-  'sips-not-deliverable': 'a sips request, and no registered contact is reached over TLS or WSS (RFC 5630)',
-};
 
 const PASS: PolicyDecision = Object.freeze({ kind: 'pass' });
 
