@@ -478,7 +478,8 @@ export class ProxyCore {
         this.#log('info', 'proxy-flow-token-refused', { remote: `${context.remote.address}:${context.remote.port}` });
         return undefined;
       }
-      return request.fromTag() === decoded.fromTag ? decoded.flow : undefined;
+      // The caller's requests go toward the callee; the callee's (another From tag) toward the caller.
+      return request.fromTag() === decoded.fromTag ? decoded.toCallee : decoded.toCaller;
     }
     return undefined;
   }

@@ -191,7 +191,7 @@ export class ResponseContext {
       requestUri: branch.target.requestUri,
       pushRoutes: branch.target.pushRoutes,
       recordRoute: this.recordRoute && inbound !== undefined
-        ? recordRouteValues(inbound, outbound, branch.target.flow === undefined ? undefined : this.#deps.flowTokens.encode(branch.target.flow, this.routed.fromTag() ?? ''))
+        ? recordRouteValues(inbound, outbound, this.#flowToken(branch.target.flow))
         : [],
       via: viaValue(destination.transport, outbound, inbound?.name ?? 'sipsec', id, { alias: destination.offersAlias === true }),
     });
@@ -370,6 +370,20 @@ export class ResponseContext {
     const listener = own.listenerAt(this.context.transport, this.context.local) ?? own.listeners[0];
     const copy = forwardCopy(this.serverTx.request, { requestUri: undefined, pushRoutes: [], recordRoute: [], via: viaValue(this.context.transport, listener, 'sipsec', proxyBranch(this.loopHash)) });
     return copy;
+  }
+
+  /**
+   * The flow token of our Record-Route (flow-token.ts), when the dialog has a flow to keep: the
+   * binding's toward the callee, and the caller's when its request came straight from its user
+   * agent (one Via): its Contact is often a private address, and the callee's requests (a BYE)
+   * must reach it where its INVITE came from, as RFC 3581 does for responses.
+   */
+  #flowToken(toCallee: Destination | undefined): string | undefined {
+    const c = this.context;
+    const direct = this.serverTx.request.via().length === 1;
+    const toCaller: Destination | undefined = direct ? { transport: c.transport, address: c.remote.address, port: c.remote.port, ...(c.connectionId !== undefined ? { connectionId: c.connectionId } : {}) } : undefined;
+    if (toCallee === undefined && toCaller === undefined) return undefined;
+    return this.#deps.flowTokens.encode({ ...(toCallee !== undefined ? { toCallee } : {}), ...(toCaller !== undefined ? { toCaller } : {}) }, this.routed.fromTag() ?? '');
   }
 
   /** The warn-agent of our Warnings: the advertised name of the listener the request arrived on. */

@@ -163,3 +163,11 @@ test('baresip registers carol over TLS to proxy a and takes bob\'s call on that 
     await carol.stop();
   }
 });
+
+test('bob hangs up: his BYE reaches alice across both proxies, A sending it where her INVITE came from (the flow in its Record-Route)', async () => {
+  await register('b', 'bob', TRAP_USERS.b.bob, BOB_ADDRESS, 5070);
+  const hangingUp = callee('uas-call-bye.xml', BOB_ADDRESS, 5070);
+  const call = await sipp('uac-call-auth-callee-bye.xml', caller(alice(5071), 'bob', 'b', ['-d', '200']));
+  assertPlayed(call, 'alice\'s call, ended by bob (expects his BYE)');
+  assertPlayed(await hangingUp.done, 'bob\'s UAS that hangs up (expects 200 for its BYE)');
+});

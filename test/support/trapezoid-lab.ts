@@ -6,7 +6,7 @@
  *
  * Addresses (127.0.0.140-149, no other test uses them): proxy A 127.0.0.141, proxy B 127.0.0.142,
  * the faulty far servers 127.0.0.146, nothing listening on 127.0.0.147; the outbound-DNS block
- * (below) 127.0.0.144.
+ * (below) 127.0.0.144; domain c (below) 127.0.0.143.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { appendFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -129,7 +129,7 @@ export async function startTrapezoidLab(options: TrapezoidLabOptions = {}): Prom
       [TRAP.a]: tlsaOf(certs.a),
       [TRAP.daneMismatch]: tlsaOf(stale),
     };
-    const built = await buildZones(dir, withReverseDns(withKamailioZone(trapZones(tlsa))));
+    const built = await buildZones(dir, withDomainC(withReverseDns(withKamailioZone(trapZones(tlsa)))));
     if (built.trustAnchors.length !== 1) throw new Error(`expected 1 trust anchor, built ${built.trustAnchors.length}`);
     nsd = await startNsd(dir, built.zones, `${TRAP_PARENT}.`);
     const dnsConfig = join(dir, 'libunbound.conf');
@@ -467,3 +467,96 @@ export async function startKamailioOfK(lab: TrapezoidLab, options: { readonly ad
     ...(options.advertisedName !== undefined ? { advertisedName: options.advertisedName } : {}),
   });
 }
+
+// ---- Domain c, a third sipsec proxy (issue 15 item 3, seed 000 section 5.3: bob forwards to a
+// third domain) --------------------------------------------------------------------------------
+
+/**
+ * c.trap.test, served by a third `sipsec proxy` on 127.0.0.143 (writeConfigC): signed with its DS
+ * in the parent and no TLSA, as b. Its user agents use 127.0.0.143 ports 5090 and up (the proxy
+ * has 5060 and 5061).
+ */
+export const TRAP_C = { domain: 'c.trap.test', address: '127.0.0.143' } as const;
+/** c's users and their (demo) passwords. */
+export const TRAP_C_USERS = { carol: 'carol-c-secret' } as const;
+
+/** The zone of c.trap.test as a's and b's: NAPTR and SRV to TLS on 5061 and UDP on 5060. */
+function withDomainC(zones: readonly ZoneSpec[]): ZoneSpec[] {
+  const { domain, address } = TRAP_C;
+  const nameServer = `ns.${TRAP_PARENT}.`;
+  const label = domain.slice(0, -TRAP_PARENT.length - 1);
+  return [
+    ...zones.map((zone) => zone.origin === `${TRAP_PARENT}.` ? { ...zone, records: [...zone.records, `${label} IN NS ${nameServer}`] } : zone),
+    {
+      origin: `${domain}.`, signing: 'signed', nameServer, records: [
+        `@ IN NAPTR 10 50 "s" "SIPS+D2T" "" _sips._tcp.${domain}.`,
+        `@ IN NAPTR 20 50 "s" "SIP+D2U" "" _sip._udp.${domain}.`,
+        `_sips._tcp IN SRV 10 0 5061 sip.${domain}.`,
+        `_sip._udp IN SRV 10 0 5060 sip.${domain}.`,
+        `sip IN A ${address}`,
+      ],
+    },
+  ];
+}
+
+/**
+ * Proxy C's config (c.yaml beside a.yaml and b.yaml), as a's and b's: its certificate from the lab
+ * CA (the domain and sip.domain, `sip:` URI identity, client and server use), TLS for other
+ * domains, UDP and TCP for its users (c-users.yaml); `extra` lines appended.
+ */
+export async function writeConfigC(lab: TrapezoidLab, extra: readonly string[] = []): Promise<string> {
+  const { domain, address } = TRAP_C;
+  const cert = issueCertificate({
+    cn: `sip.${domain}`, o: 'sipsec tests', issuer: lab.certs.ca,
+    san: { dns: [domain, `sip.${domain}`], uri: [`sip:${domain}`] },
+    eku: [EKU_SERVER_AUTH, EKU_CLIENT_AUTH],
+  });
+  await writeFile(join(lab.dir, 'c.pem'), cert.pem);
+  await writeFile(join(lab.dir, 'c.key'), cert.keyPem, { mode: 0o600 });
+  const users = Object.entries(TRAP_C_USERS).map(([user, password]) => `${user}@${domain}: { password: "${password}" }`);
+  await writeFile(join(lab.dir, 'c-users.yaml'), `${users.join('\n')}\n`);
+  const file = join(lab.dir, 'c.yaml');
+  await writeFile(file, [
+    'domains:',
+    `  ${domain}:`,
+    '    certificate: c.pem',
+    '    key: c.key',
+    `listen: [ "tls://${address}:5061", "tcp://${address}:5060", "udp://${address}:5060" ]`,
+    'trust: { ca: [ ca.pem ] }',
+    'dns: { unbound: libunbound.conf }',
+    'users: c-users.yaml',
+    'auth: { algorithms: [ MD5 ] }',
+    'location: "sqlite:c-location.db"',
+    ...extra,
+    '',
+  ].join('\n'));
+  return file;
+}
+
+/**
+ * A copy of a lab proxy config named `name` (beside it) with `lines` appended (a `policy:`
+ * section, say) and its users file replaced by a copy where each entry of `users` (address of
+ * record to a YAML flow mapping, e.g. `{ password: "x", forward: "sip:carol@c.trap.test" }`)
+ * replaces or adds that user's line.
+ */
+export async function writeConfigWith(
+  config: string, name: string, change: { readonly lines?: readonly string[]; readonly users?: Readonly<Record<string, string>> },
+): Promise<string> {
+  let text = await readFile(config, 'utf8');
+  const users = change.users ?? {};
+  if (Object.keys(users).length > 0) {
+    const line = /^users: (\S+)$/m.exec(text);
+    if (line?.[1] === undefined) throw new Error(`${config} names no users file`);
+    const usersFile = `${name.replace(/\.yaml$/, '')}-users.yaml`;
+    const kept = (await readFile(join(config, '..', line[1]), 'utf8')).split('\n')
+      .filter((l) => l !== '' && !Object.keys(users).some((aor) => l.startsWith(`${aor}:`)));
+    const added = Object.entries(users).map(([aor, entry]) => `${aor}: ${entry}`);
+    await writeFile(join(config, '..', usersFile), `${[...kept, ...added].join('\n')}\n`);
+    text = text.replace(line[0], `users: ${usersFile}`);
+  }
+  const file = join(config, '..', name);
+  await writeFile(file, `${text}${(change.lines ?? []).join('\n')}\n`);
+  return file;
+}
+
+// ---- end of domain c ----
