@@ -89,7 +89,8 @@ async function registerCarolOverUdp(proxies: Proxies): Promise<void> {
     '-s', 'carol', '-au', 'carol', '-ap', TRAP_C_USERS.carol, '-auth_uri', TRAP_C.domain, '-key', 'domain', TRAP_C.domain,
   ]).done;
   assertPlayed(run, 'carol\'s REGISTER at C', proxies);
-  const binding = await proxies.c.waitFor((e) => e.event === 'registration-added' && String(e.aor).startsWith('carol@'));
+  // C's location store outlives one test's proxies: carol's second REGISTER refreshes her binding.
+  const binding = await proxies.c.waitFor((e) => (e.event === 'registration-added' || e.event === 'registration-refreshed') && String(e.aor).startsWith('carol@'));
   assert.equal(binding.transport, 'udp', JSON.stringify(binding));
 }
 
@@ -150,14 +151,21 @@ test('promote-sips on at A: B forwards sips to C, which refuses (carol has only 
     const shown = `${response}${proxies.logs()}`;
     assert.match(header(response, 'Warning') ?? '', /^399 \S+ "sips-not-deliverable: /, shown);
     assert.equal(header(response, 'Reason'), 'SIP;cause=480;text="sips-not-deliverable"', shown);
+    // RFC 5630 section 5.1.1: the standard warn-code that forbids alice's UA a silent retry as sip.
+    assert.match(response, /^Warning:[ \t]*380 \S+ "SIPS Not Allowed"\r?$/m, shown);
     const refused = proxies.c.events().filter((e) => e.event === 'proxy-request-refused' && e.word === 'sips-not-deliverable');
     assert.equal(refused.length, 1, shown);
     assert.equal(refused[0]?.status, 480, shown);
     assert.equal(refused[0]?.method, 'INVITE', shown);
-    // The request crossed both inter-domain hops over TLS; neither A nor B refused it.
+    // The request crossed both inter-domain hops over TLS, promoted at A and kept sips at B.
     assertHopOverTls(proxies.a, TRAP.b, proxies);
     assertHopOverTls(proxies.b, TRAP_C.domain, proxies);
-    for (const proxy of [proxies.a, proxies.b]) assert.equal(proxy.events().some((e) => e.event === 'proxy-request-refused'), false, shown);
+    assert.ok(proxies.a.events().some((e) => e.event === 'proxy-sips-promoted' && e.to === `sips:bob@${TRAP.b}`), shown);
+    assert.ok(proxies.b.events().some((e) => e.event === 'proxy-forwarded' && e.from === `sips:bob@${TRAP.b}` && e.to === `sips:carol@${TRAP_C.domain}`), shown);
+    // A refused nothing but its digest challenge of alice's first INVITE; B nothing at all.
+    const refusedByA = proxies.a.events().filter((e) => e.event === 'proxy-request-refused').map((e) => `${String(e.status)} ${String(e.word)}`);
+    assert.deepEqual(refusedByA, ['407 not-authorized'], shown);
+    assert.equal(proxies.b.events().some((e) => e.event === 'proxy-request-refused'), false, shown);
   });
 });
 
