@@ -19,6 +19,7 @@ import { newTag } from '../ua/identifiers.js';
 import { SipStack, type SipStackOptions, type TransactionUser } from '../ua/sip-stack.js';
 import type { InboundPolicy, LocalDomains, LocalLookup, LocalUsers, OutboundRouter, PolicyDecision, RegistrarHandler, RequestAuthorizer } from './contracts.js';
 import { FLOW_PARAM, FlowTokens } from './flow-token.js';
+import { groupsByQ } from './fork-order.js';
 import { answer, buildLocalResponse, reasonHeader, warning399, type LocalAnswer } from './local-answer.js';
 import { chosenThroughSrv, isPromotable, promotedRequestUri } from './sips-promotion.js';
 import { unavailableAnswer } from './unavailable-answer.js';
@@ -232,6 +233,7 @@ export class ProxyCore {
       }
       const rc = this.#newContext(tx, routed, context, validation.hash, recordRoute);
       const lookup = await options.localUsers.lookup(requestUri, { sipsOnly: requestUri.scheme === 'sips' });
+      if (rc.finalSent) return; // Cancelled during the look-up: the caller has its 487.
       if (lookup.kind === 'forward') {
         // The user's call forwarding (users.yaml `forward:`): a new target in another domain,
         // reached like any other domain (RFC 3263, verified TLS). A sips request stays sips
@@ -281,6 +283,7 @@ export class ProxyCore {
       return;
     }
     const list = await this.#outboundDestinations(uri, context.transport, request);
+    if (rc.finalSent) return; // Cancelled while locating: the caller has its 487.
     const promoted = list.kind === 'destinations' ? promotedRequestUri(uri, list.throughSrv === true) : undefined;
     if (promoted !== undefined) this.#log('info', 'proxy-sips-promoted', { callId: safeCallId(request), from: uri.toString(), to: promoted.toString() });
     rc.fork([{ requestUri: promoted ?? requestUri, pushRoutes: [], label, destinations: () => Promise.resolve(list) }]);
@@ -295,14 +298,15 @@ export class ProxyCore {
           this.#refuse(tx, request, answer(480, 'Temporarily Unavailable', [warning399(agent, 'not-registered', 'no registered contact')]), 'not-registered');
           return;
         }
-        const targets = lookup.targets.map((t): BranchTarget => ({
+        // Section 16.6: bindings of different q are tried highest first, a group at a time.
+        const groups = groupsByQ(lookup.targets).map((group) => group.map((t): BranchTarget => ({
           requestUri: t.uri,
           pushRoutes: t.path,
           label: t.uri.toString(),
           flow: t.destination,
           destinations: () => Promise.resolve({ kind: 'destinations', destinations: [t.destination] }),
-        }));
-        rc.fork(targets);
+        })));
+        rc.forkInOrder(groups);
         return;
       }
       case 'unknown-user':

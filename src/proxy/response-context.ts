@@ -77,6 +77,8 @@ export class ResponseContext {
   readonly #branches: Branch[] = [];
   readonly #finals: SipResponse[] = [];
   #finalSent = false;
+  /** The groups of targets not tried yet (sequential forking by q, section 16.6). */
+  readonly #later: Array<readonly BranchTarget[]> = [];
   /** No new branch or attempt (section 16.7 step 5 after a 6xx; 16.10 after a CANCEL). */
   #stopped = false;
 
@@ -103,6 +105,20 @@ export class ResponseContext {
 
   /** Forks to every target at once (parallel forking, section 16.6). */
   fork(targets: readonly BranchTarget[]): void {
+    this.forkInOrder([targets]);
+  }
+
+  /**
+   * Sequential forking by q (section 16.6, fork-order.ts): the first group at once, each next
+   * group only when every branch so far has failed without a 2xx or a 6xx and nobody cancelled.
+   */
+  forkInOrder(groups: ReadonlyArray<readonly BranchTarget[]>): void {
+    const [first = [], ...later] = groups;
+    this.#later.push(...later.filter((group) => group.length > 0));
+    this.#startGroup(first);
+  }
+
+  #startGroup(targets: readonly BranchTarget[]): void {
     if (this.#stopped) {
       this.#sendFinal(buildResponse(this.serverTx.request, 487, 'Request Terminated', { toTag: newTag() }));
       return;
@@ -141,11 +157,19 @@ export class ResponseContext {
    */
   cancelPending(reason: string | undefined): void {
     this.#stopped = true;
-    for (const branch of this.#branches) {
+    for (const branch of [...this.#branches]) {
       if (branch.done || branch.cancelRequested) continue;
       branch.cancelRequested = true;
-      if (branch.current !== undefined && branch.provisional) this.#sendCancel(branch, reason);
+      if (branch.current === undefined) {
+        // Still locating its destinations: nothing was sent, so nothing to cancel. It ends now
+        // with 487 rather than when DNS answers, and #runBranch sends nothing afterwards.
+        this.#branchFinal(branch, buildResponse(this.#withOurVia(), 487, 'Request Terminated'));
+        continue;
+      }
+      if (branch.provisional) this.#sendCancel(branch, reason);
     }
+    // Cancelled before any branch existed (the location look-up still running): 487 at once.
+    if (this.#branches.length === 0) this.#sendFinal(buildResponse(this.serverTx.request, 487, 'Request Terminated', { toTag: newTag() }));
   }
 
   /** A 2xx matching no client transaction, of one of our branches (section 16.7: forwarded, 16.11). */
@@ -162,6 +186,7 @@ export class ResponseContext {
 
   async #runBranch(branch: Branch): Promise<void> {
     const list = await branch.target.destinations();
+    if (branch.done) return; // Cancelled while its destinations were located.
     if (list.kind === 'none') {
       this.#deps.log('info', 'proxy-no-destination', { callId: this.routed.callId(), target: branch.target.label, word: list.word, detail: list.detail });
       this.#branchFinal(branch, this.#hopFailure(list.word, list.detail));
@@ -280,7 +305,13 @@ export class ResponseContext {
     if (this.#finalSent) return;
     this.#finals.push(response);
     if (status >= 600) this.cancelPending(undefined); // Section 16.7 step 5: cancel the others, fork no more.
-    if (this.#branches.every((b) => b.done)) this.#sendFinal(finalForCaller(this.serverTx.request, this.#finals));
+    if (!this.#branches.every((b) => b.done)) return;
+    const next = this.#stopped ? undefined : this.#later.shift();
+    if (next !== undefined) {
+      this.#startGroup(next);
+      return;
+    }
+    this.#sendFinal(finalForCaller(this.serverTx.request, this.#finals));
   }
 
   #sendFinal(response: SipResponse): void {

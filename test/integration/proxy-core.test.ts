@@ -36,7 +36,10 @@ async function until(condition: () => boolean): Promise<void> {
 }
 
 /** What a callee does with an INVITE. */
-type Behaviour = 'answer' | 'busy' | 'unavailable' | 'ring' | 'silent';
+type Behaviour = 'answer' | 'busy' | 'decline' | 'unavailable' | 'ring' | 'silent';
+
+/** Every request any UA received, in arrival order: `address method`. */
+const arrivals: string[] = [];
 
 /** A user agent on its own stack: answers as told, records every request and ACK it gets. */
 class Ua {
@@ -74,8 +77,8 @@ class Ua {
     return `<sip:${user}@${this.address}:${this.contactPort ?? this.port};transport=${this.transport}>`;
   }
 
-  target(user: string): LocalTarget {
-    return { uri: parseSipUri(`sip:${user}@${this.address}:${this.contactPort ?? this.port};transport=${this.transport}`), destination: { transport: this.transport, address: this.address, port: this.port }, path: [], q: undefined, instanceId: undefined };
+  target(user: string, q?: number): LocalTarget {
+    return { uri: parseSipUri(`sip:${user}@${this.address}:${this.contactPort ?? this.port};transport=${this.transport}`), destination: { transport: this.transport, address: this.address, port: this.port }, path: [], q, instanceId: undefined };
   }
 
   methods(): string[] {
@@ -84,6 +87,7 @@ class Ua {
 
   answer(tx: ServerTransaction, request: SipRequest, stack: SipStack): void {
     this.received.push(request);
+    arrivals.push(`${this.address} ${request.method}`);
     const toTag = newTag();
     const respond = (status: number, reason: string): void => {
       const response = buildResponse(request, status, reason, { toTag });
@@ -111,6 +115,9 @@ class Ua {
         return;
       case 'busy':
         respond(486, 'Busy Here');
+        return;
+      case 'decline':
+        respond(603, 'Decline');
         return;
       case 'unavailable':
         respond(503, 'Service Unavailable');
@@ -270,6 +277,18 @@ function reset(): void {
   }
   users.clear();
   routes.clear();
+  arrivals.length = 0;
+}
+
+/** A CANCEL for `invite`, as its caller builds it (section 9.1). */
+function cancelOf(invite: SipRequest, reason?: string): SipRequest {
+  const cancel = new Request('CANCEL', invite.uri);
+  cancel.addHeader('via', invite.headerValues('via')[0] ?? '');
+  for (const name of ['max-forwards', 'from', 'to', 'call-id']) cancel.addHeader(name, invite.header(name) ?? '');
+  cancel.addHeader('cseq', `${invite.cseq().seq} CANCEL`);
+  if (reason !== undefined) cancel.addHeader('reason', reason);
+  cancel.addHeader('content-length', '0');
+  return cancel;
 }
 
 test('a call: INVITE/180/200 from UDP to a TCP binding with two Record-Routes, ACK and BYE along the route set', async () => {
@@ -373,17 +392,15 @@ test('CANCEL: 200 to the CANCEL, the branch is cancelled, the caller gets 487', 
   const invite = request(alice, 'INVITE', 'sip:bob@a.test');
   const call = send(alice, invite, proxyUdp());
   await until(() => call.responses.some((r) => r.status === 180));
-  const cancel = new Request('CANCEL', invite.uri);
-  cancel.addHeader('via', invite.headerValues('via')[0] ?? '');
-  for (const name of ['max-forwards', 'from', 'to', 'call-id']) cancel.addHeader(name, invite.header(name) ?? '');
-  cancel.addHeader('cseq', `${invite.cseq().seq} CANCEL`);
-  cancel.addHeader('reason', 'SIP;cause=480;text="hung up"');
-  cancel.addHeader('content-length', '0');
-  const cancelled = await send(alice, cancel, proxyUdp()).final;
+  const cancelled = await send(alice, cancelOf(invite, 'SIP;cause=480;text="hung up"'), proxyUdp()).final;
   assert.equal(cancelled.status, 200);
   assert.equal((await call.final).status, 487);
   assert.deepEqual(bobUdp.methods(), ['INVITE', 'CANCEL']);
   assert.equal(bobUdp.received[1]?.header('reason'), 'SIP;cause=480;text="hung up"', 'the caller\'s Reason goes on (RFC 3326)');
+  // A CANCEL for an INVITE the proxy never saw matches nothing: 481 naming no-transaction.
+  const stray = await send(alice, cancelOf(request(alice, 'INVITE', 'sip:bob@a.test')), proxyUdp()).final;
+  assert.equal(stray.status, 481);
+  assert.match(stray.warnings()[0]?.text ?? '', /^no-transaction: /);
 });
 
 test('forking: both bindings ring, one answers, the other is cancelled; the caller gets one 200', async () => {
@@ -413,6 +430,99 @@ test('forking: when both bindings answer, both 2xx reach the caller (section 16.
   const second = alice.strays.find((r) => r.status === 200);
   assert.notEqual(second?.toTag(), first.toTag());
   assert.equal(second?.via().length, 1);
+});
+
+test('sequential forking by q: the q=1 bindings ring together, the q=0.5 one only when both failed', async () => {
+  reset();
+  bobUdp.behaviour = 'busy';
+  bobTcp.behaviour = 'busy';
+  carol.behaviour = 'answer';
+  users.set('bob', () => Promise.resolve({ kind: 'targets', targets: [carol.target('bob', 0.5), bobUdp.target('bob', 1), bobTcp.target('bob')] }));
+  const final = await send(alice, request(alice, 'INVITE', 'sip:bob@a.test'), proxyUdp()).final;
+  assert.equal(final.status, 200, 'the lower group answered');
+  const invites = arrivals.filter((a) => a.endsWith(' INVITE'));
+  assert.deepEqual(invites.slice(0, 2).sort(), [`${bobUdp.address} INVITE`, `${bobTcp.address} INVITE`].sort());
+  assert.deepEqual(invites.slice(2), [`${carol.address} INVITE`], 'carol only after both 486s');
+});
+
+test('sequential forking by q: a 6xx or a CANCEL in the first group means the next one is never tried', async () => {
+  reset();
+  bobUdp.behaviour = 'decline';
+  carol.behaviour = 'answer';
+  users.set('bob', () => Promise.resolve({ kind: 'targets', targets: [bobUdp.target('bob', 0.9), carol.target('bob', 0.1)] }));
+  assert.equal((await send(alice, request(alice, 'INVITE', 'sip:bob@a.test'), proxyUdp()).final).status, 603);
+  assert.deepEqual(carol.received, []);
+
+  reset();
+  bobUdp.behaviour = 'ring';
+  carol.behaviour = 'answer';
+  users.set('bob', () => Promise.resolve({ kind: 'targets', targets: [bobUdp.target('bob', 0.9), carol.target('bob', 0.1)] }));
+  const invite = request(alice, 'INVITE', 'sip:bob@a.test');
+  const call = send(alice, invite, proxyUdp());
+  await until(() => call.responses.some((r) => r.status === 180));
+  assert.equal((await send(alice, cancelOf(invite), proxyUdp()).final).status, 200);
+  assert.equal((await call.final).status, 487);
+  assert.deepEqual(bobUdp.methods(), ['INVITE', 'CANCEL']);
+  assert.deepEqual(carol.received, []);
+});
+
+/** A promise to settle from outside, for a look-up that answers when the test says. */
+function deferred<T>(): { promise: Promise<T>; resolve: (value: T) => void } {
+  let resolve: (value: T) => void = () => undefined;
+  const promise = new Promise<T>((r) => {
+    resolve = r;
+  });
+  return { promise, resolve };
+}
+
+// The timeout is a hang guard: without the fix the 487 waits for the look-up, which the test only answers after it.
+test('CANCEL while the next hop or the binding is still being looked up: 487 at once, nothing sent when the look-up answers', { timeout: 60_000 }, async () => {
+  reset();
+  const auth: ReadonlyArray<readonly [string, string]> = [['proxy-authorization', 'Digest username="alice"']];
+  const dns = deferred<DestinationsResult>();
+  let located = false;
+  const slow = await ProxyCore.start(coreOptions({
+    stack: { listeners: [{ transport: 'udp', address: '127.0.0.114', port: 0 }], log: quiet },
+    advertisedNames: [{ transport: 'udp', address: '127.0.0.114', name: NAME }],
+    outbound: {
+      destinations: (uri) => {
+        if (uri.host !== 'slow.test') return router.destinations(uri, { receivedOn: 'udp', fromDomain: undefined });
+        located = true;
+        return dns.promise;
+      },
+    },
+  }));
+  try {
+    const to: Destination = { transport: 'udp', address: '127.0.0.114', port: slow.listening()[0]?.port ?? 0 };
+    const invite = request(alice, 'INVITE', 'sip:carol@slow.test', auth);
+    const call = send(alice, invite, to);
+    await until(() => located);
+    assert.equal((await send(alice, cancelOf(invite), to).final).status, 200);
+    assert.equal((await call.final).status, 487);
+    dns.resolve(result([{ transport: 'udp', address: carol.address, port: carol.port }], 'slow.test'));
+    // A request sent after the look-up answered reaches carol; the cancelled INVITE, which would have gone first, does not.
+    routes.set('c.test', [{ transport: 'udp', address: carol.address, port: carol.port }]);
+    assert.equal((await send(alice, request(alice, 'OPTIONS', 'sip:carol@c.test', auth), to).final).status, 200);
+    assert.deepEqual(carol.methods(), ['OPTIONS']);
+
+    const lookup = deferred<LocalLookup>();
+    let asked = false;
+    users.set('bob', () => {
+      asked = true;
+      return lookup.promise;
+    });
+    const local = request(alice, 'INVITE', 'sip:bob@a.test');
+    const ringing = send(alice, local, to);
+    await until(() => asked);
+    assert.equal((await send(alice, cancelOf(local), to).final).status, 200);
+    assert.equal((await ringing.final).status, 487);
+    lookup.resolve({ kind: 'targets', targets: [bobUdp.target('bob')] });
+    users.set('bob', () => Promise.resolve({ kind: 'targets', targets: [bobUdp.target('bob')] }));
+    assert.equal((await send(alice, request(alice, 'OPTIONS', 'sip:bob@a.test'), to).final).status, 200);
+    assert.deepEqual(bobUdp.methods(), ['OPTIONS']);
+  } finally {
+    await slow.close({ force: true });
+  }
 });
 
 test('Timer C: a ringing branch is cancelled (487), a silent one ends in 408 naming timer-c', async () => {
@@ -516,7 +626,9 @@ test('OPTIONS to the proxy or to the domain itself is answered by the proxy; REG
     assert.equal(answered.status, 200, uri);
     assert.ok(answered.header('allow')?.includes('INVITE'));
   }
-  assert.equal((await send(alice, request(alice, 'MESSAGE', 'sip:a.test'), proxyUdp()).final).status, 404);
+  const notServed = await send(alice, request(alice, 'MESSAGE', 'sip:a.test'), proxyUdp()).final;
+  assert.equal(notServed.status, 404);
+  assert.match(notServed.warnings()[0]?.text ?? '', /^not-found: /);
   registers.length = 0;
   const final = await send(alice, request(alice, 'REGISTER', 'sip:a.test'), proxyUdp()).final;
   assert.equal(final.status, 200);
@@ -532,6 +644,9 @@ test('no open relay: a stranger to another domain gets 403, a local user without
   const challenged = await send(alice, request(alice, 'INVITE', 'sip:carol@c.test'), proxyUdp()).final;
   assert.equal(challenged.status, 407);
   assert.equal(challenged.proxyAuthenticates().length, 1);
+  // A challenge says what to do in its own header; the word is in the log only.
+  assert.equal(challenged.warnings().length, 0);
+  assert.ok(logged.some((line) => line.startsWith('proxy-request-refused ') && line.includes('"word":"not-authorized"')), logged.slice(-5).join('\n'));
   assert.equal(carol.received.length, 0);
   const authorized = await send(alice, request(alice, 'INVITE', 'sip:carol@c.test', [['proxy-authorization', 'Digest username="alice"']]), proxyUdp()).final;
   assert.equal(authorized.status, 200);
@@ -597,7 +712,8 @@ test('failover over TLS: a server whose certificate is refused, then one that an
     const forwarded = serverSaw.find((r) => r.method === 'INVITE');
     assert.equal(impostorSaw.length, 0, 'the impostor got nothing: refused before any byte of SIP');
     const tlsPort = tlsProxy.listening().find((l) => l.transport === 'tls')?.port;
-    assert.deepEqual(forwarded?.recordRoutes().map((r) => r.uri.toString()), [`sips:${NAME}:${tlsPort};lr`, `sip:${NAME}:${to.port};transport=udp;lr`]);
+    // (The flow token holds the caller's flow: its INVITE came straight from its user agent.)
+    assert.deepEqual(forwarded?.recordRoutes().map((r) => r.uri.toString().replace(/;sxflow=[^;]*/, '')), [`sips:${NAME}:${tlsPort};lr`, `sip:${NAME}:${to.port};transport=udp;lr`]);
     assert.equal(forwarded?.topVia()?.transport, 'TLS');
     const hopFailed = logged.filter((l) => l.startsWith('proxy-hop-failed ') && l.includes('"word":"peer-not-authenticated"'));
     assert.equal(hopFailed.length, 1);

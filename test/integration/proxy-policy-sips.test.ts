@@ -90,7 +90,7 @@ async function registerCarolOverUdp(proxies: Proxies): Promise<void> {
   ]).done;
   assertPlayed(run, 'carol\'s REGISTER at C', proxies);
   // C's location store outlives one test's proxies: carol's second REGISTER refreshes her binding.
-  const binding = await proxies.c.waitFor((e) => (e.event === 'registration-added' || e.event === 'registration-refreshed') && String(e.aor).startsWith('carol@'));
+  const binding = await proxies.c.waitFor((e) => /^registration-(added|refreshed)$/.test(String(e.event)) && String(e.aor).startsWith('carol@'));
   assert.equal(binding.transport, 'udp', JSON.stringify(binding));
 }
 
