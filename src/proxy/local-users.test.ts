@@ -111,3 +111,19 @@ test('LocalUsersService: unknown users and URIs without a user are unknown-user;
   assert.equal(failed.kind, 'store-failed');
   assert.equal(failed.kind === 'store-failed' && failed.retryAfterS, 7);
 });
+
+test('LocalUsersService: a user with a forward target (users.yaml forward:) is forwarded whatever is registered, sips or not; others are looked up', async () => {
+  const store = new SqliteLocationStore({ path: path.join(dir, 'forward.db'), sweepIntervalMs: 0 });
+  const forwards = new Map([['bob@b.test', parseSipUri('sip:carol@c.test')]]);
+  const users = { has: (address: string) => address === 'bob@b.test' || address === 'erin@b.test', forwardOf: (address: string) => forwards.get(address) };
+  const service = new LocalUsersService({ users, store, isConnectionOpen: isOpen });
+  // A binding of bob's does not stop the forward: the forwarding is unconditional.
+  await store.update('bob@b.test', () => ({ next: [tcp('sip:bob@10.0.0.4;transport=tcp', { connectionId: 'tcp-1' })], result: undefined }));
+  for (const sipsOnly of [false, true]) {
+    const found = await service.lookup(parseSipUri('sip:bob@B.test'), { sipsOnly });
+    assert.equal(found.kind === 'forward' && found.target.toString(), 'sip:carol@c.test');
+  }
+  assert.deepEqual(await service.lookup(parseSipUri('sip:erin@b.test'), { sipsOnly: false }), { kind: 'unavailable', status: 480, why: 'not-registered' });
+  assert.deepEqual(await service.lookup(parseSipUri('sip:dave@b.test'), { sipsOnly: false }), { kind: 'unknown-user' });
+  await store.close();
+});

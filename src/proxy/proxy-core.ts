@@ -21,6 +21,8 @@ import type { InboundPolicy, LocalDomains, LocalLookup, LocalUsers, OutboundRout
 import { FLOW_PARAM, FlowTokens } from './flow-token.js';
 import { groupsByQ } from './fork-order.js';
 import { answer, buildLocalResponse, reasonHeader, warning399, type LocalAnswer } from './local-answer.js';
+import { chosenThroughSrv, isPromotable, promotedRequestUri } from './sips-promotion.js';
+import { unavailableAnswer } from './unavailable-answer.js';
 import { statelessBranch } from './loop-branch.js';
 import { OwnAddresses, ownListeners, type AdvertisedName } from './own-addresses.js';
 import { forwardCopy, viaValue } from './forward-request.js';
@@ -276,14 +278,13 @@ export class ProxyCore {
    */
   async #forkOutbound(rc: ResponseContext, uri: SipUri, requestUri: SipUri | undefined, isRequestUri: boolean, context: TransportContext, request: SipRequest): Promise<void> {
     const label = uri.host;
-    const promotable = this.#options.promoteSips === true && isRequestUri && uri.scheme === 'sip' && uri.param('transport') === undefined;
-    if (!promotable) {
+    if (!isPromotable(uri, { promoteSips: this.#options.promoteSips === true, isRequestUri })) {
       rc.fork([{ requestUri, pushRoutes: [], label, destinations: () => this.#outboundDestinations(uri, context.transport, request) }]);
       return;
     }
     const list = await this.#outboundDestinations(uri, context.transport, request);
     if (rc.finalSent) return; // Cancelled while locating: the caller has its 487.
-    const promoted = list.kind === 'destinations' && list.throughSrv === true ? uri.withScheme('sips') : undefined;
+    const promoted = list.kind === 'destinations' ? promotedRequestUri(uri, list.throughSrv === true) : undefined;
     if (promoted !== undefined) this.#log('info', 'proxy-sips-promoted', { callId: safeCallId(request), from: uri.toString(), to: promoted.toString() });
     rc.fork([{ requestUri: promoted ?? requestUri, pushRoutes: [], label, destinations: () => Promise.resolve(list) }]);
   }
@@ -311,12 +312,9 @@ export class ProxyCore {
       case 'unknown-user':
         this.#refuse(tx, request, answer(404, 'Not Found'), 'unknown-user');
         return;
-      case 'unavailable': {
-        const text = UNAVAILABLE_TEXT[lookup.why];
-        const headers = [warning399(agent, lookup.why, text), ...(lookup.why === 'sips-not-deliverable' ? [reasonHeader(lookup.status, lookup.why)] : [])];
-        this.#refuse(tx, request, answer(lookup.status, lookup.status === 430 ? 'Flow Failed' : 'Temporarily Unavailable', headers), lookup.why);
+      case 'unavailable':
+        this.#refuse(tx, request, unavailableAnswer(agent, lookup), lookup.why);
         return;
-      }
       case 'store-failed':
         this.#log('error', 'proxy-location-failed', { callId: safeCallId(request), detail: lookup.detail });
         this.#refuse(tx, request, answer(500, 'Server Internal Error', [['retry-after', String(lookup.retryAfterS)], warning399(agent, 'location-unavailable', 'the location store did not answer')]), 'location-unavailable');
@@ -463,8 +461,7 @@ export class ProxyCore {
         destinations: result.destinations.map((d) => `${d.destination.transport}:${d.destination.address}:${d.destination.port}`),
       });
       // TLS chosen through NAPTR/SRV (draft-gurbani 5.3): what promote-sips asks for.
-      const throughSrv = result.destinations.every((d) => d.destination.transport === 'tls' && d.located.srvHost !== undefined);
-      return { kind: 'destinations', destinations: result.destinations.map((d) => d.destination), throughSrv };
+      return { kind: 'destinations', destinations: result.destinations.map((d) => d.destination), throughSrv: chosenThroughSrv(result.destinations) };
     }
     const failed = result.failedLookups;
     const bogus = failed.find((l) => l.state === 'bogus');
@@ -544,13 +541,6 @@ function copyRequest(request: SipRequest): SipRequest {
 
 /** Refusals whose word stays in the log (see #refuse). */
 const WORD_IN_LOG_ONLY: ReadonlySet<string> = new Set<ProxyRoutingWord>(['not-authorized', 'unknown-user']);
-
-/** The Warning text of each reason a local user cannot be reached. */
-const UNAVAILABLE_TEXT: Readonly<Record<Extract<LocalLookup, { kind: 'unavailable' }>['why'], string>> = {
-  'not-registered': 'no registered contact',
-  'flow-failed': 'the connection of the registration is gone',
-  'sips-not-deliverable': 'a sips request, and no registered contact is reached over TLS or WSS (RFC 5630)',
-};
 
 const PASS: PolicyDecision = Object.freeze({ kind: 'pass' });
 
