@@ -125,7 +125,7 @@ export class ResponseContext {
     }
     if (targets.length === 0 && this.#branches.length === 0) {
       // Nowhere to fork to: the best of no response at all (section 16.7 step 6), never a wait.
-      this.#sendFinal(finalForCaller(this.serverTx.request, []));
+      this.#sendBest();
       return;
     }
     const branches = targets.map((target): Branch => ({
@@ -282,6 +282,7 @@ export class ResponseContext {
 
   #provisional(response: SipResponse): void {
     if (response.status === 100 || this.#finalSent) return; // Section 16.7 step 5: never a 100, nothing after a final.
+    if (this.routed.method !== 'INVITE') return; // RFC 4320 section 4.1: no 1xx but 100 to a non-INVITE request.
     response.removeFirstValue('via');
     this.#forward(response);
   }
@@ -303,7 +304,9 @@ export class ResponseContext {
       return;
     }
     if (this.#finalSent) return;
-    this.#finals.push(response);
+    // RFC 4320 section 4.2: no 408 goes upstream to a non-INVITE request (a branch's Timer F, or a
+    // callee's own 408); without another final the server transaction ends with none (#sendBest).
+    if (status !== 408 || this.routed.method === 'INVITE') this.#finals.push(response);
     if (status >= 600) this.cancelPending(undefined); // Section 16.7 step 5: cancel the others, fork no more.
     if (!this.#branches.every((b) => b.done)) return;
     const next = this.#stopped ? undefined : this.#later.shift();
@@ -311,7 +314,20 @@ export class ResponseContext {
       this.#startGroup(next);
       return;
     }
-    this.#sendFinal(finalForCaller(this.serverTx.request, this.#finals));
+    this.#sendBest();
+  }
+
+  /** Section 16.7 step 6: the best final upstream; for a non-INVITE request without any, none (RFC 4320 section 4.2). */
+  #sendBest(): void {
+    if (this.routed.method === 'INVITE' || this.#finals.length > 0) {
+      this.#sendFinal(finalForCaller(this.serverTx.request, this.#finals));
+      return;
+    }
+    if (this.#finalSent) return;
+    this.#finalSent = true;
+    this.#stopped = true;
+    this.#deps.log('info', 'proxy-final-withheld', { callId: this.routed.callId(), method: this.routed.method, detail: 'every branch timed out: no 408 to a non-INVITE request (RFC 4320)' });
+    this.serverTx.abandon();
   }
 
   #sendFinal(response: SipResponse): void {
@@ -327,7 +343,8 @@ export class ResponseContext {
       this.serverTx.respond(response);
     } catch (err) {
       if (!(err instanceof TransactionError) || err.code !== 'TX_ERR_TERMINATED') throw err;
-      if (response.status < 200 || response.status > 299) return;
+      // RFC 4320 section 4.2: a late response to a non-INVITE request is not forwarded.
+      if (response.status < 200 || response.status > 299 || this.routed.method !== 'INVITE') return;
       this.#deps.layer.sendStateless(response, this.serverTx.responseDestination).catch((e: unknown) => {
         this.#deps.log('warn', 'proxy-response-not-sent', { callId: this.routed.callId(), status: response.status, detail: e instanceof Error ? e.message : String(e) });
       });

@@ -71,3 +71,25 @@ test('transport error: terminated and the TU told', () => {
 test('a timer that does not belong to the state does nothing', () => {
   assert.deepEqual(reduceNonInviteServer(startNonInviteServer().state, { type: 'timerFired', timer: 'timerJ' }, udp).actions, []);
 });
+
+test('RFC 4320 section 4.2: the TU abandons; no response, retransmissions absorbed until Timer J, then terminated', () => {
+  for (const prelude of [[], [tu(100)]]) {
+    const d = driver(udp);
+    for (const e of prelude) d.dispatch(e);
+    d.dispatch({ type: 'tuAbandon' });
+    assert.equal(d.state.name, 'completed');
+    d.dispatch(again);
+    d.dispatch(tu(408));
+    assert.equal(d.lines('send').length, prelude.length, 'nothing sent after the abandon, not even the last 100');
+    d.advance(TX_TIMERS.timerJMs);
+    assert.equal(d.state.name, 'terminated');
+  }
+  const reliable = driver(tcp);
+  reliable.dispatch({ type: 'tuAbandon' });
+  assert.deepEqual(reliable.log, ['0 terminate']);
+  const answered = driver(udp);
+  answered.dispatch(tu(200));
+  answered.dispatch({ type: 'tuAbandon' });
+  answered.dispatch(again);
+  assert.deepEqual(answered.lines('send'), ['0 send 200', '0 send 200'], 'an answered transaction is not abandoned');
+});

@@ -9,6 +9,10 @@ import { isProvisional, waitOrTerminate, type Step, type TimerName, type Transpo
  *   trying|proceeding --200-699 from TU: send--> completed --Timer J--> terminated
  *   completed --request: resend final--> completed (other TU responses discarded)
  *   any --transport error: to TU--> terminated
+ *   trying|proceeding --TU abandons: no response--> completed (absorbs) --Timer J--> terminated
+ *
+ * The last is RFC 4320 section 4.2: an element that cannot answer before the transaction expires
+ * sends no final at all (never a 408); the transaction still absorbs retransmissions for Timer J.
  */
 export type NonInviteServerStateName = 'trying' | 'proceeding' | 'completed' | 'terminated';
 
@@ -21,7 +25,8 @@ export type NonInviteServerEvent =
   | { readonly type: 'requestReceived'; readonly request: SipRequest }
   | { readonly type: 'tuResponse'; readonly response: SipResponse }
   | { readonly type: 'timerFired'; readonly timer: TimerName }
-  | { readonly type: 'transportError'; readonly failure: TransportFailure };
+  | { readonly type: 'transportError'; readonly failure: TransportFailure }
+  | { readonly type: 'tuAbandon' };
 
 export function startNonInviteServer(): Step<NonInviteServerState> {
   return { state: { name: 'trying', lastResponse: undefined }, actions: [] };
@@ -54,5 +59,10 @@ export function reduceNonInviteServer(state: NonInviteServerState, event: NonInv
       return { state, actions: [] };
     case 'transportError':
       return failOnTransportError(state, ['timerJ'], event.failure);
+    case 'tuAbandon': {
+      if (state.name === 'completed') return { state, actions: [] };
+      const timerJMs = config.reliable ? 0 : config.timers.timerJMs;
+      return { state: { name: timerJMs > 0 ? 'completed' : 'terminated', lastResponse: undefined }, actions: waitOrTerminate('timerJ', timerJMs) };
+    }
   }
 }

@@ -12,7 +12,7 @@ import { reduceInviteClient, startInviteClient, type ClientTxConfig, type Invite
 import { reduceInviteServer, startInviteServer, type InviteServerEvent, type InviteServerState } from './invite-server-fsm.js';
 import { buildResponse, buildTimeoutResponse, buildTransportFailureResponse, warnAgentOf } from './local-response.js';
 import { reduceNonInviteClient, startNonInviteClient, type NonInviteClientState } from './non-invite-client-fsm.js';
-import { reduceNonInviteServer, startNonInviteServer, type NonInviteServerState } from './non-invite-server-fsm.js';
+import { reduceNonInviteServer, startNonInviteServer, type NonInviteServerEvent, type NonInviteServerState } from './non-invite-server-fsm.js';
 import { responseDestination } from './response-destination.js';
 import { messageBytes } from './retained-bytes.js';
 import { TimerScheduler, type ScheduledTimer } from './timer-scheduler.js';
@@ -241,11 +241,21 @@ export class ServerTransaction extends TxRuntime {
     this.layer.dispatchServer(this, { type: 'tuResponse', response });
   }
 
+  /**
+   * Ends a non-INVITE server transaction without a response (RFC 4320 section 4.2: never a 408 to
+   * a non-INVITE request): it absorbs retransmissions for Timer J, then terminates. No-op once a
+   * final was sent or the transaction ended. Throws TX_ERR_BAD_REQUEST for an INVITE transaction.
+   */
+  abandon(): void {
+    if (this.kind === 'invite') throw new TransactionError('TX_ERR_BAD_REQUEST', 'an INVITE server transaction ends with a final response');
+    this.layer.dispatchServer(this, { type: 'tuAbandon' });
+  }
+
   /** @internal */
-  reduce(event: InviteServerEvent): Step<unknown> {
+  reduce(event: InviteServerEvent | NonInviteServerEvent): Step<unknown> {
     const step =
       this.kind === 'invite'
-        ? reduceInviteServer(this.fsm as InviteServerState, event, this.config)
+        ? reduceInviteServer(this.fsm as InviteServerState, event as InviteServerEvent, this.config)
         : reduceNonInviteServer(this.fsm as NonInviteServerState, event, this.config);
     this.fsm = step.state;
     return step;
@@ -448,7 +458,7 @@ export class TransactionLayer {
   }
 
   /** @internal ServerTransaction.respond goes through here. */
-  dispatchServer(tx: ServerTransaction, event: InviteServerEvent): void {
+  dispatchServer(tx: ServerTransaction, event: InviteServerEvent | NonInviteServerEvent): void {
     if (tx.terminated) return;
     const actions = tx.reduce(event).actions;
     this.#countResponse(tx);

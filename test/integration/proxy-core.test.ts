@@ -525,6 +525,32 @@ test('CANCEL while the next hop or the binding is still being looked up: 487 at 
   }
 });
 
+test('RFC 4320: a non-INVITE whose only branch times out gets no 408; the proxy\'s server transaction ends without a final', { timeout: 60_000 }, async () => {
+  reset();
+  const callee = createSocket('udp4');
+  const heard: string[] = [];
+  callee.on('message', (data) => heard.push(data.toString('latin1').split(' ')[0] ?? ''));
+  await new Promise<void>((resolve) => callee.bind(0, '127.0.0.115', resolve));
+  // Short timers on the proxy only: its Timer F fires long before the caller's (default T1).
+  const quick = await ProxyCore.start(coreOptions({
+    stack: { listeners: [{ transport: 'udp', address: '127.0.0.116', port: 0 }], log: quiet, transactions: { timers: { t1Ms: 20 } } },
+    advertisedNames: [{ transport: 'udp', address: '127.0.0.116', name: NAME }],
+  }));
+  try {
+    const port = callee.address().port;
+    users.set('quiet', () => Promise.resolve({ kind: 'targets', targets: [{ uri: parseSipUri(`sip:quiet@127.0.0.115:${port}`), destination: { transport: 'udp', address: '127.0.0.115', port }, path: [], q: undefined, instanceId: undefined }] }));
+    const to: Destination = { transport: 'udp', address: '127.0.0.116', port: quick.listening()[0]?.port ?? 0 };
+    const message = send(alice, request(alice, 'MESSAGE', 'sip:quiet@a.test'), to);
+    await until(() => logged.some((l) => l.startsWith('proxy-final-withheld ') && l.includes(message.request.callId())));
+    await until(() => quick.contextCount === 0);
+    assert.ok(heard.includes('MESSAGE'), 'the request was forwarded');
+    assert.deepEqual(message.responses.map((r) => r.status), [], 'no 408, no response at all');
+  } finally {
+    callee.close();
+    await quick.close({ force: true });
+  }
+});
+
 test('Timer C: a ringing branch is cancelled (487), a silent one ends in 408 naming timer-c', async () => {
   reset();
   // Timer C on virtual time, moved on once the branch is where the test wants it: no race with the network.
