@@ -5,6 +5,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { SipMessage, SipRequest, SipResponse } from '../sip/message.js';
+import { parseMessage } from '../sip/parse-message.js';
+import { serializeMessage } from '../sip/serialize-message.js';
 import { buildCancel } from './ack-request.js';
 import { context, request, responseTo, UDP_DEST } from './fixtures.test.support.js';
 import { TransactionLayer, type ServerTransaction } from './transaction-layer.js';
@@ -80,6 +82,10 @@ test('an INVITE server transaction in Accepted or Completed keeps the finished c
   assert.equal(accepted.state, 'accepted');
   assert.equal(accepted.requestFinished, true);
   assert.equal(layer.findInviteServerTxForCancel(buildCancel(invite)), accepted);
+  // Accepted never resends the 2xx (the TU does, section 13.3.1.4): it keeps its status and To tag only.
+  assert.equal(accepted.lastResponse?.status, 200);
+  assert.equal(accepted.lastResponse?.toTag(), 'srv-tag');
+  assert.deepEqual(accepted.lastResponse?.headers.map((h) => h.key), ['via', 'from', 'to', 'call-id', 'cseq']);
   layer.receive(request({ branch: 'z9hG4bKaccepted' }), udpCtx); // absorbed in Accepted
   assert.equal(sent.length, 1);
   // A non-2xx: Completed resends it for the retransmitted INVITE, the ACK moves it to Confirmed.
@@ -119,4 +125,22 @@ test('a client transaction in Completed keeps the finished copy; an INVITE one s
   assert.equal(byeTx.requestFinished, true);
   layer.receive(responseTo(bye, 200), udpCtx); // absorbed in Completed
   assert.deepEqual(responses, [486, 200]);
+});
+
+test('a server transaction keeps its final response as a message of its own, which serializes as the TU\'s did', () => {
+  const { sent, servers, layer } = setup();
+  const invite = request({ branch: 'z9hG4bKown' });
+  layer.receive(invite, udpCtx);
+  const tx = servers[0] as ServerTransaction;
+  // A received response, as a proxy forwards it: parsed from a datagram, its caches filled.
+  const text = serializeMessage(responseTo(invite, 486, 'Busy Here')).toString('latin1').replace('\r\n\r\n', '\r\nContact:   <sip:bob@192.0.2.7>\r\nRecord-Route: <sip:p1.example.com;lr>\r\n\r\n');
+  const busy = parseMessage(Buffer.from(text, 'latin1')) as SipResponse;
+  assert.equal(busy.contacts().length, 1);
+  tx.respond(busy);
+  assert.notEqual(tx.lastResponse, busy);
+  assert.deepEqual(serializeMessage(tx.lastResponse as SipResponse), serializeMessage(busy));
+  assert.equal(layer.retainedBytes, messageBytes(tx.request) + messageBytes(busy));
+  layer.receive(request({ branch: 'z9hG4bKown' }), udpCtx);
+  assert.equal(sent.length, 2);
+  assert.deepEqual(serializeMessage(sent[1] as SipMessage), serializeMessage(busy));
 });

@@ -14,7 +14,7 @@ import { buildResponse, buildTimeoutResponse, buildTransportFailureResponse, war
 import { reduceNonInviteClient, startNonInviteClient, type NonInviteClientState } from './non-invite-client-fsm.js';
 import { reduceNonInviteServer, startNonInviteServer, type NonInviteServerEvent, type NonInviteServerState } from './non-invite-server-fsm.js';
 import { responseDestination } from './response-destination.js';
-import { finishedRequest } from './finished-request.js';
+import { acceptedResponse, finishedRequest, finishedResponse } from './finished-request.js';
 import { messageBytes } from './retained-bytes.js';
 import { TimerScheduler, type ScheduledTimer } from './timer-scheduler.js';
 import {
@@ -288,6 +288,17 @@ export class ServerTransaction extends TxRuntime {
     this.layer.dispatchServer(this, { type: 'tuAbandon' });
   }
 
+  /**
+   * @internal The final response kept becomes a message of its own (finished-request.ts), so the
+   * TU's object, its datagram and its parsed caches can go; in Accepted, which never resends it,
+   * only its status line and Via, From, To, Call-ID, CSeq.
+   */
+  finishResponse(): void {
+    const last = this.fsm.lastResponse;
+    if (last === undefined || last.status < 200) return;
+    this.fsm = { ...this.fsm, lastResponse: this.fsm.name === 'accepted' ? acceptedResponse(last) : finishedResponse(last) };
+  }
+
   /** @internal */
   reduce(event: InviteServerEvent | NonInviteServerEvent): Step<unknown> {
     const step =
@@ -511,6 +522,10 @@ export class TransactionLayer {
   #finishRequest(tx: ClientTransaction | ServerTransaction): void {
     if (tx.terminated || tx.requestFinished) return;
     this.#retain(tx, -tx.finishRequest());
+    if (tx instanceof ServerTransaction) {
+      tx.finishResponse();
+      this.#countResponse(tx);
+    }
   }
 
   #retain(tx: ClientTransaction | ServerTransaction, bytes: number): void {
