@@ -29,7 +29,7 @@ import { forwardCopy, viaValue } from './forward-request.js';
 import { silentProxyLogger, type ProxyLogger } from './proxy-log.js';
 import { ProxyMetrics } from './proxy-metrics.js';
 import { ResponseContext, topBranch, type BranchTarget, type DestinationList } from './response-context.js';
-import { nextHopUri, preprocessRoutes } from './route-processing.js';
+import { nextHopUri, preprocessRoutes, processMaddr, type MaddrOutcome } from './route-processing.js';
 import type { HopPolicyWord, ProxyRoutingWord } from './routing-words.js';
 import { validateRequest } from './validate-request.js';
 
@@ -201,10 +201,15 @@ export class ProxyCore {
     // Route preprocessing works on a copy: the server transaction keeps the request as received.
     const routed = copyRequest(request);
     const pre = preprocessRoutes(routed, own);
+    const maddr = this.#processMaddr(routed, context, own);
     const inDialog = request.toTag() !== undefined;
     const ourRoute = pre.ownRoutesRemoved > 0 || pre.strictRouterFixed;
     const requestUri = routed.uri as SipUri; // validateRequest: sip or sips
     const hasRoute = routed.routes().length > 0;
+    // Section 16.5: a maddr naming another element makes the Request-URI the only target, even for
+    // our domain; such a request leaves us, so it is relayed only for our own users.
+    const elsewhere = maddr === 'target' && !hasRoute;
+    const localTarget = !hasRoute && !elsewhere && options.localDomains.isLocal(requestUri.host);
     const recordRoute = !inDialog && !NO_RECORD_ROUTE.has(request.method);
 
     const flow = hasRoute ? undefined : this.#flowOf(pre.ownUris, routed, context);
@@ -217,16 +222,16 @@ export class ProxyCore {
 
     // A REGISTER names the domain in its Request-URI (section 10.2), which with one domain is also
     // the name the proxy advertises: it is the registrar's, not a request to the proxy itself.
-    const register = request.method === 'REGISTER' && options.localDomains.isLocal(requestUri.host);
-    const toDomainItself = requestUri.user === undefined && options.localDomains.isLocal(requestUri.host);
-    if (!hasRoute && !register && (own.isOwnUri(requestUri) || toDomainItself)) {
+    const register = request.method === 'REGISTER' && localTarget;
+    const toDomainItself = requestUri.user === undefined && localTarget;
+    if (!hasRoute && !elsewhere && !register && (own.isOwnUri(requestUri) || toDomainItself)) {
       // Addressed to the proxy or to the domain itself: OPTIONS is answered (section 11), nothing else is served here.
       if (request.method === 'OPTIONS') this.#reply(tx, request, answer(200, 'OK', [['allow', 'INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE, INFO, REGISTER']]));
       else this.#refuse(tx, request, answer(404, 'Not Found'), 'not-found');
       return;
     }
 
-    if (!hasRoute && options.localDomains.isLocal(requestUri.host)) {
+    if (localTarget) {
       if (request.method === 'REGISTER') {
         await options.registrar.handleRegister(tx, request, context);
         return;
@@ -385,10 +390,11 @@ export class ProxyCore {
     }
     const routed = copyRequest(ack);
     const pre = preprocessRoutes(routed, own);
+    const maddr = this.#processMaddr(routed, context, own);
     const requestUri = routed.uri as SipUri;
     const hasRoute = routed.routes().length > 0;
     const ourRoute = pre.ownRoutesRemoved > 0 || pre.strictRouterFixed;
-    const localTarget = this.#options.localDomains.isLocal(requestUri.host);
+    const localTarget = !(maddr === 'target' && !hasRoute) && this.#options.localDomains.isLocal(requestUri.host);
     // Every dialog through us is record-routed: an ACK without our Route is not ours to relay.
     if (!ourRoute && !localTarget) {
       this.#log('info', 'proxy-ack-dropped', { word: 'relay-refused', callId: safeCallId(ack) });
@@ -416,6 +422,14 @@ export class ProxyCore {
         this.#log('info', 'proxy-ack-not-sent', { callId: safeCallId(ack), destination: `${destination.transport}:${destination.address}:${destination.port}`, detail: err instanceof Error ? err.message : String(err) });
       }
     }
+  }
+
+  /** Section 16.4's maddr rule on the routed copy (route-processing.ts), logged when it changes where the request goes. */
+  #processMaddr(routed: SipRequest, context: TransportContext, own: OwnAddresses): MaddrOutcome {
+    const before = routed.uri;
+    const outcome = processMaddr(routed, (host) => own.isOwnHost(host) || this.#options.localDomains.isLocal(host), { transport: context.transport, port: context.local.port });
+    if (outcome !== 'absent') this.#log('debug', 'proxy-maddr', { outcome, method: routed.method, callId: safeCallId(routed), requestUri: before.toString() });
+    return outcome;
   }
 
   #onStrayResponse(response: SipResponse): void {

@@ -207,6 +207,9 @@ const logged: string[] = [];
 
 const router: OutboundRouter = {
   destinations: (uri) => {
+    // As the RFC 3263 locator does: a maddr is the target, the Request-URI's host the identity.
+    const maddr = uri.param('maddr');
+    if (typeof maddr === 'string') return Promise.resolve(result([{ transport: transportOf(uri), address: maddr, port: uri.port ?? 5060 }], uri.host));
     const configured = routes.get(uri.host);
     if (configured !== undefined) return Promise.resolve(result(configured, uri.host));
     if (uri.hostKind !== 'ipv4') return Promise.resolve(result([], uri.host));
@@ -755,4 +758,26 @@ test('failover over TLS: a server whose certificate is refused, then one that an
     await impostor.close();
     await server.close();
   }
+});
+
+test('maddr (sections 16.4, 16.5): naming the proxy it is taken off and the user looked up; naming another host, the request goes there, for our users only', async () => {
+  reset();
+  users.set('bob', () => Promise.resolve({ kind: 'targets', targets: [bobUdp.target('bob')] }));
+  const port = proxyUdp().port;
+  const toUs = await send(alice, request(alice, 'INVITE', `sip:bob@a.test:${port};maddr=${PROXY_ADDRESS};transport=udp`), proxyUdp()).final;
+  assert.equal(toUs.status, 200);
+  assert.deepEqual(bobUdp.methods(), ['INVITE']);
+  assert.equal(bobUdp.received[0]?.uri.toString(), bobUdp.target('bob').uri.toString());
+
+  reset();
+  users.set('bob', () => Promise.resolve({ kind: 'targets', targets: [bobUdp.target('bob')] }));
+  const elsewhere = `sip:bob@a.test:${carol.port};maddr=${carol.address}`;
+  const stranger = await send(alice, request(alice, 'INVITE', elsewhere, [], 'sip:mallory@evil.test'), proxyUdp()).final;
+  assert.equal(stranger.status, 403, 'a maddr elsewhere is a relay: refused to a stranger even for our domain');
+  assert.match(stranger.warnings()[0]?.text ?? '', /^relay-refused: /);
+  const ours = await send(alice, request(alice, 'INVITE', elsewhere, [['proxy-authorization', 'Digest username="alice"']]), proxyUdp()).final;
+  assert.equal(ours.status, 200);
+  assert.deepEqual(carol.methods(), ['INVITE']);
+  assert.equal(carol.received[0]?.uri.toString(), elsewhere, 'the Request-URI is the target, unchanged');
+  assert.equal(bobUdp.received.length, 0, 'the location service was not asked');
 });
