@@ -237,14 +237,31 @@ export class ProxyCore {
         return;
       }
       const rc = this.#newContext(tx, routed, context, validation.hash, recordRoute);
-      const lookup = await options.localUsers.lookup(requestUri, { sipsOnly: requestUri.scheme === 'sips' });
+      const sipsOnly = requestUri.scheme === 'sips';
+      let lookup = await options.localUsers.lookup(requestUri, { sipsOnly });
       if (rc.finalSent) return; // Cancelled during the look-up: the caller has its 487.
+      // A forward to a user of one of our domains is followed here: sent out, it would come back
+      // from ourselves and be refused as another domain's request (mutual-tls). A cycle is a loop.
+      const followed = [aorKey(requestUri)];
+      let current = requestUri;
+      while (lookup.kind === 'forward' && this.#isLocalTarget(lookup.target)) {
+        const next = lookup.target;
+        if (followed.includes(aorKey(next))) {
+          this.#refuse(tx, request, answer(482, 'Loop Detected', [warning399(this.#agent(context, own), 'loop-detected', `call forwarding loops: ${[...followed, aorKey(next)].join(' -> ')}`)]), 'loop-detected');
+          return;
+        }
+        this.#log('info', 'proxy-forwarded', { callId: safeCallId(request), from: current.toString(), to: next.toString() });
+        followed.push(aorKey(next));
+        current = next;
+        lookup = await options.localUsers.lookup(next, { sipsOnly });
+        if (rc.finalSent) return;
+      }
       if (lookup.kind === 'forward') {
         // The user's call forwarding (users.yaml `forward:`): a new target in another domain,
         // reached like any other domain (RFC 3263, verified TLS). A sips request stays sips
         // (RFC 5630 section 3.1.3: the target of a SIPS Request-URI is reached over TLS to the end).
         const target = requestUri.scheme === 'sips' ? lookup.target.withScheme('sips') : lookup.target;
-        this.#log('info', 'proxy-forwarded', { callId: safeCallId(request), from: requestUri.toString(), to: target.toString() });
+        this.#log('info', 'proxy-forwarded', { callId: safeCallId(request), from: current.toString(), to: target.toString() });
         await this.#forkOutbound(rc, target, target, true, context, request);
         return;
       }
@@ -424,6 +441,11 @@ export class ProxyCore {
     }
   }
 
+  /** A URI served here: one of our domains, with no maddr sending it elsewhere. */
+  #isLocalTarget(uri: SipUri): boolean {
+    return uri.param('maddr') === undefined && this.#options.localDomains.isLocal(uri.host);
+  }
+
   /** Section 16.4's maddr rule on the routed copy (route-processing.ts), logged when it changes where the request goes. */
   #processMaddr(routed: SipRequest, context: TransportContext, own: OwnAddresses): MaddrOutcome {
     const before = routed.uri;
@@ -567,6 +589,11 @@ const HOP_REFUSED_STATUS = 500;
 /** The distinct values in order, comma-joined: one word when every destination agrees. */
 function distinct(values: readonly string[]): string | undefined {
   return values.length === 0 ? undefined : [...new Set(values)].join(',');
+}
+
+/** An address of record as compared for call forwarding loops: user@host, the host in lower case. */
+function aorKey(uri: SipUri): string {
+  return `${uri.user ?? ''}@${uri.host.toLowerCase()}`;
 }
 
 /** The From URI's host, lower case, when it is a sip or sips URI that parses. */

@@ -781,3 +781,22 @@ test('maddr (sections 16.4, 16.5): naming the proxy it is taken off and the user
   assert.equal(carol.received[0]?.uri.toString(), elsewhere, 'the Request-URI is the target, unchanged');
   assert.equal(bobUdp.received.length, 0, 'the location service was not asked');
 });
+
+test('call forwarding to a user of our own domain is followed here, not sent out; a forwarding cycle gets 482 naming it', async () => {
+  reset();
+  users.set('bob', () => Promise.resolve({ kind: 'targets', targets: [bobUdp.target('bob')] }));
+  users.set('alias', () => Promise.resolve({ kind: 'forward', target: parseSipUri('sip:desk@a.test') }));
+  users.set('desk', () => Promise.resolve({ kind: 'forward', target: parseSipUri('sip:bob@A.TEST') }));
+  // From another domain: a request for our users needs no credentials, and a forward is no relay.
+  const forwarded = await send(alice, request(alice, 'INVITE', 'sip:alias@a.test', [], 'sip:mallory@evil.test'), proxyUdp()).final;
+  assert.equal(forwarded.status, 200);
+  assert.deepEqual(bobUdp.methods(), ['INVITE']);
+  assert.ok(logged.some((line) => line.startsWith('proxy-forwarded ') && line.includes('"to":"sip:bob@A.TEST"')), logged.slice(-5).join('\n'));
+
+  reset();
+  users.set('ping', () => Promise.resolve({ kind: 'forward', target: parseSipUri('sip:pong@a.test') }));
+  users.set('pong', () => Promise.resolve({ kind: 'forward', target: parseSipUri('sip:ping@a.test') }));
+  const looped = await send(alice, request(alice, 'MESSAGE', 'sip:ping@a.test', [], 'sip:mallory@evil.test'), proxyUdp()).final;
+  assert.equal(looped.status, 482);
+  assert.match(looped.warnings()[0]?.text ?? '', /^loop-detected: call forwarding loops: ping@a\.test -> pong@a\.test -> ping@a\.test$/);
+});
