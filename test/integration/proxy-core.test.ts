@@ -15,6 +15,7 @@ import { SipRequest as Request } from '../../src/sip/message.js';
 import { parseSipUri } from '../../src/sip/uri.js';
 import { TX_TIMERS } from '../../src/limits.js';
 import { buildResponse } from '../../src/transaction/local-response.js';
+import { timerEReachesT2Ms } from '../../src/transaction/tx-timers.js';
 import { VirtualClock } from '../../src/transaction/virtual-clock.js';
 import type { ServerTransaction } from '../../src/transaction/transaction-layer.js';
 import type { Destination, TransportProtocol } from '../../src/transport/transport-context.js';
@@ -551,6 +552,36 @@ test('RFC 4320: a non-INVITE whose only branch times out gets no 408; the proxy\
   } finally {
     callee.close();
     await quick.close({ force: true });
+  }
+});
+
+test('RFC 4320 section 4.1: a MESSAGE nobody answers gets the proxy\'s 100 once the caller\'s Timer E is at T2, and still no 408', { timeout: 60_000 }, async () => {
+  reset();
+  const callee = createSocket('udp4');
+  const heard: string[] = [];
+  callee.on('message', (data) => heard.push(data.toString('latin1').split(' ')[0] ?? ''));
+  await new Promise<void>((resolve) => callee.bind(0, '127.0.0.118', resolve));
+  // The default T1 and T2, so the 100 comes when a default caller's Timer E is reset to T2; Timer F
+  // and J shortened only so that the test need not wait 64*T1 twice for the end without a final.
+  const core = await ProxyCore.start(coreOptions({
+    stack: { listeners: [{ transport: 'udp', address: '127.0.0.117', port: 0 }], log: quiet, transactions: { timers: { timerFMs: timerEReachesT2Ms(TX_TIMERS) + TX_TIMERS.t2Ms, timerJMs: 2 * TX_TIMERS.t1Ms } } },
+    advertisedNames: [{ transport: 'udp', address: '127.0.0.117', name: NAME }],
+  }));
+  try {
+    const port = callee.address().port;
+    users.set('quiet', () => Promise.resolve({ kind: 'targets', targets: [{ uri: parseSipUri(`sip:quiet@127.0.0.118:${port}`), destination: { transport: 'udp', address: '127.0.0.118', port }, path: [], q: undefined, instanceId: undefined }] }));
+    const to: Destination = { transport: 'udp', address: '127.0.0.117', port: core.listening()[0]?.port ?? 0 };
+    const message = send(alice, request(alice, 'MESSAGE', 'sip:quiet@a.test'), to);
+    await until(() => message.responses.length > 0);
+    // Order, not time: the proxy's own copy had gone out at 0, T1 and 3*T1 (Timer E still short of T2) before its 100.
+    assert.ok(heard.filter((m) => m === 'MESSAGE').length >= 3, `the callee heard ${heard.length} copies before the 100`);
+    await until(() => logged.some((l) => l.startsWith('proxy-final-withheld ') && l.includes(message.request.callId())));
+    await until(() => core.contextCount === 0);
+    const statuses = message.responses.map((r) => r.status);
+    assert.ok(statuses.length > 0 && statuses.every((status) => status === 100), `only 100s reached the caller: ${statuses.join(' ')}`);
+  } finally {
+    callee.close();
+    await core.close({ force: true });
   }
 });
 
