@@ -489,7 +489,7 @@ export class ProxyCore {
         word: word satisfies HopPolicyWord, status: HOP_REFUSED_STATUS, method: request.method, callId: safeCallId(request), target: uri.host, detail,
         require: rules.require, lookups: result.located.lookups.map((l) => `${l.type} ${l.name} ${l.state}`),
       });
-      return { kind: 'none', word, detail };
+      return { kind: 'none', word, detail, logged: true };
     }
     if (result.destinations.length > 0) {
       this.#log('info', 'proxy-hop-located', {

@@ -42,7 +42,8 @@ export interface BranchTarget {
 
 export type DestinationList =
   | { readonly kind: 'destinations'; readonly destinations: readonly Destination[] }
-  | { readonly kind: 'none'; readonly word: DestinationFailureWord; readonly detail: string };
+  /** `logged`: whoever refused the destinations logged it with its evidence (a DNSSEC policy's `policy-refused`). */
+  | { readonly kind: 'none'; readonly word: DestinationFailureWord; readonly detail: string; readonly logged?: true };
 
 /** What a response context needs from the core. */
 export interface ContextDeps {
@@ -222,7 +223,7 @@ export class ResponseContext {
     const list = await branch.target.destinations();
     if (branch.done) return; // Cancelled while its destinations were located.
     if (list.kind === 'none') {
-      this.#deps.log('info', 'proxy-no-destination', { callId: this.routed.callId(), target: branch.target.label, word: list.word, detail: list.detail });
+      if (list.logged !== true) this.#deps.log('info', 'proxy-no-destination', { callId: this.routed.callId(), target: branch.target.label, word: list.word, detail: list.detail });
       this.#branchFinal(branch, this.#hopFailure(list.word, list.detail));
       return;
     }
