@@ -53,13 +53,22 @@ export function ownListeners(bound: readonly { transport: TransportProtocol; add
 /** The listeners, and the questions the core asks about its own addresses. */
 export class OwnAddresses {
   readonly #keys: Set<string>;
+  readonly #hosts: Set<string>;
 
   constructor(readonly listeners: readonly OwnListener[]) {
     this.#keys = new Set();
+    this.#hosts = new Set();
     for (const l of listeners) {
       this.#keys.add(hostPortKey(l.name, l.port));
       this.#keys.add(hostPortKey(l.address, l.port));
+      this.#hosts.add(hostKey(l.name));
+      this.#hosts.add(hostKey(l.address));
     }
+  }
+
+  /** Whether a host (a name or an address, IPv6 with or without brackets) is one of our listeners', whatever the port. */
+  isOwnHost(host: string): boolean {
+    return this.#hosts.has(hostKey(host));
   }
 
   /** The listener a message to or from `transport` uses: the first of that transport, else undefined. */
@@ -99,8 +108,12 @@ function defaultPortOf(uri: SipUri): number {
 }
 
 function hostPortKey(host: string, port: number): string {
+  return `${hostKey(host)} ${port}`;
+}
+
+function hostKey(host: string): string {
   const h = host.toLowerCase().replace(/\.$/, '');
-  return `${h.includes(':') ? expandIPv6(h.replace(/^\[|\]$/g, '')) : h} ${port}`;
+  return h.includes(':') ? expandIPv6(h.replace(/^\[|\]$/g, '')) : h;
 }
 
 function sameAddress(a: string, b: string): boolean {

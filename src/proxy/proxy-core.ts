@@ -29,7 +29,7 @@ import { forwardCopy, viaValue } from './forward-request.js';
 import { silentProxyLogger, type ProxyLogger } from './proxy-log.js';
 import { ProxyMetrics } from './proxy-metrics.js';
 import { ResponseContext, topBranch, type BranchTarget, type DestinationList } from './response-context.js';
-import { nextHopUri, preprocessRoutes } from './route-processing.js';
+import { nextHopUri, preprocessRoutes, processMaddr, type MaddrOutcome } from './route-processing.js';
 import type { HopPolicyWord, ProxyRoutingWord } from './routing-words.js';
 import { validateRequest } from './validate-request.js';
 
@@ -211,10 +211,15 @@ export class ProxyCore {
     // Route preprocessing works on a copy: the server transaction keeps the request as received.
     const routed = copyRequest(request);
     const pre = preprocessRoutes(routed, own);
+    const maddr = this.#processMaddr(routed, context, own);
     const inDialog = request.toTag() !== undefined;
     const ourRoute = pre.ownRoutesRemoved > 0 || pre.strictRouterFixed;
     const requestUri = routed.uri as SipUri; // validateRequest: sip or sips
     const hasRoute = routed.routes().length > 0;
+    // Section 16.5: a maddr naming another element makes the Request-URI the only target, even for
+    // our domain; such a request leaves us, so it is relayed only for our own users.
+    const elsewhere = maddr === 'target' && !hasRoute;
+    const localTarget = !hasRoute && !elsewhere && options.localDomains.isLocal(requestUri.host);
     const recordRoute = !inDialog && !NO_RECORD_ROUTE.has(request.method);
 
     const flow = hasRoute ? undefined : this.#flowOf(pre.ownUris, routed, context);
@@ -227,29 +232,46 @@ export class ProxyCore {
 
     // A REGISTER names the domain in its Request-URI (section 10.2), which with one domain is also
     // the name the proxy advertises: it is the registrar's, not a request to the proxy itself.
-    const register = request.method === 'REGISTER' && options.localDomains.isLocal(requestUri.host);
-    const toDomainItself = requestUri.user === undefined && options.localDomains.isLocal(requestUri.host);
-    if (!hasRoute && !register && (own.isOwnUri(requestUri) || toDomainItself)) {
+    const register = request.method === 'REGISTER' && localTarget;
+    const toDomainItself = requestUri.user === undefined && localTarget;
+    if (!hasRoute && !elsewhere && !register && (own.isOwnUri(requestUri) || toDomainItself)) {
       // Addressed to the proxy or to the domain itself: OPTIONS is answered (section 11), nothing else is served here.
       if (request.method === 'OPTIONS') this.#reply(tx, request, answer(200, 'OK', [['allow', 'INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE, INFO, REGISTER']]));
       else this.#refuse(tx, request, answer(404, 'Not Found'), 'not-found');
       return;
     }
 
-    if (!hasRoute && options.localDomains.isLocal(requestUri.host)) {
+    if (localTarget) {
       if (request.method === 'REGISTER') {
         await options.registrar.handleRegister(tx, request, context);
         return;
       }
       const rc = this.#newContext(tx, routed, context, validation.hash, recordRoute);
-      const lookup = await options.localUsers.lookup(requestUri, { sipsOnly: requestUri.scheme === 'sips' });
+      const sipsOnly = requestUri.scheme === 'sips';
+      let lookup = await options.localUsers.lookup(requestUri, { sipsOnly });
       if (rc.finalSent) return; // Cancelled during the look-up: the caller has its 487.
+      // A forward to a user of one of our domains is followed here: sent out, it would come back
+      // from ourselves and be refused as another domain's request (mutual-tls). A cycle is a loop.
+      const followed = [aorKey(requestUri)];
+      let current = requestUri;
+      while (lookup.kind === 'forward' && this.#isLocalTarget(lookup.target)) {
+        const next = lookup.target;
+        if (followed.includes(aorKey(next))) {
+          this.#refuse(tx, request, answer(482, 'Loop Detected', [warning399(this.#agent(context, own), 'loop-detected', `call forwarding loops: ${[...followed, aorKey(next)].join(' -> ')}`)]), 'loop-detected');
+          return;
+        }
+        this.#log('info', 'proxy-forwarded', { callId: safeCallId(request), from: current.toString(), to: next.toString() });
+        followed.push(aorKey(next));
+        current = next;
+        lookup = await options.localUsers.lookup(next, { sipsOnly });
+        if (rc.finalSent) return;
+      }
       if (lookup.kind === 'forward') {
         // The user's call forwarding (users.yaml `forward:`): a new target in another domain,
         // reached like any other domain (RFC 3263, verified TLS). A sips request stays sips
         // (RFC 5630 section 3.1.3: the target of a SIPS Request-URI is reached over TLS to the end).
         const target = requestUri.scheme === 'sips' ? lookup.target.withScheme('sips') : lookup.target;
-        this.#log('info', 'proxy-forwarded', { callId: safeCallId(request), from: requestUri.toString(), to: target.toString() });
+        this.#log('info', 'proxy-forwarded', { callId: safeCallId(request), from: current.toString(), to: target.toString() });
         await this.#forkOutbound(rc, target, target, true, context, request);
         return;
       }
@@ -395,10 +417,11 @@ export class ProxyCore {
     }
     const routed = copyRequest(ack);
     const pre = preprocessRoutes(routed, own);
+    const maddr = this.#processMaddr(routed, context, own);
     const requestUri = routed.uri as SipUri;
     const hasRoute = routed.routes().length > 0;
     const ourRoute = pre.ownRoutesRemoved > 0 || pre.strictRouterFixed;
-    const localTarget = this.#options.localDomains.isLocal(requestUri.host);
+    const localTarget = !(maddr === 'target' && !hasRoute) && this.#options.localDomains.isLocal(requestUri.host);
     // Every dialog through us is record-routed: an ACK without our Route is not ours to relay.
     if (!ourRoute && !localTarget) {
       this.#log('info', 'proxy-ack-dropped', { word: 'relay-refused', callId: safeCallId(ack) });
@@ -426,6 +449,19 @@ export class ProxyCore {
         this.#log('info', 'proxy-ack-not-sent', { callId: safeCallId(ack), destination: `${destination.transport}:${destination.address}:${destination.port}`, detail: err instanceof Error ? err.message : String(err) });
       }
     }
+  }
+
+  /** A URI served here: one of our domains, with no maddr sending it elsewhere. */
+  #isLocalTarget(uri: SipUri): boolean {
+    return uri.param('maddr') === undefined && this.#options.localDomains.isLocal(uri.host);
+  }
+
+  /** Section 16.4's maddr rule on the routed copy (route-processing.ts), logged when it changes where the request goes. */
+  #processMaddr(routed: SipRequest, context: TransportContext, own: OwnAddresses): MaddrOutcome {
+    const before = routed.uri;
+    const outcome = processMaddr(routed, (host) => own.isOwnHost(host) || this.#options.localDomains.isLocal(host), { transport: context.transport, port: context.local.port });
+    if (outcome !== 'absent') this.#log('debug', 'proxy-maddr', { outcome, method: routed.method, callId: safeCallId(routed), requestUri: before.toString() });
+    return outcome;
   }
 
   #onStrayResponse(response: SipResponse): void {
@@ -463,7 +499,7 @@ export class ProxyCore {
         word: word satisfies HopPolicyWord, status: HOP_REFUSED_STATUS, method: request.method, callId: safeCallId(request), target: uri.host, detail,
         require: rules.require, lookups: result.located.lookups.map((l) => `${l.type} ${l.name} ${l.state}`),
       });
-      return { kind: 'none', word, detail };
+      return { kind: 'none', word, detail, logged: true };
     }
     if (result.destinations.length > 0) {
       this.#log('info', 'proxy-hop-located', {
@@ -563,6 +599,11 @@ const HOP_REFUSED_STATUS = 500;
 /** The distinct values in order, comma-joined: one word when every destination agrees. */
 function distinct(values: readonly string[]): string | undefined {
   return values.length === 0 ? undefined : [...new Set(values)].join(',');
+}
+
+/** An address of record as compared for call forwarding loops: user@host, the host in lower case. */
+function aorKey(uri: SipUri): string {
+  return `${uri.user ?? ''}@${uri.host.toLowerCase()}`;
 }
 
 /** The From URI's host, lower case, when it is a sip or sips URI that parses. */

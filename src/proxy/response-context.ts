@@ -2,7 +2,9 @@
  * One proxied request's response context (RFC 3261 sections 16.6 to 16.10): its branches, each a
  * failover across a destination list (RFC 3263 section 4.3) with a new client transaction per
  * attempt, Timer C per INVITE branch, the responses forwarded at once (provisional but 100, 2xx),
- * the best final when every branch has one, and CANCEL of the pending branches.
+ * the best final when every branch has one, and CANCEL of the pending branches. For a non-INVITE
+ * request (RFC 4320): our own 100 once the caller's Timer E has reached T2, no 408 upstream, and no
+ * failover after a branch's Timer F.
  */
 import type { SipRequest, SipResponse } from '../sip/message.js';
 import type { SipUri } from '../sip/uri.js';
@@ -11,6 +13,7 @@ import type { Clock, ClockTimer } from '../transaction/clock.js';
 import { buildCancel } from '../transaction/ack-request.js';
 import { TransactionError } from '../transaction/errors.js';
 import { buildResponse, buildTransportFailureResponse } from '../transaction/local-response.js';
+import { timerEReachesT2Ms } from '../transaction/tx-timers.js';
 import { toFailure, type ClientTransaction, type ResponseInfo, type ServerTransaction, type TransactionLayer } from '../transaction/transaction-layer.js';
 import type { Destination, TransportContext } from '../transport/transport-context.js';
 import { failoverLoop, failsOver } from '../ua/failover.js';
@@ -39,7 +42,8 @@ export interface BranchTarget {
 
 export type DestinationList =
   | { readonly kind: 'destinations'; readonly destinations: readonly Destination[] }
-  | { readonly kind: 'none'; readonly word: DestinationFailureWord; readonly detail: string };
+  /** `logged`: whoever refused the destinations logged it with its evidence (a DNSSEC policy's `policy-refused`). */
+  | { readonly kind: 'none'; readonly word: DestinationFailureWord; readonly detail: string; readonly logged?: true };
 
 /** What a response context needs from the core. */
 export interface ContextDeps {
@@ -89,6 +93,8 @@ export class ResponseContext {
   #routed: SipRequest | undefined;
   readonly #method: string;
   readonly #callId: string | undefined;
+  /** RFC 4320 section 4.1: our 100 to a non-INVITE request still without a response. */
+  #trying: ClockTimer | undefined;
 
   constructor(
     deps: ContextDeps,
@@ -103,6 +109,11 @@ export class ResponseContext {
     this.#routed = routed;
     this.#method = routed.method;
     this.#callId = safeCallId(routed);
+    // RFC 4320 section 4.1: a 100 to a non-INVITE request, not before the caller's Timer E reaches
+    // T2 (over UDP an earlier one would slow its retransmissions to T2 and lose the race for its
+    // final), and then only when nothing was sent upstream: it stops the caller's retransmissions
+    // from doubling while the branches wait. An INVITE has the layer's 100 at once (17.2.1).
+    this.#trying = routed.method === 'INVITE' ? undefined : deps.clock.setTimer(() => this.#sendTrying(), timerEReachesT2Ms(deps.layer.timers));
   }
 
   /** Whether the final is sent and every branch has ended: the routed request and the branches are let go of. */
@@ -196,14 +207,38 @@ export class ResponseContext {
 
   /** Cancels what is still armed: the server transaction ended. */
   dispose(): void {
+    this.#stopTrying();
     for (const branch of this.#branches) this.#stopTimers(branch);
+  }
+
+  #sendTrying(): void {
+    this.#trying = undefined;
+    const tx = this.serverTx;
+    if (this.#finalSent || tx.terminated || tx.lastResponse !== undefined) return;
+    try {
+      tx.respond(buildResponse(tx.request, 100, 'Trying'));
+    } catch (err) {
+      if (!(err instanceof TransactionError)) throw err;
+      // The transaction ended meanwhile: nobody is waiting for a 100.
+    }
+  }
+
+  #stopTrying(): void {
+    this.#trying?.cancel();
+    this.#trying = undefined;
+  }
+
+  /** A final went upstream, or none will (RFC 4320 section 4.2): no 100 after it. */
+  #finalGone(): void {
+    this.#finalSent = true;
+    this.#stopTrying();
   }
 
   async #runBranch(branch: Branch): Promise<void> {
     const list = await branch.target.destinations();
     if (branch.done) return; // Cancelled while its destinations were located.
     if (list.kind === 'none') {
-      this.#deps.log('info', 'proxy-no-destination', { callId: this.#callId, target: branch.target.label, word: list.word, detail: list.detail });
+      if (list.logged !== true) this.#deps.log('info', 'proxy-no-destination', { callId: this.#callId, target: branch.target.label, word: list.word, detail: list.detail });
       this.#branchFinal(branch, this.#hopFailure(list.word, list.detail));
       return;
     }
@@ -277,7 +312,11 @@ export class ResponseContext {
           if (response.status < 300 && info.origin === 'network') this.forwardStray(response);
           return;
         }
-        const again = !isLast && failsOver({ status: response.status, origin: info.origin }, provisionalSeen);
+        // RFC 4320: after a non-INVITE branch's Timer F the caller's own client transaction has
+        // given up too (the same 64*T1): another destination would answer nobody. An INVITE still
+        // fails over on Timer B (RFC 3263 section 4.3); the caller waits up to Timer C for it.
+        const timedOutNonInvite = info.origin === 'timeout' && this.#method !== 'INVITE';
+        const again = !isLast && !timedOutNonInvite && failsOver({ status: response.status, origin: info.origin }, provisionalSeen);
         if (info.origin !== 'network' || response.status === 503) {
           this.#deps.log('info', 'proxy-hop-failed', {
             callId: this.#callId, target: branch.target.label, destination: `${destination.transport}:${destination.address}:${destination.port}`,
@@ -337,7 +376,7 @@ export class ResponseContext {
     if (status >= 200 && status < 300) {
       this.#forward(response);
       if (!this.#finalSent) {
-        this.#finalSent = true;
+        this.#finalGone();
         this.cancelPending('SIP;cause=200;text="Call completed elsewhere"');
       }
       return;
@@ -363,7 +402,7 @@ export class ResponseContext {
       return;
     }
     if (this.#finalSent) return;
-    this.#finalSent = true;
+    this.#finalGone();
     this.#stopped = true;
     this.#deps.log('info', 'proxy-final-withheld', { callId: this.#callId, method: this.#method, detail: 'every branch timed out: no 408 to a non-INVITE request (RFC 4320)' });
     this.serverTx.abandon();
@@ -372,7 +411,7 @@ export class ResponseContext {
 
   #sendFinal(response: SipResponse): void {
     if (this.#finalSent) return;
-    this.#finalSent = true;
+    this.#finalGone();
     this.#stopped = true;
     this.#forward(response);
     this.#releaseIfFinished();

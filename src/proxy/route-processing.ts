@@ -1,12 +1,14 @@
 /**
- * Route handling of a proxy, RFC 3261 sections 16.4 (on receipt) and 16.6 items 6 and 7 (on
- * forwarding), with the strict-router rules of section 16.12.1.2. Pure: the functions change the
- * request they are given and read nothing else.
+ * Route handling of a proxy, RFC 3261 sections 16.4 (on receipt: Route and the Request-URI's
+ * maddr) and 16.6 items 6 and 7 (on forwarding), with the strict-router rules of section
+ * 16.12.1.2. Pure: the functions change the request they are given and read nothing else.
  */
 import type { SipRequest } from '../sip/message.js';
 import type { NameAddr } from '../sip/name-addr.js';
 import { serializeNameAddr } from '../sip/name-addr.js';
-import type { SipUri } from '../sip/uri.js';
+import { SipUri } from '../sip/uri.js';
+import type { TransportProtocol } from '../transport/transport-context.js';
+import { DEFAULT_PORT } from '../ua/destinations.js';
 import type { OwnAddresses } from './own-addresses.js';
 
 export interface RoutePreprocessing {
@@ -49,6 +51,64 @@ export function preprocessRoutes(request: SipRequest, own: OwnAddresses): RouteP
     ownRoutesRemoved++;
   }
   return { strictRouterFixed, ownRoutesRemoved, ownUris };
+}
+
+/**
+ * What the Request-URI's maddr left (section 16.4): none; one naming us, taken off; or one naming
+ * another element, which makes the Request-URI the only target (section 16.5).
+ */
+export type MaddrOutcome = 'absent' | 'stripped' | 'target';
+
+/**
+ * Section 16.4: a maddr naming a host we are responsible for (`responsibleFor`: our listeners'
+ * names and addresses, our domains), on a request that arrived on the port and transport the
+ * Request-URI indicates, is taken off with the port and transport parameters, and processing goes
+ * on as if they had never been there. Any other maddr stays: the request goes where it says
+ * (section 16.5), including back to us on the port and transport it names.
+ *
+ * "By default" is read as: no port means the default port of the URI's scheme and transport; no
+ * transport parameter means any transport the scheme allows (TLS or WSS for sips), because a
+ * name in maddr has no default transport until RFC 3263 chooses one.
+ */
+export function processMaddr(request: SipRequest, responsibleFor: (host: string) => boolean, received: { readonly transport: TransportProtocol; readonly port: number }): MaddrOutcome {
+  const uri = request.uri;
+  if (uri.type !== 'sip') return 'absent';
+  const maddr = uri.param('maddr');
+  if (maddr === undefined) return 'absent';
+  // A maddr without a value names nothing: it stays for the locator to refuse with its own error.
+  if (maddr === null || !responsibleFor(maddr)) return 'target';
+  const indicated = indicatedTransports(uri);
+  if (!indicated.includes(received.transport)) return 'target';
+  const port = uri.port ?? DEFAULT_PORT[uri.scheme === 'sips' && received.transport === 'tcp' ? 'tls' : received.transport];
+  if (port !== received.port) return 'target';
+  const kept = uri.params.filter((p) => !STRIPPED_WITH_MADDR.has(p.name.toLowerCase()));
+  request.uri = new SipUri(uri.scheme, uri.user, uri.password, uri.host, uri.hostKind, undefined, kept, uri.headers);
+  return 'stripped';
+}
+
+const STRIPPED_WITH_MADDR: ReadonlySet<string> = new Set(['maddr', 'transport']);
+
+/** The transports a request for `uri` may arrive on (RFC 3261 section 19.1.2; RFC 5630: sips only over TLS or WSS). */
+function indicatedTransports(uri: SipUri): readonly TransportProtocol[] {
+  const param = uri.param('transport');
+  const named = typeof param === 'string' ? param.toLowerCase() : undefined;
+  const sips = uri.scheme === 'sips';
+  switch (named) {
+    case undefined:
+      return sips ? ['tls', 'wss'] : ['udp', 'tcp', 'tls', 'ws', 'wss'];
+    case 'udp':
+      return sips ? [] : ['udp'];
+    case 'tcp':
+      return sips ? ['tls'] : ['tcp'];
+    case 'tls':
+      return ['tls'];
+    case 'ws':
+      return sips ? ['wss'] : ['ws'];
+    case 'wss':
+      return ['wss'];
+    default:
+      return [];
+  }
 }
 
 /**

@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { TX_TIMERS } from '../limits.js';
 import { TransactionError } from './errors.js';
-import { resolveTxLimits, resolveTxTimers } from './tx-timers.js';
+import { FsmDriver, request } from './fixtures.test.support.js';
+import { reduceNonInviteClient, startNonInviteClient, type NonInviteClientEvent, type NonInviteClientState } from './non-invite-client-fsm.js';
+import { resolveTxLimits, resolveTxTimers, timerEReachesT2Ms } from './tx-timers.js';
 
 test('defaults are RFC 3261 Table 4: T1 500, T2 4 s, T4 5 s, B/F/H/J 64*T1, D 32 s, I/K T4', () => {
   const t = resolveTxTimers();
@@ -38,4 +40,20 @@ test('invalid timers and limits are refused naming the field', () => {
   assert.equal(code(() => resolveTxTimers({ timerXMs: 1 } as never)), 'TX_ERR_BAD_OPTION timers.timerXMs');
   assert.equal(code(() => resolveTxLimits({ maxTransactions: 1.5 })), 'TX_ERR_BAD_OPTION limits.maxTransactions');
   assert.equal(resolveTxLimits({ maxTransactions: 3 }).maxTransactions, 3);
+});
+
+/** When the non-INVITE client state machine itself first restarts Timer E with T2 (over UDP). */
+function firstTimerEAtT2(timers: ReturnType<typeof resolveTxTimers>): number | undefined {
+  const config = { request: request({ method: 'OPTIONS' }), timers, reliable: false };
+  const d = new FsmDriver<NonInviteClientState, NonInviteClientEvent>(startNonInviteClient(config), (s, e) => reduceNonInviteClient(s, e, config));
+  d.advance(timers.timerFMs);
+  // A reset, not the first start (with T1 = T2 the timer starts at T2 and is first reset at T1).
+  const line = d.lines('start').find((l) => !l.startsWith('0 ') && l.endsWith(` timerE ${timers.t2Ms}`));
+  return line === undefined ? undefined : Number(line.split(' ')[0]);
+}
+
+test('RFC 4320 section 4.1: Timer E reaches T2 when the client state machine resets it to T2 (3.5 s by default)', () => {
+  const cases = [resolveTxTimers(), resolveTxTimers({ t1Ms: 20, t2Ms: 160 }), resolveTxTimers({ t1Ms: 500, t2Ms: 3000 }), resolveTxTimers({ t1Ms: 300, t2Ms: 300 })];
+  for (const timers of cases) assert.equal(timerEReachesT2Ms(timers), firstTimerEAtT2(timers), `T1 ${timers.t1Ms} T2 ${timers.t2Ms}`);
+  assert.equal(timerEReachesT2Ms(TX_TIMERS), TX_TIMERS.t1Ms + 2 * TX_TIMERS.t1Ms + 4 * TX_TIMERS.t1Ms);
 });

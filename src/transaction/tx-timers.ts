@@ -48,3 +48,21 @@ export function resolveTxLimits(options: Partial<TxLimits> = {}): TxLimits {
   }
   return Object.freeze(out) as TxLimits;
 }
+
+/**
+ * How long after a non-INVITE request is first sent its client transaction's Timer E is reset to
+ * T2 (section 17.1.2.2: T1, then 2*T1, 4*T1 ... capped at T2): 500 + 1000 + 2000 ms with the
+ * defaults. RFC 4320 section 4.1: no 100 to a non-INVITE request over an unreliable transport
+ * before then, and a 100 after it when the element has not otherwise responded.
+ */
+export function timerEReachesT2Ms(timers: Pick<TxTimers, 't1Ms' | 't2Ms'>): number {
+  if (!(timers.t1Ms > 0) || !(timers.t2Ms > 0)) return 0; // No retransmission schedule to wait for (and no endless loop).
+  let elapsedMs = 0;
+  let intervalMs = timers.t1Ms;
+  // Each firing resets the timer to the doubled interval: stop at the firing whose reset is T2.
+  do {
+    elapsedMs += intervalMs;
+    intervalMs = Math.min(intervalMs * 2, timers.t2Ms);
+  } while (intervalMs < timers.t2Ms);
+  return elapsedMs;
+}

@@ -15,6 +15,7 @@ import { SipRequest as Request } from '../../src/sip/message.js';
 import { parseSipUri } from '../../src/sip/uri.js';
 import { TX_TIMERS } from '../../src/limits.js';
 import { buildResponse } from '../../src/transaction/local-response.js';
+import { timerEReachesT2Ms } from '../../src/transaction/tx-timers.js';
 import { VirtualClock } from '../../src/transaction/virtual-clock.js';
 import type { ServerTransaction } from '../../src/transaction/transaction-layer.js';
 import type { Destination, TransportProtocol } from '../../src/transport/transport-context.js';
@@ -207,6 +208,9 @@ const logged: string[] = [];
 
 const router: OutboundRouter = {
   destinations: (uri) => {
+    // As the RFC 3263 locator does: a maddr is the target, the Request-URI's host the identity.
+    const maddr = uri.param('maddr');
+    if (typeof maddr === 'string') return Promise.resolve(result([{ transport: transportOf(uri), address: maddr, port: uri.port ?? 5060 }], uri.host));
     const configured = routes.get(uri.host);
     if (configured !== undefined) return Promise.resolve(result(configured, uri.host));
     if (uri.hostKind !== 'ipv4') return Promise.resolve(result([], uri.host));
@@ -555,6 +559,36 @@ test('RFC 4320: a non-INVITE whose only branch times out gets no 408; the proxy\
   }
 });
 
+test('RFC 4320 section 4.1: a MESSAGE nobody answers gets the proxy\'s 100 once the caller\'s Timer E is at T2, and still no 408', { timeout: 60_000 }, async () => {
+  reset();
+  const callee = createSocket('udp4');
+  const heard: string[] = [];
+  callee.on('message', (data) => heard.push(data.toString('latin1').split(' ')[0] ?? ''));
+  await new Promise<void>((resolve) => callee.bind(0, '127.0.0.118', resolve));
+  // The default T1 and T2, so the 100 comes when a default caller's Timer E is reset to T2; Timer F
+  // and J shortened only so that the test need not wait 64*T1 twice for the end without a final.
+  const core = await ProxyCore.start(coreOptions({
+    stack: { listeners: [{ transport: 'udp', address: '127.0.0.117', port: 0 }], log: quiet, transactions: { timers: { timerFMs: timerEReachesT2Ms(TX_TIMERS) + TX_TIMERS.t2Ms, timerJMs: 2 * TX_TIMERS.t1Ms } } },
+    advertisedNames: [{ transport: 'udp', address: '127.0.0.117', name: NAME }],
+  }));
+  try {
+    const port = callee.address().port;
+    users.set('quiet', () => Promise.resolve({ kind: 'targets', targets: [{ uri: parseSipUri(`sip:quiet@127.0.0.118:${port}`), destination: { transport: 'udp', address: '127.0.0.118', port }, path: [], q: undefined, instanceId: undefined }] }));
+    const to: Destination = { transport: 'udp', address: '127.0.0.117', port: core.listening()[0]?.port ?? 0 };
+    const message = send(alice, request(alice, 'MESSAGE', 'sip:quiet@a.test'), to);
+    await until(() => message.responses.length > 0);
+    // Order, not time: the proxy's own copy had gone out at 0, T1 and 3*T1 (Timer E still short of T2) before its 100.
+    assert.ok(heard.filter((m) => m === 'MESSAGE').length >= 3, `the callee heard ${heard.length} copies before the 100`);
+    await until(() => logged.some((l) => l.startsWith('proxy-final-withheld ') && l.includes(message.request.callId())));
+    await until(() => core.contextCount === 0);
+    const statuses = message.responses.map((r) => r.status);
+    assert.ok(statuses.length > 0 && statuses.every((status) => status === 100), `only 100s reached the caller: ${statuses.join(' ')}`);
+  } finally {
+    callee.close();
+    await core.close({ force: true });
+  }
+});
+
 test('Timer C: a ringing branch is cancelled (487), a silent one ends in 408 naming timer-c', async () => {
   reset();
   // Timer C on virtual time, moved on once the branch is where the test wants it: no race with the network.
@@ -759,4 +793,45 @@ test('failover over TLS: a server whose certificate is refused, then one that an
     await impostor.close();
     await server.close();
   }
+});
+
+test('maddr (sections 16.4, 16.5): naming the proxy it is taken off and the user looked up; naming another host, the request goes there, for our users only', async () => {
+  reset();
+  users.set('bob', () => Promise.resolve({ kind: 'targets', targets: [bobUdp.target('bob')] }));
+  const port = proxyUdp().port;
+  const toUs = await send(alice, request(alice, 'INVITE', `sip:bob@a.test:${port};maddr=${PROXY_ADDRESS};transport=udp`), proxyUdp()).final;
+  assert.equal(toUs.status, 200);
+  assert.deepEqual(bobUdp.methods(), ['INVITE']);
+  assert.equal(bobUdp.received[0]?.uri.toString(), bobUdp.target('bob').uri.toString());
+
+  reset();
+  users.set('bob', () => Promise.resolve({ kind: 'targets', targets: [bobUdp.target('bob')] }));
+  const elsewhere = `sip:bob@a.test:${carol.port};maddr=${carol.address}`;
+  const stranger = await send(alice, request(alice, 'INVITE', elsewhere, [], 'sip:mallory@evil.test'), proxyUdp()).final;
+  assert.equal(stranger.status, 403, 'a maddr elsewhere is a relay: refused to a stranger even for our domain');
+  assert.match(stranger.warnings()[0]?.text ?? '', /^relay-refused: /);
+  const ours = await send(alice, request(alice, 'INVITE', elsewhere, [['proxy-authorization', 'Digest username="alice"']]), proxyUdp()).final;
+  assert.equal(ours.status, 200);
+  assert.deepEqual(carol.methods(), ['INVITE']);
+  assert.equal(carol.received[0]?.uri.toString(), elsewhere, 'the Request-URI is the target, unchanged');
+  assert.equal(bobUdp.received.length, 0, 'the location service was not asked');
+});
+
+test('call forwarding to a user of our own domain is followed here, not sent out; a forwarding cycle gets 482 naming it', async () => {
+  reset();
+  users.set('bob', () => Promise.resolve({ kind: 'targets', targets: [bobUdp.target('bob')] }));
+  users.set('alias', () => Promise.resolve({ kind: 'forward', target: parseSipUri('sip:desk@a.test') }));
+  users.set('desk', () => Promise.resolve({ kind: 'forward', target: parseSipUri('sip:bob@A.TEST') }));
+  // From another domain: a request for our users needs no credentials, and a forward is no relay.
+  const forwarded = await send(alice, request(alice, 'INVITE', 'sip:alias@a.test', [], 'sip:mallory@evil.test'), proxyUdp()).final;
+  assert.equal(forwarded.status, 200);
+  assert.deepEqual(bobUdp.methods(), ['INVITE']);
+  assert.ok(logged.some((line) => line.startsWith('proxy-forwarded ') && line.includes('"to":"sip:bob@A.TEST"')), logged.slice(-5).join('\n'));
+
+  reset();
+  users.set('ping', () => Promise.resolve({ kind: 'forward', target: parseSipUri('sip:pong@a.test') }));
+  users.set('pong', () => Promise.resolve({ kind: 'forward', target: parseSipUri('sip:ping@a.test') }));
+  const looped = await send(alice, request(alice, 'MESSAGE', 'sip:ping@a.test', [], 'sip:mallory@evil.test'), proxyUdp()).final;
+  assert.equal(looped.status, 482);
+  assert.match(looped.warnings()[0]?.text ?? '', /^loop-detected: call forwarding loops: ping@a\.test -> pong@a\.test -> ping@a\.test$/);
 });

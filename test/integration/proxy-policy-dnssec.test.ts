@@ -60,6 +60,8 @@ function assertRefused(response: SipResponse, proxy: RunningProxy, word: string,
   assert.equal(refused.length, 1, shown);
   assert.equal(refused[0]?.level, 40, shown); // warn
   assert.equal(refused[0]?.status, 500, shown);
+  // Logged once: the branch that ends on it adds no `proxy-no-destination` line of its own.
+  assert.equal(proxy.events().some((e) => e.event === 'proxy-no-destination' && e.word === word), false, shown);
   // Refused before anything was sent: no connection was even tried toward the target.
   assert.equal(proxy.events().some((e) => e.event === 'proxy-hop-located' && e.target === target), false, shown);
 }

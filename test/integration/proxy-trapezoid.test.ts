@@ -5,17 +5,12 @@
  * those of test/support/trapezoid-lab.ts (127.0.0.140-149).
  */
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { computeDigestResponse, computeHa1 } from '../../src/registrar/digest.js';
 import type { SipResponse } from '../../src/sip/message.js';
-import { serializeMessage } from '../../src/sip/serialize-message.js';
-import { parseSipUri } from '../../src/sip/uri.js';
-import { buildRequest } from '../../src/ua/build-request.js';
-import { SipStack } from '../../src/ua/sip-stack.js';
 import { FIXTURES_DIR } from '../support/paths.js';
 import { runSipp } from '../support/sipp.js';
+import { askThroughProxy, showResponse } from '../support/trapezoid-ua.js';
 import { startProxy, startTrapezoidLab, TRAP, TRAP_ADDRESS, TRAP_USERS, type RunningProxy, type TrapezoidLab } from '../support/trapezoid-lab.js';
 
 const SIPP = path.join(FIXTURES_DIR, 'sipp');
@@ -75,43 +70,13 @@ test('bob registers at b.trap.test with digest auth; alice calls him from a.trap
 });
 
 /** alice's own UA in this process: sends a request through proxy A and answers its 407 once. */
-async function aliceAsks(method: string, target: string): Promise<SipResponse> {
-  const finals: SipResponse[] = [];
-  const stack = await SipStack.start({ listeners: [{ transport: 'udp', address: ALICE_ADDRESS, port: 0 }], log: () => undefined, tu: () => ({}) });
-  try {
-    const port = stack.listening()[0]?.port ?? 0;
-    const uri = parseSipUri(target);
-    const send = (headers: ReadonlyArray<readonly [string, string]>, cseq: number, callId?: string): Promise<SipResponse> => new Promise((resolve) => {
-      const request = buildRequest({ method, uri, from: `sip:alice@${TRAP.a}`, via: { transport: 'udp', host: ALICE_ADDRESS, port }, cseq, headers });
-      if (callId !== undefined) request.setHeader('call-id', callId);
-      stack.transactions.sendRequest(request, { transport: 'udp', address: TRAP_ADDRESS.a, port: 5060 }, {
-        onResponse: (response) => {
-          if (response.status < 200) return;
-          finals.push(response);
-          resolve(response);
-        },
-      });
-    });
-    const first = await send([], 1);
-    if (first.status !== 407) return first;
-    const challenge = first.proxyAuthenticates()[0];
-    const param = (name: string): string => (challenge?.params.find((p) => p.name.toLowerCase() === name)?.value ?? '').replace(/^"|"$/g, '');
-    const realm = param('realm');
-    const cnonce = randomBytes(8).toString('hex');
-    const credentials = { username: 'alice', realm, nonce: param('nonce'), uri: target, response: '', algorithm: 'MD5' as const, cnonce, nc: 1, ncText: '00000001', qop: 'auth' as const };
-    const response = computeDigestResponse(credentials, computeHa1('MD5', 'alice', realm, TRAP_USERS.a.alice), method);
-    const opaque = param('opaque');
-    const authorization = `Digest username="alice", realm="${realm}", nonce="${credentials.nonce}", uri="${target}", response="${response}", ` +
-      `algorithm=MD5, cnonce="${cnonce}", nc=00000001, qop=auth${opaque !== '' ? `, opaque="${opaque}"` : ''}`;
-    return await send([['proxy-authorization', authorization]], 2, first.callId());
-  } finally {
-    await stack.close({ force: true });
-  }
+function aliceAsks(method: string, target: string): Promise<SipResponse> {
+  return askThroughProxy({ address: ALICE_ADDRESS, proxy: TRAP_ADDRESS.a, user: 'alice', domain: TRAP.a, password: TRAP_USERS.a.alice }, method, target);
 }
 
 test('an authenticated request reaches the far domain: OPTIONS to bob\'s domain gets the far proxy\'s answer', async () => {
   const response = await aliceAsks('OPTIONS', `sip:${TRAP.b}`);
-  assert.equal(response.status, 200, show(response));
+  assert.equal(response.status, 200, showResponse(response));
 });
 
 for (const [domain, word] of [
@@ -124,12 +89,8 @@ for (const [domain, word] of [
 ] as const) {
   test(`a hop to ${domain} fails with a final response that says why, at once`, async () => {
     const response = await aliceAsks('OPTIONS', `sip:carol@${domain}`);
-    assert.ok(response.status >= 400, show(response));
+    assert.ok(response.status >= 400, showResponse(response));
     const said = `${response.header('warning') ?? ''} ${response.header('reason') ?? ''}`;
-    assert.match(said, word, `${show(response)}\n${proxyA.output().slice(-3000)}`);
+    assert.match(said, word, `${showResponse(response)}\n${proxyA.output().slice(-3000)}`);
   });
-}
-
-function show(response: SipResponse): string {
-  return serializeMessage(response).toString('latin1');
 }
