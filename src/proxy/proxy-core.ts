@@ -142,6 +142,16 @@ export class ProxyCore {
     return this.#contexts.size;
   }
 
+  /**
+   * Response contexts alive that have finished (final sent, every branch ended) and so hold no
+   * request or branch any more, only what a late CANCEL or a stray 2xx needs (for tests and metrics).
+   */
+  get finishedContextCount(): number {
+    let n = 0;
+    for (const context of this.#contexts.values()) if (context.finished) n++;
+    return n;
+  }
+
   async close(options: { readonly force?: boolean } = {}): Promise<void> {
     for (const context of this.#contexts.values()) context.dispose();
     await this.stack.close(options);

@@ -85,25 +85,40 @@ export class ResponseContext {
   readonly #later: Array<readonly BranchTarget[]> = [];
   /** No new branch or attempt (section 16.7 step 5 after a 6xx; 16.10 after a CANCEL). */
   #stopped = false;
+  /**
+   * The request after Route preprocessing (section 16.4): what each copy is made from. Let go of
+   * once the final is sent and every branch has ended (#releaseIfFinished): the context then lives
+   * on with its server transaction only to forward stray 2xx and to take a late CANCEL.
+   */
+  #routed: SipRequest | undefined;
+  readonly #method: string;
+  readonly #callId: string | undefined;
   /** RFC 4320 section 4.1: our 100 to a non-INVITE request still without a response. */
   #trying: ClockTimer | undefined;
 
   constructor(
     deps: ContextDeps,
     readonly serverTx: ServerTransaction,
-    /** The request after Route preprocessing (section 16.4): what each copy is made from. */
-    readonly routed: SipRequest,
+    routed: SipRequest,
     readonly context: TransportContext,
     readonly loopHash: string,
     /** Record-Route (section 16.6 item 4): on requests that may create a dialog. */
     readonly recordRoute: boolean,
   ) {
     this.#deps = deps;
+    this.#routed = routed;
+    this.#method = routed.method;
+    this.#callId = safeCallId(routed);
     // RFC 4320 section 4.1: a 100 to a non-INVITE request, not before the caller's Timer E reaches
     // T2 (over UDP an earlier one would slow its retransmissions to T2 and lose the race for its
     // final), and then only when nothing was sent upstream: it stops the caller's retransmissions
     // from doubling while the branches wait. An INVITE has the layer's 100 at once (17.2.1).
     this.#trying = routed.method === 'INVITE' ? undefined : deps.clock.setTimer(() => this.#sendTrying(), timerEReachesT2Ms(deps.layer.timers));
+  }
+
+  /** Whether the final is sent and every branch has ended: the routed request and the branches are let go of. */
+  get finished(): boolean {
+    return this.#routed === undefined;
   }
 
   get stopped(): boolean {
@@ -146,7 +161,7 @@ export class ResponseContext {
     this.#branches.push(...branches);
     for (const branch of branches) {
       this.#runBranch(branch).catch((err: unknown) => {
-        this.#deps.log('error', 'proxy-branch-failed', { callId: this.routed.callId(), detail: err instanceof Error ? err.message : String(err) });
+        this.#deps.log('error', 'proxy-branch-failed', { callId: this.#callId, detail: err instanceof Error ? err.message : String(err) });
         try {
           this.#branchFinal(branch, buildTransportFailureResponse(this.#withOurVia(), toFailure(err), this.#agent()));
         } catch {
@@ -180,7 +195,7 @@ export class ResponseContext {
       if (branch.provisional) this.#sendCancel(branch, reason);
     }
     // Cancelled before any branch existed (the location look-up still running): 487 at once.
-    if (this.#branches.length === 0) this.#sendFinal(buildResponse(this.serverTx.request, 487, 'Request Terminated', { toTag: newTag() }));
+    if (this.#branches.length === 0 && !this.#finalSent) this.#sendFinal(buildResponse(this.serverTx.request, 487, 'Request Terminated', { toTag: newTag() }));
   }
 
   /** A 2xx matching no client transaction, of one of our branches (section 16.7: forwarded, 16.11). */
@@ -223,7 +238,7 @@ export class ResponseContext {
     const list = await branch.target.destinations();
     if (branch.done) return; // Cancelled while its destinations were located.
     if (list.kind === 'none') {
-      if (list.logged !== true) this.#deps.log('info', 'proxy-no-destination', { callId: this.routed.callId(), target: branch.target.label, word: list.word, detail: list.detail });
+      if (list.logged !== true) this.#deps.log('info', 'proxy-no-destination', { callId: this.#callId, target: branch.target.label, word: list.word, detail: list.detail });
       this.#branchFinal(branch, this.#hopFailure(list.word, list.detail));
       return;
     }
@@ -247,7 +262,10 @@ export class ResponseContext {
     const inbound = own.listenerAt(this.context.transport, this.context.local) ?? own.listeners[0];
     const outbound = own.listenerFor(destination.transport);
     const id = proxyBranch(this.loopHash);
-    const copy = forwardCopy(this.routed, {
+    const routed = this.#routed;
+    if (routed === undefined) throw new Error('the response context has finished: no new attempt');
+    // Let go of at settle (below): the client transaction keeps what it needs of its request.
+    let copy: SipRequest | undefined = forwardCopy(routed, {
       requestUri: branch.target.requestUri,
       pushRoutes: branch.target.pushRoutes,
       recordRoute: this.recordRoute && inbound !== undefined
@@ -264,6 +282,7 @@ export class ResponseContext {
       const settle = (outcome: Outcome): void => {
         if (settled) return;
         settled = true;
+        copy = undefined;
         branch.endAttempt = undefined;
         this.#stopTimers(branch);
         resolve(outcome);
@@ -273,8 +292,8 @@ export class ResponseContext {
         if (info.origin === 'network' && response.via().length < 2) {
           // Section 16.7 step 3: once our Via is off, none is left: the callee dropped the caller's
           // Vias and the response cannot go upstream. A final ends the branch with 502 at once.
-          this.#deps.log('info', 'proxy-invalid-message', { kind: 'response', answered: false, callId: this.routed.callId(), status: response.status, fault: 'no Via under ours' });
-          if (response.status >= 200 && !settled) settle({ response: buildResponse(copy, 502, 'Bad Gateway'), failsOver: false });
+          this.#deps.log('info', 'proxy-invalid-message', { kind: 'response', answered: false, callId: this.#callId, status: response.status, fault: 'no Via under ours' });
+          if (response.status >= 200 && copy !== undefined) settle({ response: buildResponse(copy, 502, 'Bad Gateway'), failsOver: false });
           return;
         }
         if (response.status < 200) {
@@ -296,37 +315,57 @@ export class ResponseContext {
         // RFC 4320: after a non-INVITE branch's Timer F the caller's own client transaction has
         // given up too (the same 64*T1): another destination would answer nobody. An INVITE still
         // fails over on Timer B (RFC 3263 section 4.3); the caller waits up to Timer C for it.
-        const timedOutNonInvite = info.origin === 'timeout' && this.routed.method !== 'INVITE';
+        const timedOutNonInvite = info.origin === 'timeout' && this.#method !== 'INVITE';
         const again = !isLast && !timedOutNonInvite && failsOver({ status: response.status, origin: info.origin }, provisionalSeen);
         if (info.origin !== 'network' || response.status === 503) {
           this.#deps.log('info', 'proxy-hop-failed', {
-            callId: this.routed.callId(), target: branch.target.label, destination: `${destination.transport}:${destination.address}:${destination.port}`,
+            callId: this.#callId, target: branch.target.label, destination: `${destination.transport}:${destination.address}:${destination.port}`,
             status: response.status, origin: info.origin, word: info.failure?.reason, detail: info.failure?.detail,
             verdict: info.hop?.verdict?.reasons.map((r) => r.code), failsOver: again,
           });
         }
         settle({ response, failsOver: again });
       };
+      const request = copy as SipRequest;
       try {
-        branch.current = this.#deps.layer.sendRequest(copy, destination, { onResponse });
+        branch.current = this.#deps.layer.sendRequest(request, destination, { onResponse });
       } catch (err) {
         if (!(err instanceof TransactionError)) throw err;
         // The layer refused a new transaction (limits, closing): this destination failed, locally.
-        settle({ response: buildTransportFailureResponse(copy, toFailure(err), this.#agent()), failsOver: false });
+        settle({ response: buildTransportFailureResponse(request, toFailure(err), this.#agent()), failsOver: false });
         return;
       }
-      if (this.routed.method === 'INVITE') this.#armTimerC(branch);
+      if (this.#method === 'INVITE') this.#armTimerC(branch);
     });
   }
 
   #provisional(response: SipResponse): void {
     if (response.status === 100 || this.#finalSent) return; // Section 16.7 step 5: never a 100, nothing after a final.
-    if (this.routed.method !== 'INVITE') return; // RFC 4320 section 4.1: no 1xx but 100 to a non-INVITE request.
+    if (this.#method !== 'INVITE') return; // RFC 4320 section 4.1: no 1xx but 100 to a non-INVITE request.
     response.removeFirstValue('via');
     this.#forward(response);
   }
 
   #branchFinal(branch: Branch, response: SipResponse): void {
+    this.#settleBranch(branch, response);
+    this.#releaseIfFinished();
+  }
+
+  /**
+   * Once the final is sent (or withheld) and no branch is pending, nothing is forked or failed
+   * over any more: the copies' source, the branches and the finals collected go. What is left
+   * answers a late CANCEL (cancelPending) and forwards stray 2xx (forwardStray) for as long as the
+   * server transaction lives (Timer L).
+   */
+  #releaseIfFinished(): void {
+    if (this.#routed === undefined || !this.#finalSent || !this.#branches.every((b) => b.done)) return;
+    this.#routed = undefined;
+    this.#branches.length = 0;
+    this.#finals.length = 0;
+    this.#later.length = 0;
+  }
+
+  #settleBranch(branch: Branch, response: SipResponse): void {
     if (branch.done) return;
     branch.done = true;
     branch.current = undefined;
@@ -345,7 +384,7 @@ export class ResponseContext {
     if (this.#finalSent) return;
     // RFC 4320 section 4.2: no 408 goes upstream to a non-INVITE request (a branch's Timer F, or a
     // callee's own 408); without another final the server transaction ends with none (#sendBest).
-    if (status !== 408 || this.routed.method === 'INVITE') this.#finals.push(response);
+    if (status !== 408 || this.#method === 'INVITE') this.#finals.push(response);
     if (status >= 600) this.cancelPending(undefined); // Section 16.7 step 5: cancel the others, fork no more.
     if (!this.#branches.every((b) => b.done)) return;
     const next = this.#stopped ? undefined : this.#later.shift();
@@ -358,15 +397,16 @@ export class ResponseContext {
 
   /** Section 16.7 step 6: the best final upstream; for a non-INVITE request without any, none (RFC 4320 section 4.2). */
   #sendBest(): void {
-    if (this.routed.method === 'INVITE' || this.#finals.length > 0) {
+    if (this.#method === 'INVITE' || this.#finals.length > 0) {
       this.#sendFinal(finalForCaller(this.serverTx.request, this.#finals));
       return;
     }
     if (this.#finalSent) return;
     this.#finalGone();
     this.#stopped = true;
-    this.#deps.log('info', 'proxy-final-withheld', { callId: this.routed.callId(), method: this.routed.method, detail: 'every branch timed out: no 408 to a non-INVITE request (RFC 4320)' });
+    this.#deps.log('info', 'proxy-final-withheld', { callId: this.#callId, method: this.#method, detail: 'every branch timed out: no 408 to a non-INVITE request (RFC 4320)' });
     this.serverTx.abandon();
+    this.#releaseIfFinished();
   }
 
   #sendFinal(response: SipResponse): void {
@@ -374,6 +414,7 @@ export class ResponseContext {
     this.#finalGone();
     this.#stopped = true;
     this.#forward(response);
+    this.#releaseIfFinished();
   }
 
   /** Sends upstream through the server transaction; a 2xx after it ended goes statelessly (section 16.7 step 5). */
@@ -383,9 +424,9 @@ export class ResponseContext {
     } catch (err) {
       if (!(err instanceof TransactionError) || err.code !== 'TX_ERR_TERMINATED') throw err;
       // RFC 4320 section 4.2: a late response to a non-INVITE request is not forwarded.
-      if (response.status < 200 || response.status > 299 || this.routed.method !== 'INVITE') return;
+      if (response.status < 200 || response.status > 299 || this.#method !== 'INVITE') return;
       this.#deps.layer.sendStateless(response, this.serverTx.responseDestination).catch((e: unknown) => {
-        this.#deps.log('warn', 'proxy-response-not-sent', { callId: this.routed.callId(), status: response.status, detail: e instanceof Error ? e.message : String(e) });
+        this.#deps.log('warn', 'proxy-response-not-sent', { callId: this.#callId, status: response.status, detail: e instanceof Error ? e.message : String(e) });
       });
     }
   }
@@ -400,7 +441,7 @@ export class ResponseContext {
     try {
       this.#deps.layer.sendRequest(cancel, destination, { onResponse: () => undefined });
     } catch (err) {
-      this.#deps.log('warn', 'proxy-cancel-not-sent', { callId: this.routed.callId(), detail: err instanceof Error ? err.message : String(err) });
+      this.#deps.log('warn', 'proxy-cancel-not-sent', { callId: this.#callId, detail: err instanceof Error ? err.message : String(err) });
     }
     // A callee that never answers the CANCEL with a final would hold the branch forever: the INVITE
     // client transaction has no timer in Proceeding. After Timer B's span the branch ends with 487.
@@ -423,7 +464,7 @@ export class ResponseContext {
       branch.timerC = undefined;
       const tx = branch.current;
       if (tx === undefined) return;
-      this.#deps.log('info', 'proxy-timer-c', { callId: this.routed.callId(), target: branch.target.label, provisional: branch.provisional });
+      this.#deps.log('info', 'proxy-timer-c', { callId: this.#callId, target: branch.target.label, provisional: branch.provisional });
       if (branch.provisional) {
         branch.cancelRequested = true;
         this.#sendCancel(branch, undefined);
@@ -470,7 +511,7 @@ export class ResponseContext {
     const direct = this.serverTx.request.via().length === 1;
     const toCaller: Destination | undefined = direct ? { transport: c.transport, address: c.remote.address, port: c.remote.port, ...(c.connectionId !== undefined ? { connectionId: c.connectionId } : {}) } : undefined;
     if (toCallee === undefined && toCaller === undefined) return undefined;
-    return this.#deps.flowTokens.encode({ ...(toCallee !== undefined ? { toCallee } : {}), ...(toCaller !== undefined ? { toCaller } : {}) }, this.routed.fromTag() ?? '');
+    return this.#deps.flowTokens.encode({ ...(toCallee !== undefined ? { toCallee } : {}), ...(toCaller !== undefined ? { toCaller } : {}) }, this.#routed?.fromTag() ?? '');
   }
 
   /** The warn-agent of our Warnings: the advertised name of the listener the request arrived on. */
@@ -486,6 +527,14 @@ export function topBranch(message: SipRequest | SipResponse): string | undefined
   try {
     const via = message.topVia();
     return via === undefined ? undefined : branchOf(via);
+  } catch {
+    return undefined;
+  }
+}
+
+function safeCallId(request: SipRequest): string | undefined {
+  try {
+    return request.callId();
   } catch {
     return undefined;
   }

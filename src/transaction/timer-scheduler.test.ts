@@ -101,3 +101,18 @@ test('cancelled entries are compacted away when they are the majority', () => {
   clock.advance(20_000);
   assert.deepEqual(fired, Array.from({ length: 100 }, (_, i) => i * 10));
 });
+
+test('a cancelled entry left in the heap no longer holds its callback (nor what the callback holds)', () => {
+  const clock = new VirtualClock();
+  const scheduler = new TimerScheduler(clock);
+  // Fewer cancelled than live entries: no compaction, so the cancelled ones stay stored until due.
+  const live = Array.from({ length: 100 }, () => scheduler.schedule(1000, () => undefined));
+  const cancelled = Array.from({ length: 50 }, () => scheduler.schedule(2000, () => undefined));
+  for (const timer of cancelled) timer.cancel();
+  assert.equal(scheduler.storedEntries, 150);
+  assert.equal(scheduler.size, 100);
+  assert.equal(scheduler.heldCallbacks, 100);
+  clock.advance(1000);
+  assert.equal(scheduler.heldCallbacks, 0);
+  assert.equal(live.length, 100);
+});

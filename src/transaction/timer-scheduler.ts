@@ -8,7 +8,8 @@ export interface ScheduledTimer {
 interface Entry {
   readonly atMs: number;
   readonly seq: number;
-  readonly callback: () => void;
+  /** Dropped on cancel: a cancelled entry may sit in the heap until its due time, and must not keep its transaction alive. */
+  callback: (() => void) | undefined;
   cancelled: boolean;
 }
 
@@ -38,6 +39,13 @@ export class TimerScheduler {
     return this.#heap.length;
   }
 
+  /** Stored entries that still hold their callback: equal to size, since cancelled entries drop theirs. */
+  get heldCallbacks(): number {
+    let n = 0;
+    for (const e of this.#heap) if (e.callback !== undefined) n++;
+    return n;
+  }
+
   /** Whether a clock timeout is armed (none when nothing is scheduled). */
   get armed(): boolean {
     return this.#armed !== undefined;
@@ -52,6 +60,7 @@ export class TimerScheduler {
       cancel: () => {
         if (entry.cancelled) return;
         entry.cancelled = true;
+        entry.callback = undefined;
         this.#live--;
         if (this.#live === 0) this.#disarm();
         else if (this.#heap.length > 64 && this.#live * 2 < this.#heap.length) this.#compact();
@@ -61,7 +70,10 @@ export class TimerScheduler {
 
   /** Cancels everything and disarms the clock: no timer is left behind. */
   clear(): void {
-    for (const e of this.#heap) e.cancelled = true;
+    for (const e of this.#heap) {
+      e.cancelled = true;
+      e.callback = undefined;
+    }
     this.#heap.length = 0;
     this.#live = 0;
     this.#disarm();
@@ -75,9 +87,11 @@ export class TimerScheduler {
       if (top === undefined || top.atMs > now) break;
       this.#pop();
       if (top.cancelled) continue;
+      const callback = top.callback;
       top.cancelled = true;
+      top.callback = undefined;
       this.#live--;
-      top.callback();
+      callback?.();
     }
     this.#arm();
   }

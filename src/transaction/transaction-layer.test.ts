@@ -400,22 +400,29 @@ test('byte budget: live transactions hold at most maxTransactionBytes of message
   };
   const one = messageBytes(big('z9hG4bKsize'));
   assert.ok(one > 60_000);
-  const { clock, sent, events, layer } = setup({ limits: { maxTransactionBytes: 3 * one + 10_000 }, onRequest: (tx, req) => { events.push(`request ${req.method}`); tx.respond(responseTo(req, 200)); } });
+  const servers: ServerTransaction[] = [];
+  const { clock, sent, events, layer } = setup({ limits: { maxTransactionBytes: 3 * one + 10_000 }, onRequest: (tx, req) => { events.push(`request ${req.method}`); servers.push(tx); } });
   const requests = ['a', 'b', 'c', 'd'].map((b) => big(`z9hG4bK${b}`));
   for (const r of requests) layer.receive(r, udpCtx);
   assert.deepEqual(events, ['request OPTIONS', 'request OPTIONS', 'request OPTIONS']);
   assert.equal(layer.size, 3);
-  assert.deepEqual(sent.map((s) => (s.message as SipResponse).status), [200, 200, 200, 503]);
-  // The three requests and the 200 each one keeps for retransmissions, nothing else.
-  const held = requests.slice(0, 3).reduce((n, r) => n + messageBytes(r), 0) + sent.slice(0, 3).reduce((n, s) => n + messageBytes(s.message), 0);
-  assert.equal(layer.retainedBytes, held);
+  assert.deepEqual(sent.map((s) => (s.message as SipResponse).status), [503]);
+  // Unanswered, the three requests are held whole.
+  assert.equal(layer.retainedBytes, requests.slice(0, 3).reduce((n, r) => n + messageBytes(r), 0));
   // A client transaction over the budget is refused too.
   assert.throws(() => layer.sendRequest(big('z9hG4bKclient'), UDP_DEST, recorder(clock).handlers), (e: TransactionError) => e.code === 'TX_ERR_LIMIT');
+  for (const tx of servers) tx.respond(responseTo(tx.request, 200));
+  // Answered, each keeps the 200 it retransmits and the finished copy of its request, not its body.
+  const held = servers.reduce((n, tx) => n + messageBytes(tx.request) + messageBytes(tx.lastResponse as SipResponse), 0);
+  assert.ok(servers.every((tx) => tx.requestFinished && tx.request.body.byteLength === 0));
+  assert.equal(layer.retainedBytes, held);
+  assert.ok(held < one);
+  const later = big('z9hG4bKe');
+  layer.receive(later, udpCtx);
+  assert.equal(layer.size, 4);
   clock.advance(layer.timers.timerJMs);
-  assert.equal(layer.size, 0);
-  assert.equal(layer.retainedBytes, 0);
-  layer.receive(big('z9hG4bKe'), udpCtx);
   assert.equal(layer.size, 1);
+  assert.equal(layer.retainedBytes, messageBytes(later));
 });
 
 test('stray responses go to the TU', () => {

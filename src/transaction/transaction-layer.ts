@@ -14,6 +14,7 @@ import { buildResponse, buildTimeoutResponse, buildTransportFailureResponse, war
 import { reduceNonInviteClient, startNonInviteClient, type NonInviteClientState } from './non-invite-client-fsm.js';
 import { reduceNonInviteServer, startNonInviteServer, type NonInviteServerEvent, type NonInviteServerState } from './non-invite-server-fsm.js';
 import { responseDestination } from './response-destination.js';
+import { acceptedResponse, finishedRequest, finishedResponse } from './finished-request.js';
 import { messageBytes } from './retained-bytes.js';
 import { TimerScheduler, type ScheduledTimer } from './timer-scheduler.js';
 import {
@@ -134,6 +135,8 @@ type TxKind = 'invite' | 'non-invite';
 
 /** What the runner keeps for every transaction, client or server. */
 abstract class TxRuntime {
+  #request: SipRequest;
+  #requestFinished = false;
   readonly timerHandles = new Map<TimerName, ScheduledTimer>();
   terminated = false;
   terminationNotified = false;
@@ -144,13 +147,40 @@ abstract class TxRuntime {
   abstract readonly key: string;
   abstract readonly kind: TxKind;
   abstract get state(): string;
+
+  constructor(request: SipRequest) {
+    this.#request = request;
+  }
+
+  /**
+   * The request: as sent or received while the transaction runs; once it has its final response
+   * and only handles retransmissions, the small copy of finished-request.ts (start line, Via,
+   * From, To, Call-ID, CSeq), so that the wait states (Timers D, I, J, K, L) do not keep the rest.
+   */
+  get request(): SipRequest {
+    return this.#request;
+  }
+
+  /** Whether `request` is already the finished copy. */
+  get requestFinished(): boolean {
+    return this.#requestFinished;
+  }
+
+  /** @internal Swaps the request for its finished copy; returns the bytes let go of, as messageBytes counts them. */
+  finishRequest(): number {
+    if (this.#requestFinished) return 0;
+    this.#requestFinished = true;
+    const before = messageBytes(this.#request);
+    this.#request = finishedRequest(this.#request);
+    return before - messageBytes(this.#request);
+  }
 }
 
 /** A client transaction (section 17.1) started by TransactionLayer.sendRequest. */
 export class ClientTransaction extends TxRuntime {
   readonly kind: TxKind;
   /** @internal */ fsm: InviteClientState | NonInviteClientState;
-  /** @internal */ readonly config: ClientTxConfig;
+  /** @internal */ config: ClientTxConfig;
   /** @internal */ lastContext: TransportContext | undefined = undefined;
   /** @internal */ finalDelivered = false;
   /** The stream connection the request last went out on, when the transport said. */
@@ -161,12 +191,12 @@ export class ClientTransaction extends TxRuntime {
   constructor(
     /** clientTxKey: top Via branch and method (section 17.1.3). */
     readonly key: string,
-    readonly request: SipRequest,
+    request: SipRequest,
     readonly destination: Destination,
     /** @internal */ readonly handlers: ClientTransactionHandlers,
     timers: TxTimers,
   ) {
-    super();
+    super(request);
     this.kind = request.method === 'INVITE' ? 'invite' : 'non-invite';
     this.config = { request, timers, reliable: isReliable(destination.transport) };
     const start = this.kind === 'invite' ? startInviteClient(this.config) : startNonInviteClient(this.config);
@@ -179,6 +209,13 @@ export class ClientTransaction extends TxRuntime {
   /** The state name of Figure 5 or 6. */
   get state(): string {
     return this.fsm.name;
+  }
+
+  /** @internal In Completed the reducers no longer read the request (the ACK for a non-2xx is built already). */
+  override finishRequest(): number {
+    const freed = super.finishRequest();
+    this.config = { ...this.config, request: this.request };
+    return freed;
   }
 
   /** @internal */
@@ -203,7 +240,7 @@ export class ServerTransaction extends TxRuntime {
   constructor(
     /** serverTxKey (section 17.2.3), or `rfc2543:N` for a request whose branch lacks the magic cookie. */
     readonly key: string,
-    readonly request: SipRequest,
+    request: SipRequest,
     readonly context: TransportContext,
     /** Where responses go (section 18.2.2, RFC 3581). */
     readonly responseDestination: Destination,
@@ -212,7 +249,7 @@ export class ServerTransaction extends TxRuntime {
     timers: TxTimers,
     private readonly layer: TransactionLayer,
   ) {
-    super();
+    super(request);
     this.kind = request.method === 'INVITE' ? 'invite' : 'non-invite';
     this.config = { timers, reliable: isReliable(context.transport) };
     this.fsm = this.kind === 'invite' ? startInviteServer(this.config).state : startNonInviteServer().state;
@@ -249,6 +286,17 @@ export class ServerTransaction extends TxRuntime {
   abandon(): void {
     if (this.kind === 'invite') throw new TransactionError('TX_ERR_BAD_REQUEST', 'an INVITE server transaction ends with a final response');
     this.layer.dispatchServer(this, { type: 'tuAbandon' });
+  }
+
+  /**
+   * @internal The final response kept becomes a message of its own (finished-request.ts), so the
+   * TU's object, its datagram and its parsed caches can go; in Accepted, which never resends it,
+   * only its status line and Via, From, To, Call-ID, CSeq.
+   */
+  finishResponse(): void {
+    const last = this.fsm.lastResponse;
+    if (last === undefined || last.status < 200) return;
+    this.fsm = { ...this.fsm, lastResponse: this.fsm.name === 'accepted' ? acceptedResponse(last) : finishedResponse(last) };
   }
 
   /** @internal */
@@ -462,11 +510,22 @@ export class TransactionLayer {
     if (tx.terminated) return;
     const actions = tx.reduce(event).actions;
     this.#countResponse(tx);
+    if (FINISHED_SERVER_STATES.has(tx.state)) this.#finishRequest(tx);
     this.#apply(tx, actions);
   }
 
   #fitsByteBudget(bytes: number): boolean {
     return this.#retainedBytes + bytes <= this.limits.maxTransactionBytes;
+  }
+
+  // A transaction that only handles retransmissions keeps the small copy of its request (finished-request.ts).
+  #finishRequest(tx: ClientTransaction | ServerTransaction): void {
+    if (tx.terminated || tx.requestFinished) return;
+    this.#retain(tx, -tx.finishRequest());
+    if (tx instanceof ServerTransaction) {
+      tx.finishResponse();
+      this.#countResponse(tx);
+    }
   }
 
   #retain(tx: ClientTransaction | ServerTransaction, bytes: number): void {
@@ -529,7 +588,9 @@ export class TransactionLayer {
 
   #dispatchClient(tx: ClientTransaction, event: InviteClientEvent): void {
     if (tx.terminated) return;
-    this.#apply(tx, tx.reduce(event).actions);
+    const actions = tx.reduce(event).actions;
+    if (tx.state === 'completed') this.#finishRequest(tx);
+    this.#apply(tx, actions);
   }
 
   #receiveResponse(response: SipResponse, ctx: TransportContext): void {
@@ -736,6 +797,12 @@ export class TransactionLayer {
     else this.#guard('onTerminated', tx.request, tx, () => tx.onTerminated?.());
   }
 }
+
+/**
+ * Server states after a final response (or RFC 4320 abandon), where the transaction only answers
+ * or absorbs retransmissions and ACKs (Figures 7 and 8, RFC 6026 Accepted).
+ */
+const FINISHED_SERVER_STATES: ReadonlySet<string> = new Set(['completed', 'accepted', 'confirmed']);
 
 /**
  * The hop of a received response: its connection's word first (the response may overtake the

@@ -323,6 +323,10 @@ test('a call: INVITE/180/200 from UDP to a TCP binding with two Record-Routes, A
   const bye = await send(alice, inDialog(alice, 'BYE', invite, ok, 2), proxyUdp()).final;
   assert.equal(bye.status, 200);
   assert.deepEqual(bobTcp.methods(), ['INVITE', 'BYE']);
+  // Both contexts wait with their server transactions (Timer L, Timer J over UDP), having let go
+  // of the routed request and the branches.
+  assert.ok(proxy.contextCount >= 2);
+  assert.equal(proxy.finishedContextCount, proxy.contextCount);
 });
 
 test('a user behind NAT: its Contact is unreachable, the INVITE goes over its binding\'s flow and so do the ACK and BYE of the dialog; its own BYE goes to the caller', async () => {
