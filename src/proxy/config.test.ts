@@ -371,7 +371,7 @@ test('the minimal and the full file of docs/PROXY.md load as the page says', asy
   assert.equal(minimal.users.file, undefined);
   const docs = new ConfigFixture();
   try {
-    docs.domain('a.test', {}, 'certs/a.test');
+    docs.domain('a.test', { san: { uri: ['sip:a.test', 'sip:proxy.b.test'], dns: ['a.test'] } }, 'certs/a.test');
     docs.domain('b.test', { san: { uri: ['sip:b.test', 'sip:proxy.b.test'], dns: ['b.test', 'proxy.b.test'] } }, 'certs/b.test');
     docs.write('ca/partners.pem', docs.ca.pem);
     docs.write('unbound.conf', 'server:\n');
@@ -379,7 +379,9 @@ test('the minimal and the full file of docs/PROXY.md load as the page says', asy
     docs.write('nonce.key', Buffer.alloc(32, 9));
     const full = await loadProxyConfig(docs.config(docExample('A full file')));
     assert.deepEqual(full.domains.map((d) => d.name), ['a.test', 'b.test']);
-    assert.deepEqual(full.listeners.map((l) => `${l.advertisedHost}:${l.advertisedPort}`), ['proxy.b.test:5061', 'a.test:443', '192.0.2.10:5060', 'sip.a.test:5060']);
+    assert.deepEqual(full.listeners.map((l) => `${l.advertisedHost}:${l.advertisedPort}`), ['proxy.b.test:5061', 'proxy.b.test:443', '192.0.2.10:5060', 'sip.a.test:5060']);
+    // As its comment says: plain passwords are the only warnings, none about the advertised names.
+    assert.deepEqual(full.warnings.filter((w) => !/plain password/.test(w)), []);
     assert.equal(full.location.kind, 'redis');
     assert.equal(full.timers.timerCMs, 200000);
   } finally {
