@@ -65,6 +65,19 @@ test('proxy --check-config prints the warnings on stderr and still exits 0', asy
   assert.match(c.out(), /; 1 user;/);
 });
 
+test('proxy --check-config: an advertised name one domain\'s certificate does not name is a warning (exit 0, the summary still printed)', async () => {
+  fx.domain('b.test', { san: { uri: ['sip:b.test', 'sip:proxy.b.test'], dns: ['b.test'] } });
+  const c = capture();
+  const file = fx.config('domains:\n  a.test: { certificate: a.test.pem, key: a.test.key }\n  b.test: { certificate: b.test.pem, key: b.test.key }\nlisten:\n  - { url: "tls://127.0.0.2:5061", advertise: proxy.b.test }\n');
+  assert.equal(await runCli(['proxy', '--check-config', file], c.io), EXIT_OK);
+  assert.match(c.err(), /^warning: \S+:5: listen\[0\]\.advertise: tls:\/\/127\.0\.0\.2:5061 \(tls listener\) advertises proxy\.b\.test in Via and Record-Route, which is not a SIP identity of the certificate of domain a\.test .*via-sent-by-mismatch/m);
+  assert.equal(c.err().trimEnd().split('\n').length, 1, c.err());
+  assert.match(c.out(), /: valid; domains a\.test, b\.test;/);
+  const json = capture();
+  assert.equal(await runCli(['proxy', '--check-config', file, '--json'], json.io), EXIT_OK);
+  assert.match((JSON.parse(json.out()) as { warnings: string[] }).warnings.join('\n'), /certificate of domain a\.test/);
+});
+
 test('proxy --config loads the file and hands the frozen config to the runner, with a stop signal; its exit code is the command\'s', async () => {
   const seen: { config: ProxyConfig; io: ProxyRunIo }[] = [];
   const command = makeProxyCommand((config, io) => {

@@ -272,6 +272,36 @@ test('advertised names: required for TLS with several domains, covered by a cert
   assert.equal(config.listeners[0]?.advertisedHost, '127.0.0.2');
 });
 
+test('several domains: a TLS or WSS advertised name that is not a SIP identity of every domain\'s certificate is a warning naming the domain, the listener and the name', async () => {
+  const two = 'domains:\n  a.test: { certificate: a.test.pem, key: a.test.key }\n  b.test: { certificate: b.test.pem, key: b.test.key }\n';
+  const file = fx.config(`${two}listen:\n  - { url: "tls://127.0.0.2:5061", advertise: proxy.b.test }\n  - "udp://127.0.0.2:5060"\n`);
+  const config = await loadProxyConfig(file);
+  const about = (w: string): boolean => /Via and Record-Route/.test(w);
+  const [warning, ...more] = config.warnings.filter(about);
+  assert.deepEqual(more, [], config.warnings.join('\n'));
+  // b.test's certificate names proxy.b.test; a.test's does not, and a.test's requests present it.
+  assert.match(warning ?? '', new RegExp(`^${file.replace(/[.]/g, '\\.')}:5: listen\\[0\\]\\.advertise: tls://127\\.0\\.0\\.2:5061 \\(tls listener\\) advertises proxy\\.b\\.test in Via and Record-Route, which is not a SIP identity of the certificate of domain a\\.test \\(RFC 5922 section 7\\.1 identities: a\\.test\\)`));
+  assert.match(warning ?? '', /403 via-sent-by-mismatch\. Give a\.test a certificate that also names proxy\.b\.test \(sip:proxy\.b\.test beside sip:a\.test\), or a hosting certificate/);
+
+  // A WSS listener is checked too; the UDP one is not (no certificate on that hop).
+  const wss = await load(`${two}listen:\n  - { url: "wss://127.0.0.2:8443", advertise: a.test }\n  - { url: "tcp://127.0.0.2:5060", advertise: proxy.b.test }\n`);
+  assert.deepEqual(wss.warnings.filter(about).map((w) => /domain (\S+) /.exec(w)?.[1]), ['b.test'], wss.warnings.join('\n'));
+  assert.match(wss.warnings.find(about) ?? '', /wss:\/\/127\.0\.0\.2:8443 \(wss listener\) advertises a\.test/);
+
+  // A certificate that names the advertised name as a sip URI too (a hosting proxy's) gets no warning;
+  // a dNSName beside sip URIs is no SIP identity (RFC 5922 section 7.1), so it still does.
+  fx.domain('hosted.test', { san: { uri: ['sip:hosted.test', 'sip:proxy.b.test'], dns: ['hosted.test'] } });
+  fx.domain('dns-only.test', { san: { uri: ['sip:dns-only.test'], dns: ['dns-only.test', 'proxy.b.test'] } });
+  const three = `domains:\n  b.test: { certificate: b.test.pem, key: b.test.key }\n  hosted.test: { certificate: hosted.test.pem, key: hosted.test.key }\n  dns-only.test: { certificate: dns-only.test.pem, key: dns-only.test.key }\n`;
+  const hosted = await load(`${three}listen:\n  - { url: "tls://127.0.0.2:5061", advertise: proxy.b.test }\n`);
+  assert.deepEqual(hosted.warnings.filter(about).map((w) => /domain (\S+) /.exec(w)?.[1]), ['dns-only.test'], hosted.warnings.join('\n'));
+
+  // Every domain's certificate names it: no warning. One domain: the start-up check already requires it.
+  const covered = await load(`domains:\n  b.test: { certificate: b.test.pem, key: b.test.key }\n  hosted.test: { certificate: hosted.test.pem, key: hosted.test.key }\nlisten:\n  - { url: "tls://127.0.0.2:5061", advertise: proxy.b.test }\n`);
+  assert.deepEqual(covered.warnings, []);
+  assert.deepEqual((await load(MINIMAL)).warnings, []);
+});
+
 test('a domain that is no DNS name, or is listed twice in other case, is refused', async () => {
   await assertOneIssue('domains:\n  127.0.0.1: { certificate: a.test.pem, key: a.test.key }\nlisten: [ "udp://127.0.0.2" ]\n', 2, 'domains.127.0.0.1', /must be a DNS name.*IP address/);
   await assertOneIssue('domains:\n  a.test: { certificate: a.test.pem, key: a.test.key }\n  A.TEST: { certificate: a.test.pem, key: a.test.key }\nlisten: [ "udp://127.0.0.2" ]\n', 3, 'domains.A.TEST', /is the domain a\.test again/);
@@ -341,7 +371,7 @@ test('the minimal and the full file of docs/PROXY.md load as the page says', asy
   assert.equal(minimal.users.file, undefined);
   const docs = new ConfigFixture();
   try {
-    docs.domain('a.test', {}, 'certs/a.test');
+    docs.domain('a.test', { san: { uri: ['sip:a.test', 'sip:proxy.b.test'], dns: ['a.test'] } }, 'certs/a.test');
     docs.domain('b.test', { san: { uri: ['sip:b.test', 'sip:proxy.b.test'], dns: ['b.test', 'proxy.b.test'] } }, 'certs/b.test');
     docs.write('ca/partners.pem', docs.ca.pem);
     docs.write('unbound.conf', 'server:\n');
@@ -349,7 +379,9 @@ test('the minimal and the full file of docs/PROXY.md load as the page says', asy
     docs.write('nonce.key', Buffer.alloc(32, 9));
     const full = await loadProxyConfig(docs.config(docExample('A full file')));
     assert.deepEqual(full.domains.map((d) => d.name), ['a.test', 'b.test']);
-    assert.deepEqual(full.listeners.map((l) => `${l.advertisedHost}:${l.advertisedPort}`), ['proxy.b.test:5061', 'a.test:443', '192.0.2.10:5060', 'sip.a.test:5060']);
+    assert.deepEqual(full.listeners.map((l) => `${l.advertisedHost}:${l.advertisedPort}`), ['proxy.b.test:5061', 'proxy.b.test:443', '192.0.2.10:5060', 'sip.a.test:5060']);
+    // As its comment says: plain passwords are the only warnings, none about the advertised names.
+    assert.deepEqual(full.warnings.filter((w) => !/plain password/.test(w)), []);
     assert.equal(full.location.kind, 'redis');
     assert.equal(full.timers.timerCMs, 200000);
   } finally {

@@ -348,6 +348,9 @@ function checkListeners(ctx: LoadContext, input: ProxyConfigInput, domains: read
     }
   }
   if (failed) return undefined;
+  for (const d of drafts) {
+    if (d.address.transport === 'tls' || d.address.transport === 'wss') warnDomainsNotNaming(ctx, d.at, `${d.url} (${d.address.transport} listener)`, d.host, domains);
+  }
   const certificates = serverCertificates(domains, drafts.filter((d) => d.address.transport === 'tls' || d.address.transport === 'wss').map((d) => d.host));
   return Object.freeze(
     drafts.map((d) =>
@@ -378,12 +381,31 @@ function advertisedNameFault(host: string, domains: readonly ProxyDomain[], viaT
   if (address && viaTrail) {
     return `advertises the IP address ${host}, but with policy via-trail on a far proxy checks that our Via sent-by and Record-Route name a host our certificate covers, and no certificate proves an address: advertise one of ${identities}`;
   }
-  const covered = domains.some((domain) => {
-    const leaf = domain.chain[0];
-    return leaf !== undefined && matchSipDomain(leaf, host, { allowWildcard: false }).matched;
-  });
-  if (covered) return undefined;
+  if (domains.some((domain) => namesSipIdentity(domain, host))) return undefined;
   return `advertises the ${address ? 'IP address' : 'host'} ${host}, which is not covered by any domain's certificate (RFC 5922 section 7.1 identities: ${identities}), so a far proxy checking the Via trail refuses our requests: advertise one of them, or put the name into the certificate`;
+}
+
+/** Whether the domain's certificate has the host as a SIP domain identity (RFC 5922 section 7.1, exact, no wildcard). */
+function namesSipIdentity(domain: ProxyDomain, host: string): boolean {
+  const leaf = domain.chain[0];
+  return leaf !== undefined && matchSipDomain(leaf, host, { allowWildcard: false }).matched;
+}
+
+/**
+ * A warning for each domain whose certificate does not name a TLS or WSS listener's advertised
+ * host: every outbound hop carries that host in Via and Record-Route but presents its From
+ * domain's certificate, so a far via-trail check (draft-gurbani section 5.5) refuses that domain's
+ * requests. Not a fault: the far side may not check the Via trail, and one domain covering the
+ * name is already required (advertisedNameFault).
+ */
+function warnDomainsNotNaming(ctx: LoadContext, at: KeyPath, listener: string, host: string, domains: readonly ProxyDomain[]): void {
+  for (const domain of domains) {
+    if (namesSipIdentity(domain, host)) continue;
+    ctx.warn(at, `${listener} advertises ${host} in Via and Record-Route, which is not a SIP identity of the certificate of domain ${domain.name} ` +
+      `(RFC 5922 section 7.1 identities: ${domain.identities.join(', ') || 'none'}), yet ${domain.name}'s requests go out presenting that certificate: ` +
+      `a far proxy checking the Via trail (draft-gurbani section 5.5) refuses them with 403 via-sent-by-mismatch. ` +
+      `Give ${domain.name} a certificate that also names ${host} (sip:${host} beside sip:${domain.name}), or a hosting certificate that names both`);
+  }
 }
 
 /** Each domain's certificate, presented for the domain and for the advertised names it covers (SNI). */

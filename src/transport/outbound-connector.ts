@@ -29,6 +29,11 @@ export interface OutboundOptions {
   readonly admission: ConnectionAdmission;
   readonly connections: ConnectionFactory;
   readonly isClosed: () => boolean;
+  /**
+   * The local address a new connection of this transport to this remote address leaves from, or
+   * undefined for the system's choice (TransportLayerOptions.bindOutboundToListener).
+   */
+  readonly localAddressFor: (transport: ConnectionTransport, remoteAddress: string) => string | undefined;
   readonly log: TransportLog;
 }
 
@@ -82,7 +87,10 @@ export class OutboundConnector {
       throw new TransportError('connection-limit', `connection limit reached for ${destination.address}`);
     }
     const secure = transport === 'tls' || transport === 'wss';
-    const { socket, verdict } = secure ? await this.#connectTls(destination, sipDomain, security) : { socket: await connectTcp(destination, limits.connectTimeoutMs), verdict: undefined };
+    const localAddress = this.options.localAddressFor(transport, destination.address);
+    const { socket, verdict } = secure
+      ? await this.#connectTls(destination, sipDomain, security, localAddress)
+      : { socket: await connectTcp(destination, limits.connectTimeoutMs, localAddress), verdict: undefined };
     if (isClosed()) {
       socket.destroy();
       throw new TransportError('unreachable', 'the transport layer is closed');
@@ -125,7 +133,7 @@ export class OutboundConnector {
    * handshake and verify the server against the SIP domain (and the accepted identities) under the
    * requirement's policy (connectAndVerify); an unauthenticated hop is already closed when this rejects.
    */
-  async #connectTls(destination: Destination, sipDomain: string | undefined, security: HopSecurity): Promise<{ socket: tls.TLSSocket; verdict: PeerVerdict }> {
+  async #connectTls(destination: Destination, sipDomain: string | undefined, security: HopSecurity, localAddress: string | undefined): Promise<{ socket: tls.TLSSocket; verdict: PeerVerdict }> {
     const target = destination.tlsTarget;
     if (target === undefined || sipDomain === undefined) {
       throw new TransportError('peer-not-authenticated', `a ${destination.transport.toUpperCase()} destination needs the SIP domain to verify the server against`);
@@ -142,10 +150,11 @@ export class OutboundConnector {
       // One deadline for TCP connect and handshake together, the same limit as a plain TCP connect.
       timeoutMs: limits.connectTimeoutMs,
       policy,
+      ...(localAddress !== undefined ? { localAddress } : {}),
       ...(acceptedIdentities.length > 0 ? { acceptedIdentities } : {}),
       ...(clientCertificate ? { clientCertificate } : {}),
     });
-    if (socket === null) throw tlsFailure(`${destination.address}:${destination.port}`, verdict, errorCode);
+    if (socket === null) throw tlsFailure(`${destination.address}:${destination.port}${localAddress !== undefined ? ` from ${localAddress}` : ''}`, verdict, errorCode);
     return { socket, verdict };
   }
 }
@@ -154,7 +163,8 @@ export class OutboundConnector {
 function tlsFailure(where: string, verdict: PeerVerdict, errorCode: string | undefined): TransportError {
   if (errorCode === 'ECONNREFUSED') return new TransportError('connection-refused', `${where} refused the connection`, verdict);
   if (errorCode === 'ECONNRESET') return new TransportError('connection-reset', `${where} reset the connection during the TLS handshake`, verdict);
-  if (errorCode === 'EHOSTUNREACH' || errorCode === 'ENETUNREACH') return new TransportError('unreachable', `${where}: ${errorCode}`, verdict);
+  // EINVAL, EADDRNOTAVAIL: the bound local address cannot reach there (a loopback listener's address toward another host).
+  if (errorCode === 'EHOSTUNREACH' || errorCode === 'ENETUNREACH' || errorCode === 'EINVAL' || errorCode === 'EADDRNOTAVAIL') return new TransportError('unreachable', `${where}: ${errorCode}`, verdict);
   const [first] = verdict.reasons;
   const reason = first?.code === 'tls-timeout' ? 'tls-timeout' : first?.code === 'tls-handshake-failed' ? 'tls-handshake-failed' : 'peer-not-authenticated';
   // Vocabulary words only: this text reaches Warning headers, and OpenSSL's messages carry file paths.
@@ -164,9 +174,9 @@ function tlsFailure(where: string, verdict: PeerVerdict, errorCode: string | und
   return new TransportError(reason, detail, verdict);
 }
 
-function connectTcp(destination: Destination, timeoutMs: number): Promise<net.Socket> {
+function connectTcp(destination: Destination, timeoutMs: number, localAddress: string | undefined): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
-    const socket = net.connect({ host: destination.address, port: destination.port });
+    const socket = net.connect({ host: destination.address, port: destination.port, ...(localAddress !== undefined ? { localAddress } : {}) });
     const timer = setTimeout(() => {
       socket.destroy();
       reject(new TransportError('unreachable', `TCP connect to ${destination.address}:${destination.port} timed out after ${timeoutMs} ms`));
@@ -179,7 +189,7 @@ function connectTcp(destination: Destination, timeoutMs: number): Promise<net.So
     socket.once('error', (err: NodeJS.ErrnoException) => {
       clearTimeout(timer);
       // Our words in the failure (it reaches a Warning header); Node's text stays on the cause.
-      const where = `${destination.address}:${destination.port}`;
+      const where = `${destination.address}:${destination.port}${localAddress !== undefined ? ` from ${localAddress}` : ''}`;
       if (err.code === 'ECONNREFUSED') reject(new TransportError('connection-refused', `${where} refused the connection`, undefined, { cause: err }));
       else reject(new TransportError('unreachable', `TCP connect to ${where} failed (${err.code ?? 'error'})`, undefined, { cause: err }));
     });

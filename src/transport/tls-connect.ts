@@ -30,6 +30,8 @@ export interface ConnectAndVerifyOptions {
   /** Our certificate chain and key for mutual TLS. */
   readonly clientCertificate?: { readonly cert: string; readonly key: string };
   readonly timeoutMs?: number;
+  /** The local IP address to connect from (no fixed port); absent: the system's choice by its routes. */
+  readonly localAddress?: string;
   /** Shared context cache; a module-wide cache is used when absent. */
   readonly contexts?: SecureContextCache;
 }
@@ -63,6 +65,7 @@ export function connectAndVerify(options: ConnectAndVerifyOptions): Promise<Veri
       port: options.port,
       secureContext,
       rejectUnauthorized: false,
+      ...(options.localAddress !== undefined ? { localAddress: options.localAddress } : {}),
       ...(servername !== undefined && isIP(servername) === 0 ? { servername } : {}),
     });
     const finish = (result: VerifiedConnection): void => {

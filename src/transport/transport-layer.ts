@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import type { CloseReasonText } from '../vocabulary.js';
 import { mergeLimits, SIP_LIMITS, TRANSPORT_LIMITS, type SipLimits, type TransportLimits } from '../limits.js';
 import type { SipMessage } from '../sip/message.js';
@@ -7,7 +8,7 @@ import { resolveTlsPolicy, type TlsPolicy } from '../tls/policy.js';
 import type { TrustStore } from '../tls/trust-store.js';
 import type { PeerVerdict } from '../tls/verdict.js';
 import { ConnectionAdmission } from './admission.js';
-import type { Connection } from './connection.js';
+import type { Connection, ConnectionTransport } from './connection.js';
 import { ConnectionFactory } from './connection-factory.js';
 import { ConnectionTable } from './connection-table.js';
 import { ConnectionReuse } from './connection-reuse.js';
@@ -24,6 +25,11 @@ import { UdpSockets } from './udp-listener.js';
 import { listenWs } from './ws-listener.js';
 
 export type { ServerCertificate } from './tls-server-options.js';
+
+/** An address that binds every address of its family: connecting from it would say nothing. */
+function isWildcardAddress(address: string): boolean {
+  return address === '0.0.0.0' || address === '::';
+}
 export type { ListenerSpec } from './listener.js';
 
 export interface TransportLayerOptions {
@@ -52,6 +58,15 @@ export interface TransportLayerOptions {
    * Default false: a library user opts in (`sipsec proxy` has it on, policy `connection-reuse`).
    */
   readonly connectionReuse?: boolean;
+  /**
+   * New outbound TCP, TLS, WS and WSS connections leave from the address of this layer's first
+   * listener of the same transport and address family that is bound to one address (not 0.0.0.0 or
+   * ::), with a port the system picks: a far side that checks the source address (its PTR, a
+   * firewall rule) sees the address we listen on. A transport without such a listener, or a
+   * destination that is no IP address, connects from the system's choice. Default false (the
+   * system chooses by its routes); `sipsec proxy` turns it on. UDP always sends from its listener.
+   */
+  readonly bindOutboundToListener?: boolean;
   readonly limits?: Partial<TransportLimits>;
   readonly sipLimits?: Partial<SipLimits>;
   readonly onMessage: (message: SipMessage, context: TransportContext) => void;
@@ -157,6 +172,7 @@ export class TransportLayer {
       admission: this.#admission,
       connections,
       isClosed: () => this.#isClosed(),
+      localAddressFor: (transport, remoteAddress) => this.#outboundLocalAddress(transport, remoteAddress),
       log: this.#log,
     });
   }
@@ -287,6 +303,15 @@ export class TransportLayer {
     if (transport === 'ws' || transport === 'wss') return listenWs({ ...spec, transport }, this.#listenerContext);
     if (spec.path !== undefined) throw new TypeError(`${listenerName(spec)}: path is for WS and WSS listeners only`);
     return listenStream({ ...spec, transport }, this.#listenerContext);
+  }
+
+  /** bindOutboundToListener: the bound address of the first listener of this transport and the remote's family, unless it is a wildcard. */
+  #outboundLocalAddress(transport: ConnectionTransport, remoteAddress: string): string | undefined {
+    if (this.#options.bindOutboundToListener !== true) return undefined;
+    const family = isIP(remoteAddress);
+    if (family === 0) return undefined;
+    const listener = this.#listening.find((l) => l.spec.transport === transport && isIP(l.endpoint.address) === family && !isWildcardAddress(l.endpoint.address));
+    return listener?.endpoint.address;
   }
 
   #closedConnection(connection: Connection): void {

@@ -124,6 +124,27 @@ test('a proxy serving two domains presents each From domain\'s certificate to th
     assert.match(accepted[0] ?? '', annex, logs());
     assert.match(accepted[1] ?? '', new RegExp(`identities .*\\b${TRAP.a.replace(/\./g, '\\.')}`), logs());
     assert.doesNotMatch(accepted[1] ?? '', annex, 'the second connection presents a.trap.test\'s own certificate');
+    // The annex certificate names A's advertised name too: no start-up warning about it.
+    assert.deepEqual(proxyA.events().filter((e) => e.event === 'config-warning' && /Via and Record-Route/.test(String(e.detail))), [], logs());
+  } finally {
+    await proxyA.stop();
+    await proxyB.stop();
+  }
+});
+
+test('a second domain whose certificate does not name the advertised name: a config-warning at start, and the far via-trail refuses its requests', async () => {
+  const proxyA = await startProxy(await writeTwoDomainConfigA(lab, [], { hosting: false }));
+  const proxyB = await startProxy(lab.configs.b);
+  try {
+    const logs = (): string => `\nproxy A:\n${proxyA.output().slice(-4000)}\nproxy B:\n${proxyB.output().slice(-4000)}`;
+    const warning = proxyA.events().find((e) => e.event === 'config-warning' && /Via and Record-Route/.test(String(e.detail)));
+    assert.equal(warning?.level, 40, logs());
+    const annex = TRAP_OUT_DNS.annex.replace(/\./g, '\\.');
+    assert.match(String(warning?.detail), new RegExp(`tls://${TRAP_ADDRESS.a.replace(/\./g, '\\.')}:5061 \\(tls listener\\) advertises a\\.trap\\.test .*certificate of domain ${annex} `), logs());
+    // What the warning says happens: erin's request presents the annex certificate with A's name in its Via.
+    const refused = await askThroughProxy({ address: TRAP_OUT_DNS_ADDRESS, proxy: TRAP_ADDRESS.a, user: TRAP_ANNEX_USER.name, domain: TRAP_OUT_DNS.annex, password: TRAP_ANNEX_USER.password }, 'OPTIONS', `sip:${TRAP.b}`);
+    assert.equal(refused.status, 403, `${showResponse(refused)}${logs()}`);
+    assert.match(refused.warnings()[0]?.text ?? '', /^via-sent-by-mismatch: /, showResponse(refused));
   } finally {
     await proxyA.stop();
     await proxyB.stop();

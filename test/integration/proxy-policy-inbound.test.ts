@@ -3,7 +3,8 @@
  * requests with a From of domain a sent straight to proxy B, by a raw TLS client (node:tls, with or
  * without a client certificate from the lab's CA) or over UDP, each policy once passing and once
  * violated: the status, the Warning word, the Reason and proxy B's `policy-refused` log line. The
- * ordinary calls from A to B with the defaults on are proxy-trapezoid*.test.ts.
+ * ordinary calls from A to B with the defaults on are proxy-trapezoid*.test.ts; the last test sends
+ * one through proxy A itself, whose source address B checks by reverse DNS.
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -15,7 +16,8 @@ import tls from 'node:tls';
 import { EKU_CLIENT_AUTH, EKU_SERVER_AUTH, issueCertificate, type TestCertificate } from '../../src/lab/certificates.js';
 import type { SipResponse } from '../../src/sip/message.js';
 import { parseMessage } from '../../src/sip/parse-message.js';
-import { startProxy, startTrapezoidLab, TRAP, TRAP_ADDRESS, TRAP_REVERSE, type RunningProxy, type TrapezoidLab } from '../support/trapezoid-lab.js';
+import { startProxy, startTrapezoidLab, TRAP, TRAP_ADDRESS, TRAP_REVERSE, TRAP_USERS, type RunningProxy, type TrapezoidLab } from '../support/trapezoid-lab.js';
+import { askThroughProxy, showResponse } from '../support/trapezoid-ua.js';
 
 /** A host of other domains (a hosting provider): its certificate names only itself. */
 const HOSTING = 'hosting.trap.test';
@@ -214,4 +216,19 @@ test('reverse-dns (off by default; on here): a PTR name forward-confirmed to the
     assert.deepEqual(found.forward.map((f) => f.addresses), [[TRAP_ADDRESS.a]]);
     assert.equal(found.dnssec, 'insecure');
   });
+});
+
+test('reverse-dns at B passes a request that proxy A itself forwards: A connects from its TLS listener\'s address, whose PTR names a', async () => {
+  const proxyA = await startProxy(lab.configs.a);
+  try {
+    await withProxyB('{ reverse-dns: true }', async (proxyB) => {
+      const response = await askThroughProxy({ address: '127.0.0.1', proxy: TRAP_ADDRESS.a, user: 'alice', domain: TRAP.a, password: TRAP_USERS.a.alice }, 'OPTIONS', `sip:${TRAP.b}`);
+      assert.equal(response.status, 200, `${showResponse(response)}\nproxy A:\n${proxyA.output().slice(-3000)}\nproxy B:\n${proxyB.output().slice(-3000)}`);
+      const checked = await proxyB.waitFor((e) => e.event === 'reverse-dns-checked');
+      assert.equal(checked.address, TRAP_ADDRESS.a, JSON.stringify(checked));
+      assert.equal(checked.confirmed, TRAP.a, JSON.stringify(checked));
+    });
+  } finally {
+    await proxyA.stop();
+  }
 });

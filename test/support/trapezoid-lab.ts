@@ -250,14 +250,16 @@ export const TRAP_ANNEX_USER = { name: 'erin', password: 'erin-secret' } as cons
 /**
  * Proxy A's config serving a.trap.test and annex.trap.test (its certificate issued here by the lab
  * CA), with its users and erin@annex.trap.test; `extra` lines appended. Several domains need the
- * TLS listener's advertised name: A's own domain.
+ * TLS listener's advertised name: A's own domain. `hosting: false` issues the annex certificate
+ * for its own domain only (the proxy warns at start; a far via-trail check refuses erin).
  */
-export async function writeTwoDomainConfigA(lab: TrapezoidLab, extra: readonly string[] = []): Promise<string> {
+export async function writeTwoDomainConfigA(lab: TrapezoidLab, extra: readonly string[] = [], options: { readonly hosting?: boolean } = {}): Promise<string> {
+  // A hosting proxy's certificate: its domain, and the name the proxy writes in Via and
+  // Record-Route (A's), which a far via-trail check compares with the same certificate.
+  const alsoA = options.hosting === false ? [] : [TRAP.a];
   const annex = issueCertificate({
     cn: `sip.${TRAP_OUT_DNS.annex}`, o: 'sipsec tests', issuer: lab.certs.ca,
-    // A hosting proxy's certificate: its domain, and the name the proxy writes in Via and
-    // Record-Route (A's), which a far via-trail check compares with the same certificate.
-    san: { dns: [TRAP_OUT_DNS.annex, `sip.${TRAP_OUT_DNS.annex}`, TRAP.a], uri: [`sip:${TRAP_OUT_DNS.annex}`, `sip:${TRAP.a}`] },
+    san: { dns: [TRAP_OUT_DNS.annex, `sip.${TRAP_OUT_DNS.annex}`, ...alsoA], uri: [`sip:${TRAP_OUT_DNS.annex}`, ...alsoA.map((name) => `sip:${name}`)] },
     eku: [EKU_SERVER_AUTH, EKU_CLIENT_AUTH],
   });
   await writeFile(join(lab.dir, 'annex.pem'), annex.pem);
