@@ -5,8 +5,8 @@
  * processes over verified mutual TLS. Busy, CANCEL, Timer C, forking to two bindings, the call in
  * the other direction, and a call to a UA reachable only on its registration's TLS connection.
  *
- * Addresses of test/support/trapezoid-lab.ts (127.0.0.140-149): alice's SIPp on .143, bob's and
- * dave's on .144, baresip (carol) on .145.
+ * The lab's servers are on 127.0.0.140-149 (test/support/trapezoid-lab.ts); the user agents have
+ * their own: alice's SIPp on .150, bob's and dave's on .151, baresip (carol) on .152.
  */
 import assert from 'node:assert/strict';
 import path from 'node:path';
@@ -17,9 +17,9 @@ import { runSipp, type SippRun } from '../support/sipp.js';
 import { startProxy, startTrapezoidLab, TRAP, TRAP_ADDRESS, TRAP_USERS, type RunningProxy, type TrapezoidLab } from '../support/trapezoid-lab.js';
 
 const SIPP = path.join(FIXTURES_DIR, 'sipp');
-const ALICE_ADDRESS = '127.0.0.143';
-const BOB_ADDRESS = '127.0.0.144';
-const CAROL_ADDRESS = '127.0.0.145';
+const ALICE_ADDRESS = '127.0.0.150';
+const BOB_ADDRESS = '127.0.0.151';
+const CAROL_ADDRESS = '127.0.0.152';
 /**
  * Short enough that the Timer C test ends in seconds, long enough that the ringing of the other
  * tests never reaches it (each rings for a fraction of a second).
@@ -55,7 +55,7 @@ function sipp(scenario: string, args: readonly string[]): Promise<SippRun> {
   return runSipp(sippArgs(scenario, args), 40_000).done;
 }
 
-/** A SIPp callee started before its caller, with its own media port (two callees share .144). */
+/** A SIPp callee started before its caller, with its own media port (two callees share .151). */
 function callee(scenario: string, address: string, port: number): { done: Promise<SippRun> } {
   return runSipp(sippArgs(scenario, ['-i', address, '-p', String(port), '-mp', String(port + 1000)]), 40_000);
 }
