@@ -13,7 +13,7 @@ import { ProxyCore, type ProxyCoreOptions } from '../../src/proxy/proxy-core.js'
 import type { SipRequest, SipResponse } from '../../src/sip/message.js';
 import { SipRequest as Request } from '../../src/sip/message.js';
 import { parseSipUri } from '../../src/sip/uri.js';
-import { TX_TIMERS } from '../../src/limits.js';
+import { TX_TIMERS, type TxTimers } from '../../src/limits.js';
 import { buildResponse } from '../../src/transaction/local-response.js';
 import { timerEReachesT2Ms } from '../../src/transaction/tx-timers.js';
 import { VirtualClock } from '../../src/transaction/virtual-clock.js';
@@ -533,20 +533,31 @@ test('CANCEL while the next hop or the binding is still being looked up: 487 at 
   }
 });
 
-test('RFC 4320: a non-INVITE whose only branch times out gets no 408; the proxy\'s server transaction ends without a final', { timeout: 60_000 }, async () => {
-  reset();
+/** The user `quiet`, whose only binding is a UDP socket at `address` that never answers: what it heard, by method. */
+async function silentUser(address: string): Promise<{ readonly heard: string[]; readonly close: () => void }> {
   const callee = createSocket('udp4');
   const heard: string[] = [];
   callee.on('message', (data) => heard.push(data.toString('latin1').split(' ')[0] ?? ''));
-  await new Promise<void>((resolve) => callee.bind(0, '127.0.0.115', resolve));
-  // Short timers on the proxy only: its Timer F fires long before the caller's (default T1).
-  const quick = await ProxyCore.start(coreOptions({
-    stack: { listeners: [{ transport: 'udp', address: '127.0.0.116', port: 0 }], log: quiet, transactions: { timers: { t1Ms: 20 } } },
-    advertisedNames: [{ transport: 'udp', address: '127.0.0.116', name: NAME }],
+  await new Promise<void>((resolve) => callee.bind(0, address, resolve));
+  const port = callee.address().port;
+  users.set('quiet', () => Promise.resolve({ kind: 'targets', targets: [{ uri: parseSipUri(`sip:quiet@${address}:${port}`), destination: { transport: 'udp', address, port }, path: [], q: undefined, instanceId: undefined }] }));
+  return { heard, close: () => callee.close() };
+}
+
+/** A core of its own on one UDP address, with the transaction timers a test needs. */
+function udpCore(address: string, timers: Partial<TxTimers>): Promise<ProxyCore> {
+  return ProxyCore.start(coreOptions({
+    stack: { listeners: [{ transport: 'udp', address, port: 0 }], log: quiet, transactions: { timers } },
+    advertisedNames: [{ transport: 'udp', address, name: NAME }],
   }));
+}
+
+test('RFC 4320: a non-INVITE whose only branch times out gets no 408; the proxy\'s server transaction ends without a final', { timeout: 60_000 }, async () => {
+  reset();
+  const { heard, close } = await silentUser('127.0.0.115');
+  // Short timers on the proxy only: its Timer F fires long before the caller's (default T1).
+  const quick = await udpCore('127.0.0.116', { t1Ms: 20 });
   try {
-    const port = callee.address().port;
-    users.set('quiet', () => Promise.resolve({ kind: 'targets', targets: [{ uri: parseSipUri(`sip:quiet@127.0.0.115:${port}`), destination: { transport: 'udp', address: '127.0.0.115', port }, path: [], q: undefined, instanceId: undefined }] }));
     const to: Destination = { transport: 'udp', address: '127.0.0.116', port: quick.listening()[0]?.port ?? 0 };
     const message = send(alice, request(alice, 'MESSAGE', 'sip:quiet@a.test'), to);
     await until(() => logged.some((l) => l.startsWith('proxy-final-withheld ') && l.includes(message.request.callId())));
@@ -554,26 +565,18 @@ test('RFC 4320: a non-INVITE whose only branch times out gets no 408; the proxy\
     assert.ok(heard.includes('MESSAGE'), 'the request was forwarded');
     assert.deepEqual(message.responses.map((r) => r.status), [], 'no 408, no response at all');
   } finally {
-    callee.close();
+    close();
     await quick.close({ force: true });
   }
 });
 
 test('RFC 4320 section 4.1: a MESSAGE nobody answers gets the proxy\'s 100 once the caller\'s Timer E is at T2, and still no 408', { timeout: 60_000 }, async () => {
   reset();
-  const callee = createSocket('udp4');
-  const heard: string[] = [];
-  callee.on('message', (data) => heard.push(data.toString('latin1').split(' ')[0] ?? ''));
-  await new Promise<void>((resolve) => callee.bind(0, '127.0.0.118', resolve));
+  const { heard, close } = await silentUser('127.0.0.118');
   // The default T1 and T2, so the 100 comes when a default caller's Timer E is reset to T2; Timer F
   // and J shortened only so that the test need not wait 64*T1 twice for the end without a final.
-  const core = await ProxyCore.start(coreOptions({
-    stack: { listeners: [{ transport: 'udp', address: '127.0.0.117', port: 0 }], log: quiet, transactions: { timers: { timerFMs: timerEReachesT2Ms(TX_TIMERS) + TX_TIMERS.t2Ms, timerJMs: 2 * TX_TIMERS.t1Ms } } },
-    advertisedNames: [{ transport: 'udp', address: '127.0.0.117', name: NAME }],
-  }));
+  const core = await udpCore('127.0.0.117', { timerFMs: timerEReachesT2Ms(TX_TIMERS) + TX_TIMERS.t2Ms, timerJMs: 2 * TX_TIMERS.t1Ms });
   try {
-    const port = callee.address().port;
-    users.set('quiet', () => Promise.resolve({ kind: 'targets', targets: [{ uri: parseSipUri(`sip:quiet@127.0.0.118:${port}`), destination: { transport: 'udp', address: '127.0.0.118', port }, path: [], q: undefined, instanceId: undefined }] }));
     const to: Destination = { transport: 'udp', address: '127.0.0.117', port: core.listening()[0]?.port ?? 0 };
     const message = send(alice, request(alice, 'MESSAGE', 'sip:quiet@a.test'), to);
     await until(() => message.responses.length > 0);
@@ -584,7 +587,7 @@ test('RFC 4320 section 4.1: a MESSAGE nobody answers gets the proxy\'s 100 once 
     const statuses = message.responses.map((r) => r.status);
     assert.ok(statuses.length > 0 && statuses.every((status) => status === 100), `only 100s reached the caller: ${statuses.join(' ')}`);
   } finally {
-    callee.close();
+    close();
     await core.close({ force: true });
   }
 });
