@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { SipMessage, SipRequest } from '../sip/message.js';
 import { TransactionLayer, type ServerTransaction } from '../transaction/transaction-layer.js';
+import { TX_TIMERS, type TxTimers } from '../limits.js';
 import { timerEReachesT2Ms } from '../transaction/tx-timers.js';
 import { VirtualClock } from '../transaction/virtual-clock.js';
 import { TransportError, type Destination, type TransportContext } from '../transport/transport-context.js';
@@ -25,7 +26,7 @@ interface Sent {
  * A response context over a real transaction layer whose sends are recorded (no sockets), with a
  * virtual clock for the layer and one for the core (Timer C, our 100), as ProxyCore wires them.
  */
-function setup(method: string, destinations: readonly Destination[], refuse: ReadonlySet<string> = new Set()) {
+function setup(method: string, destinations: readonly Destination[], refuse: ReadonlySet<string> = new Set(), timers: Partial<TxTimers> = {}) {
   const layerClock = new VirtualClock();
   const coreClock = new VirtualClock();
   const sent: Sent[] = [];
@@ -33,6 +34,7 @@ function setup(method: string, destinations: readonly Destination[], refuse: Rea
   let serverTx: ServerTransaction | undefined;
   const layer = new TransactionLayer({
     clock: layerClock,
+    timers,
     send: (message, destination) => {
       sent.push({ message, destination });
       return refuse.has(destination.address) ? Promise.reject(new TransportError('connection-refused', 'refused')) : Promise.resolve();
@@ -145,4 +147,25 @@ test('an INVITE branch whose Timer B fired still fails over to the next destinat
   s.layer.receive(reply(second[0] as SipRequest, 486), { ...CALLER, remote: { address: SECOND.address, port: SECOND.port } });
   await s.runTo(s.layer.timers.timerBMs + 200);
   assert.deepEqual(s.upstream(), ['100', '486'], 'the layer\'s own 100 at once, then the final');
+});
+
+test('RFC 4320 section 4.1 over UDP: a proxy with short timers still sends its 100 no sooner than a default caller\'s Timer E reaches T2', async () => {
+  const s = setup('MESSAGE', [FIRST], new Set(), { t1Ms: 100, t2Ms: 400 });
+  const floor = timerEReachesT2Ms(TX_TIMERS);
+  assert.ok(timerEReachesT2Ms(s.layer.timers) < floor);
+  s.rc.fork([s.target]);
+  await s.runTo(floor - 1);
+  assert.deepEqual(s.upstream(), [], 'no 100 before the default caller\'s Timer E reaches T2');
+  await s.runTo(floor);
+  assert.deepEqual(s.upstream(), ['100']);
+});
+
+test('RFC 4320: after a non-INVITE branch\'s Timer F no later q-group is tried either', async () => {
+  const s = setup('MESSAGE', [FIRST]);
+  const second: BranchTarget = { requestUri: undefined, pushRoutes: [], label: 'second', destinations: () => Promise.resolve({ kind: 'destinations', destinations: [SECOND] }) };
+  s.rc.forkInOrder([[s.target], [second]]);
+  await s.runTo(s.layer.timers.timerFMs + 100);
+  assert.ok(s.requestsTo(FIRST).length > 0);
+  assert.equal(s.requestsTo(SECOND).length, 0, 'the caller has given up: nothing more is sent');
+  assert.ok(s.events.includes('proxy-final-withheld'));
 });

@@ -15,7 +15,8 @@ import { TransactionError } from '../transaction/errors.js';
 import { buildResponse, buildTransportFailureResponse } from '../transaction/local-response.js';
 import { timerEReachesT2Ms } from '../transaction/tx-timers.js';
 import { toFailure, type ClientTransaction, type ResponseInfo, type ServerTransaction, type TransactionLayer } from '../transaction/transaction-layer.js';
-import type { Destination, TransportContext } from '../transport/transport-context.js';
+import type { Destination, TransportContext, TransportProtocol } from '../transport/transport-context.js';
+import { TX_TIMERS, type TxTimers } from '../limits.js';
 import { failoverLoop, failsOver } from '../ua/failover.js';
 import { warning399, reasonHeader } from './local-answer.js';
 import { newTag } from '../ua/identifiers.js';
@@ -113,7 +114,7 @@ export class ResponseContext {
     // T2 (over UDP an earlier one would slow its retransmissions to T2 and lose the race for its
     // final), and then only when nothing was sent upstream: it stops the caller's retransmissions
     // from doubling while the branches wait. An INVITE has the layer's 100 at once (17.2.1).
-    this.#trying = routed.method === 'INVITE' ? undefined : deps.clock.setTimer(() => this.#sendTrying(), timerEReachesT2Ms(deps.layer.timers));
+    this.#trying = routed.method === 'INVITE' ? undefined : deps.clock.setTimer(() => this.#sendTrying(), tryingDelayMs(deps.layer.timers, context.transport));
   }
 
   /** Whether the final is sent and every branch has ended: the routed request and the branches are let go of. */
@@ -283,6 +284,9 @@ export class ResponseContext {
         if (settled) return;
         settled = true;
         copy = undefined;
+        // The attempt's transaction has its final: a CANCEL from now on must not name it.
+        branch.current = undefined;
+        branch.provisional = false;
         branch.endAttempt = undefined;
         this.#stopTimers(branch);
         resolve(outcome);
@@ -316,6 +320,8 @@ export class ResponseContext {
         // given up too (the same 64*T1): another destination would answer nobody. An INVITE still
         // fails over on Timer B (RFC 3263 section 4.3); the caller waits up to Timer C for it.
         const timedOutNonInvite = info.origin === 'timeout' && this.#method !== 'INVITE';
+        // For the same reason no later q-group and no other branch's failover starts after it.
+        if (timedOutNonInvite) this.#stopped = true;
         const again = !isLast && !timedOutNonInvite && failsOver({ status: response.status, origin: info.origin }, provisionalSeen);
         if (info.origin !== 'network' || response.status === 503) {
           this.#deps.log('info', 'proxy-hop-failed', {
@@ -404,7 +410,7 @@ export class ResponseContext {
     if (this.#finalSent) return;
     this.#finalGone();
     this.#stopped = true;
-    this.#deps.log('info', 'proxy-final-withheld', { callId: this.#callId, method: this.#method, detail: 'every branch timed out: no 408 to a non-INVITE request (RFC 4320)' });
+    this.#deps.log('info', 'proxy-final-withheld', { callId: this.#callId, method: this.#method, detail: 'no final but 408 (a branch\'s Timer F or the callee\'s own): none upstream to a non-INVITE request (RFC 4320)' });
     this.serverTx.abandon();
     this.#releaseIfFinished();
   }
@@ -538,4 +544,14 @@ function safeCallId(request: SipRequest): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * When our own 100 to a non-INVITE request goes (RFC 4320 section 4.1): once the caller's Timer E
+ * has reached T2. The caller's timers are not ours: over UDP, where a 100 before that moment is
+ * forbidden, the RFC 3261 defaults set the floor whatever T1 and T2 this proxy runs with.
+ */
+function tryingDelayMs(timers: TxTimers, transport: TransportProtocol): number {
+  const ours = timerEReachesT2Ms(timers);
+  return transport === 'udp' ? Math.max(ours, timerEReachesT2Ms(TX_TIMERS)) : ours;
 }

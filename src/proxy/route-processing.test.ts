@@ -62,6 +62,8 @@ test('maddr naming us, on the port and transport the Request-URI indicates: madd
     ['sip:bob@a.test:5060;maddr=proxy.a.test;transport=tcp;user=phone', 'tcp', 5060, 'sip:bob@a.test;user=phone'],
     ['sips:bob@a.test;maddr=PROXY.A.TEST', 'tls', 5061, 'sips:bob@a.test'],
     ['sip:bob@a.test;transport=tls;maddr=a.test', 'tls', 5061, 'sip:bob@a.test'],
+    // No port in the URI: a listener on another port (SRV's choice for the name) is ours all the same.
+    ['sip:bob@a.test;maddr=a.test', 'udp', 5080, 'sip:bob@a.test'],
   ];
   for (const [uri, transport, port, expected] of cases) {
     const request = invite(uri);

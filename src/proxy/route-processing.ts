@@ -8,7 +8,6 @@ import type { NameAddr } from '../sip/name-addr.js';
 import { serializeNameAddr } from '../sip/name-addr.js';
 import { SipUri } from '../sip/uri.js';
 import type { TransportProtocol } from '../transport/transport-context.js';
-import { DEFAULT_PORT } from '../ua/destinations.js';
 import type { OwnAddresses } from './own-addresses.js';
 
 export interface RoutePreprocessing {
@@ -66,7 +65,9 @@ export type MaddrOutcome = 'absent' | 'stripped' | 'target';
  * on as if they had never been there. Any other maddr stays: the request goes where it says
  * (section 16.5), including back to us on the port and transport it names.
  *
- * "By default" is read as: no port means the default port of the URI's scheme and transport; no
+ * "By default" is read as: no port means any port (a name in maddr has its port from SRV, and a
+ * request that reached our listener through it was sent where the URI indicated; taking "5060"
+ * literally would send it back to ourselves on a listener of another port, in a loop); no
  * transport parameter means any transport the scheme allows (TLS or WSS for sips), because a
  * name in maddr has no default transport until RFC 3263 chooses one.
  */
@@ -79,8 +80,7 @@ export function processMaddr(request: SipRequest, responsibleFor: (host: string)
   if (maddr === null || !responsibleFor(maddr)) return 'target';
   const indicated = indicatedTransports(uri);
   if (!indicated.includes(received.transport)) return 'target';
-  const port = uri.port ?? DEFAULT_PORT[uri.scheme === 'sips' && received.transport === 'tcp' ? 'tls' : received.transport];
-  if (port !== received.port) return 'target';
+  if (uri.port !== undefined && uri.port !== received.port) return 'target';
   const kept = uri.params.filter((p) => !STRIPPED_WITH_MADDR.has(p.name.toLowerCase()));
   request.uri = new SipUri(uri.scheme, uri.user, uri.password, uri.host, uri.hostKind, undefined, kept, uri.headers);
   return 'stripped';

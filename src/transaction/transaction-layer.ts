@@ -156,6 +156,8 @@ abstract class TxRuntime {
    * The request: as sent or received while the transaction runs; once it has its final response
    * and only handles retransmissions, the small copy of finished-request.ts (start line, Via,
    * From, To, Call-ID, CSeq), so that the wait states (Timers D, I, J, K, L) do not keep the rest.
+   * A client transaction over UDP is already finished when its TU's onResponse sees the final: a
+   * TU that resends the request (with credentials after a 401/407) keeps its own copy.
    */
   get request(): SipRequest {
     return this.#request;
