@@ -83,6 +83,7 @@ export const proxyConfigSchema = strict({
     }),
   ),
   location: z.string().optional(),
+  'outbound-source': z.enum(['listener', 'system'], 'must be listener or system').optional(),
   log: section(strict({ level: z.enum(LOG_LEVELS, `must be one of ${LOG_LEVELS.join(', ')}`).optional(), format: z.enum(['json', 'text'], 'must be json or text').optional() })),
   limits: section(strict(Object.fromEntries(Object.entries(LIMIT_FAMILIES).map(([name, defaults]) => [name, limitFamily(defaults)])), (key) => unknownKeyMessage(key, Object.keys(LIMIT_FAMILIES), 'limit family'))),
   timers: section(strict(timersShape, (key) => unknownKeyMessage(key, Object.keys(timersShape), 'timer'))),

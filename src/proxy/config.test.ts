@@ -73,6 +73,7 @@ test('a minimal file (one domain, its certificate and key, one listener) loads w
   assert.ok(config.notes.some((n) => /random for this process.*several instances cannot/.test(n)), config.notes.join('\n'));
   assert.deepEqual(config.location, { kind: 'sqlite', path: path.join(fx.dir, 'location.db') });
   assert.deepEqual(config.log, { level: 'info', format: 'json' });
+  assert.equal(config.outboundSource, 'listener');
   assert.deepEqual(config.limits.transport, TRANSPORT_LIMITS);
   assert.deepEqual(config.limits.auth, AUTH_LIMITS);
   assert.deepEqual(config.timers, TX_TIMERS);
@@ -85,7 +86,7 @@ test('a minimal file (one domain, its certificate and key, one listener) loads w
   assert.notDeepEqual((await load(MINIMAL)).auth.secret, (await load(MINIMAL)).auth.secret);
 });
 
-test('every key of the file is read: domains, listen, trust, dns, users, auth, location, log, limits, timers, policy', async () => {
+test('every key of the file is read: domains, listen, trust, dns, users, auth, location, outbound-source, log, limits, timers, policy', async () => {
   fx.write('unbound.conf', 'server:\n  module-config: "validator iterator"\n');
   fx.write('nonce.key', Buffer.alloc(32, 1));
   fx.write('users.yaml', `alice@a.test:\n  ha1-sha256: "${computeHa1('SHA-256', 'alice', 'a.test', 'x')}"\n  ha1-md5: "${computeHa1('MD5', 'alice', 'a.test', 'x')}"\nbob@B.test: { password: wonder }\n`);
@@ -104,6 +105,7 @@ dns: { unbound: unbound.conf }
 users: users.yaml
 auth: { algorithms: [MD5], secret-file: nonce.key }
 location: "redis://:pw@127.0.0.1:6390/3"
+outbound-source: system
 log: { level: debug, format: text }
 limits:
   transport: { idleTimeoutMs: 1000 }
@@ -137,6 +139,7 @@ policy: {}
   assert.deepEqual(config.auth.secret, new Uint8Array(32).fill(1));
   assert.deepEqual(config.location, { kind: 'redis', url: 'redis://:pw@127.0.0.1:6390/3', host: '127.0.0.1', port: 6390, db: 3, tls: false });
   assert.deepEqual(config.log, { level: 'debug', format: 'text' });
+  assert.equal(config.outboundSource, 'system');
   assert.equal(config.limits.transport.idleTimeoutMs, 1000);
   assert.equal(config.limits.transport.maxConnections, TRANSPORT_LIMITS.maxConnections);
   assert.equal(config.limits.registrar.maxBindingsPerAor, 2);
@@ -387,4 +390,10 @@ test('the minimal and the full file of docs/PROXY.md load as the page says', asy
   } finally {
     docs.remove();
   }
+});
+
+test('outbound-source: the listener\'s address by default, the system\'s routes when asked; anything else names the key', async () => {
+  assert.equal((await load(`${MINIMAL}outbound-source: system\n`)).outboundSource, 'system');
+  assert.equal((await load(`${MINIMAL}outbound-source: listener\n`)).outboundSource, 'listener');
+  await assertOneIssue(`${MINIMAL}outbound-source: public\n`, 6, 'outbound-source', /must be listener or system/);
 });

@@ -96,6 +96,11 @@ export interface ProxyConfig {
   };
   readonly location: ProxyLocation;
   readonly log: { readonly level: LogLevel; readonly format: 'json' | 'text' };
+  /**
+   * `outbound-source`: where outbound TCP/TLS/WS/WSS connections leave from: `listener` (default),
+   * the address of the first listener of their transport and family; `system`, the system's routes.
+   */
+  readonly outboundSource: 'listener' | 'system';
   /** Every family the proxy uses, defaults merged with `limits:`. */
   readonly limits: ProxyLimits;
   /** Transaction timers with `timers:` applied (Timer C: timerCMs); derived timers follow T1 and T4. */
@@ -250,6 +255,7 @@ async function checkConfig(ctx: LoadContext, input: ProxyConfigInput, options: L
     auth,
     location,
     log: Object.freeze({ level: input.log?.level ?? 'info', format: input.log?.format ?? (options.terminal === true ? 'text' : 'json') }),
+    outboundSource: input['outbound-source'] ?? 'listener',
     limits,
     timers,
     policy,

@@ -93,7 +93,7 @@ export async function startProxy(config: ProxyConfig, log: ProxyLog): Promise<Ru
         // RFC 5923: which inbound aliases are honoured, and which connections carry our requests.
         connectionReuse: config.policy.connectionReuse,
         // A far side's reverse-dns check (the PTR of our source address) sees the address we listen on.
-        bindOutboundToListener: true,
+        bindOutboundToListener: config.outboundSource === 'listener',
         // Connections, their verdicts (tls-connected, tls-accepted) and every cut-off, in the proxy's log;
         // a refused alias is also a policy event (it refuses no request).
         log: (e) => {
