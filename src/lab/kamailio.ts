@@ -60,8 +60,8 @@ export interface ProcessExit {
   readonly signal: NodeJS.Signals | null;
 }
 
-export interface RunningKamailio {
-  readonly tlsPort: number;
+/** What every running Kamailio of the lab gives its caller. */
+export interface RunningKamailioProcess {
   /** The main process; its children (the workers) are found through /proc. */
   readonly pid: number;
   /** Set once the main process has exited on its own or been stopped. */
@@ -69,6 +69,10 @@ export interface RunningKamailio {
   /** The tail of what Kamailio printed, for failure messages. */
   readonly output: () => string;
   readonly stop: () => Promise<void>;
+}
+
+export interface RunningKamailio extends RunningKamailioProcess {
+  readonly tlsPort: number;
 }
 
 const MODULES = '/usr/lib/x86_64-linux-gnu/kamailio/modules/';
@@ -188,14 +192,9 @@ export interface KamailioProxyOptions {
   readonly proxyAuth?: { readonly realm: string; readonly user: string; readonly password: string };
 }
 
-export interface RunningKamailioProxy {
+export interface RunningKamailioProxy extends RunningKamailioProcess {
   readonly address: string;
   readonly port: number;
-  /** The main process; its children (the workers) are found through /proc. */
-  readonly pid: number;
-  readonly exit: () => ProcessExit | undefined;
-  readonly output: () => string;
-  readonly stop: () => Promise<void>;
 }
 
 /**
@@ -308,15 +307,12 @@ export interface KamailioPeerOptions {
   readonly users: Readonly<Record<string, string>>;
 }
 
-export interface RunningKamailioPeer {
+export interface RunningKamailioPeer extends RunningKamailioProcess {
   readonly address: string;
   readonly tlsPort: number;
   readonly udpPort: number;
-  readonly pid: number;
-  readonly exit: () => ProcessExit | undefined;
   /** The tail of its log: one `sipsec-lab:` line per request and per reply over TLS, with the peer's verified certificate. */
   readonly output: () => string;
-  readonly stop: () => Promise<void>;
 }
 
 const CFG_WORD = /^[\w.-]+$/;

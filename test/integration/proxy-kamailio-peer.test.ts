@@ -55,6 +55,15 @@ function callee(port: number): { done: Promise<SippRun> } {
   return runSipp(sippArgs('uas-call.xml', ['-i', KAMAILIO_ADDRESS, '-p', String(port), '-mp', String(port + 1000)]), 40_000);
 }
 
+/** kate's SIPp caller at k.trap.test calls alice@a.trap.test through Kamailio (INVITE, 200, ACK, BYE, 200). */
+function kateCallsAlice(kamailio: RunningKamailioPeer): Promise<SippRun> {
+  const kamailioUdp = `${KAMAILIO_ADDRESS}:${kamailio.udpPort}`;
+  return runSipp(sippArgs('uac-call.xml', [
+    '-i', KAMAILIO_ADDRESS, '-p', String(K_UAC_PORT), '-mp', String(K_UAC_PORT + 1000), kamailioUdp, '-rsa', kamailioUdp, '-d', '200',
+    '-s', 'alice', '-key', 'from_user', 'kate', '-key', 'from_domain', KAMAILIO_DOMAIN, '-key', 'to_domain', TRAP.a,
+  ]), 40_000).done;
+}
+
 function assertPlayed(run: SippRun, who: string, kamailio: RunningKamailioPeer): void {
   assert.equal(run.code, 0, `${who}:\n${run.output.slice(-3000)}${logs(kamailio)}`);
 }
@@ -99,11 +108,7 @@ test('kate at k.trap.test calls alice registered at a.trap.test: Kamailio connec
   assertPlayed(register, 'alice\'s REGISTER at A', kamailio);
   await proxyA.waitFor((e) => /^registration-(added|refreshed)$/.test(String(e.event)) && e.remote === `${KAMAILIO_ADDRESS}:${ALICE_UAS_PORT}`);
   const alice = callee(ALICE_UAS_PORT);
-  const kamailioUdp = `${KAMAILIO_ADDRESS}:${kamailio.udpPort}`;
-  const call = await runSipp(sippArgs('uac-call.xml', [
-    '-i', KAMAILIO_ADDRESS, '-p', String(K_UAC_PORT), '-mp', String(K_UAC_PORT + 1000), kamailioUdp, '-rsa', kamailioUdp, '-d', '200',
-    '-s', 'alice', '-key', 'from_user', 'kate', '-key', 'from_domain', KAMAILIO_DOMAIN, '-key', 'to_domain', TRAP.a,
-  ]), 40_000).done;
+  const call = await kateCallsAlice(kamailio);
   assertPlayed(call, 'kate\'s call to alice (INVITE, 200, ACK, BYE, 200)', kamailio);
   assertPlayed(await alice.done, 'alice\'s UAS registered at A', kamailio);
 
@@ -184,11 +189,7 @@ test('via-trail: Kamailio with its default Via (an IP address) is refused by A w
   // The same call with `advertise k.trap.test`: the Via names what the certificate covers.
   const named = await kamailioFor(t, KAMAILIO_DOMAIN);
   const alice = callee(ALICE_UAS_PORT);
-  const namedUdp = `${KAMAILIO_ADDRESS}:${named.udpPort}`;
-  const call = await runSipp(sippArgs('uac-call.xml', [
-    '-i', KAMAILIO_ADDRESS, '-p', String(K_UAC_PORT), '-mp', String(K_UAC_PORT + 1000), namedUdp, '-rsa', namedUdp, '-d', '200',
-    '-s', 'alice', '-key', 'from_user', 'kate', '-key', 'from_domain', KAMAILIO_DOMAIN, '-key', 'to_domain', TRAP.a,
-  ]), 40_000).done;
+  const call = await kateCallsAlice(named);
   assertPlayed(call, 'kate\'s call to alice with Kamailio\'s name advertised', named);
   assertPlayed(await alice.done, 'alice\'s UAS registered at A', named);
 });
