@@ -8,7 +8,7 @@
  * the interfaces of contracts.ts.
  */
 import type { SipRequest, SipResponse } from '../sip/message.js';
-import { SipRequest as Request } from '../sip/message.js';
+import { safeCallId, SipRequest as Request } from '../sip/message.js';
 import type { SipUri } from '../sip/uri.js';
 import { TX_TIMERS } from '../limits.js';
 import { systemClock, type Clock } from '../transaction/clock.js';
@@ -616,10 +616,3 @@ function fromDomainOf(request: SipRequest): string | undefined {
   }
 }
 
-function safeCallId(message: SipRequest | SipResponse): string | undefined {
-  try {
-    return message.callId();
-  } catch {
-    return undefined;
-  }
-}

@@ -6,6 +6,7 @@ import { applyRegister, prepareRegister, type RegisterDecision } from '../regist
 import type { ResponseSpec } from '../registrar/response-spec.js';
 import { SipParseError } from '../sip/errors.js';
 import type { SipRequest, SipResponse } from '../sip/message.js';
+import { safeCallId } from '../sip/message.js';
 import { buildResponse } from '../transaction/local-response.js';
 import type { ServerTransaction } from '../transaction/transaction-layer.js';
 import type { TransportContext } from '../transport/transport-context.js';
@@ -151,14 +152,6 @@ export class RegistrarService implements RegistrarHandler {
   }
 }
 
-/** The Call-ID for a log line, or undefined when the header is missing or malformed. */
-function safeCallId(request: SipRequest): string | undefined {
-  try {
-    return request.callId();
-  } catch {
-    return undefined;
-  }
-}
 
 function safeAuthorizations(request: SipRequest): ReturnType<SipRequest['authorizations']> {
   try {

@@ -7,6 +7,7 @@
  * failover after a branch's Timer F.
  */
 import type { SipRequest, SipResponse } from '../sip/message.js';
+import { safeCallId } from '../sip/message.js';
 import type { SipUri } from '../sip/uri.js';
 import { branchOf } from '../sip/via.js';
 import type { Clock, ClockTimer } from '../transaction/clock.js';
@@ -538,13 +539,6 @@ export function topBranch(message: SipRequest | SipResponse): string | undefined
   }
 }
 
-function safeCallId(request: SipRequest): string | undefined {
-  try {
-    return request.callId();
-  } catch {
-    return undefined;
-  }
-}
 
 /**
  * When our own 100 to a non-INVITE request goes (RFC 4320 section 4.1): once the caller's Timer E

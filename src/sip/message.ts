@@ -571,6 +571,15 @@ export class SipResponse extends SipMessageBase {
 
 export type SipMessage = SipRequest | SipResponse;
 
+/** The Call-ID for a log line: undefined when the header is missing or malformed (a log line must not throw). */
+export function safeCallId(message: SipMessage): string | undefined {
+  try {
+    return message.callId();
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Parses every typed header of a message, so that later accessors cannot throw. Returns the faults
  * found; an empty list means every header sipsec knows is well-formed.

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { TxLimits, TxTimers } from '../limits.js';
 import type { SipMessage, SipRequest, SipResponse } from '../sip/message.js';
+import { safeCallId } from '../sip/message.js';
 import type { ParseResult } from '../sip/parse-message.js';
 import { branchOf } from '../sip/via.js';
 import type { PeerVerdict } from '../tls/verdict.js';
@@ -842,13 +843,6 @@ function safeTopVia(request: SipRequest): ReturnType<SipRequest['topVia']> {
   }
 }
 
-function safeCallId(message: SipMessage): string | undefined {
-  try {
-    return message.callId();
-  } catch {
-    return undefined;
-  }
-}
 
 function safeCseqMethod(message: SipMessage): string | undefined {
   try {
